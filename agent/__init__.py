@@ -1,0 +1,1 @@
+"""The LangGraph agent that gathers tool evidence and produces a structured verdict."""

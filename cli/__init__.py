@@ -1,0 +1,1 @@
+"""The ``flowsleuth`` command line (Typer)."""

@@ -1,0 +1,62 @@
+"""``flowsleuth data …``: look at run files."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.errors import handle_errors
+from workflows.loader import iter_runs
+from workflows.summary import RunSummary, summarize
+
+app = typer.Typer(help="Inspect Flow-Bench run files.", no_args_is_help=True)
+
+
+def _when(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M:%S") if ts else "-"
+
+
+def _counts(d: dict[str, int] | None) -> str:
+    if d is None:
+        return "(no labels)"
+    return ", ".join(f"{k} {v}" for k, v in sorted(d.items(), key=lambda kv: -kv[1]))
+
+
+def _run_table(s: RunSummary) -> Table:
+    t = Table(title=f"{s.run_id}  [dim]{s.source}[/]", show_header=False, title_justify="left")
+    t.add_column(style="bold")
+    t.add_column(overflow="fold")
+    t.add_row("workflow", s.workflow)
+    t.add_row("injected anomaly", s.injected or "unknown")
+    t.add_row("jobs", str(s.jobs))
+    t.add_row("hosts", str(s.hosts))
+    t.add_row("job types", _counts(s.job_types))
+    t.add_row("transformations", _counts(s.transformations))
+    t.add_row("labels", _counts(s.labels))
+    span = f"{s.span_s:.0f} s" if s.span_s is not None else "-"
+    t.add_row("time span", f"{_when(s.start)} → {_when(s.end)} UTC ({span})")
+    if s.missing_features:
+        t.add_row("missing values", _counts(s.missing_features))
+    return t
+
+
+@app.command("info")
+@handle_errors
+def info(
+    path: Path = typer.Argument(..., help="A run CSV, a directory of run CSVs, or a .zip of them."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """Summarise runs: jobs, hosts, transformations, label counts and time span."""
+    summaries = [summarize(run) for run in iter_runs(path)]
+    if as_json:
+        payload = [s.model_dump() for s in summaries]
+        typer.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
+        return
+    console = Console()
+    for s in summaries:
+        console.print(_run_table(s))

@@ -1,0 +1,57 @@
+"""Fixtures every test area shares: the bundled sample, and the Flow-Bench checkout when present."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from workflows.flowbench import flowbench_root  # noqa: E402
+from workflows.loader import load_run  # noqa: E402
+from workflows.models import Run  # noqa: E402
+from workflows.sample import sample_run, sample_runs  # noqa: E402
+
+HDD_RUN = "1000-genome-run0084"
+CPU_RUN = "1000-genome-run0134"
+NORMAL_RUN = "1000-genome-run0009"
+
+
+@pytest.fixture(scope="session")
+def sample_paths() -> list[Path]:
+    return sample_runs()
+
+
+@pytest.fixture(scope="session")
+def hdd_run() -> Run:
+    return load_run(sample_run(HDD_RUN))
+
+
+@pytest.fixture(scope="session")
+def cpu_run() -> Run:
+    return load_run(sample_run(CPU_RUN))
+
+
+@pytest.fixture(scope="session")
+def normal_run() -> Run:
+    return load_run(sample_run(NORMAL_RUN))
+
+
+@pytest.fixture(scope="session")
+def flowbench() -> Path:
+    """The full Flow-Bench checkout; tests that need it skip where it is absent."""
+    root = flowbench_root()
+    if root is None:
+        pytest.skip("../shared/flowbench not present")
+    return root
+
+
+@pytest.fixture
+def run_csv_text() -> str:
+    """A small valid run CSV (three jobs of the bundled hdd run) to mangle in tests."""
+    lines = sample_run(HDD_RUN).read_text().splitlines()
+    return "\n".join(lines[:4]) + "\n"

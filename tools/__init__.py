@@ -1,0 +1,1 @@
+"""The agent's tools: classifiers, root-cause hints, and the registry (the plugin seam)."""

@@ -1,0 +1,20 @@
+"""The domain core: runs and jobs, labels, loading, sentences, splits, run context, DAGs."""
+
+from workflows.errors import DataError, FlowsleuthError
+from workflows.labels import AnomalyKind, Label, parse_label
+from workflows.loader import iter_runs, load_run, load_runs
+from workflows.models import Job, Run, UnknownJobError
+
+__all__ = [
+    "AnomalyKind",
+    "DataError",
+    "FlowsleuthError",
+    "Job",
+    "Label",
+    "Run",
+    "UnknownJobError",
+    "iter_runs",
+    "load_run",
+    "load_runs",
+    "parse_label",
+]
