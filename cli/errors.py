@@ -34,4 +34,3 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise fail(escape(str(err))) from None
 
     return wrapper
-

@@ -11,10 +11,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from workflows.flowbench import flowbench_root  # noqa: E402
-from workflows.loader import load_run  # noqa: E402
-from workflows.models import Run  # noqa: E402
-from workflows.sample import sample_run, sample_runs  # noqa: E402
+from workflows.flowbench import flowbench_root
+from workflows.loader import load_run
+from workflows.models import Run
+from workflows.sample import sample_run, sample_runs
 
 HDD_RUN = "1000-genome-run0084"
 CPU_RUN = "1000-genome-run0134"

@@ -43,12 +43,22 @@ class ToolResult(BaseModel):
         return cls(tool=tool, status=ToolStatus.OK, data=data, summary=summary, invocation=inv)
 
     @classmethod
-    def no_data(cls, tool: str, summary: str, data: dict[str, Any] | None = None, **inv: Any) -> ToolResult:
-        return cls(tool=tool, status=ToolStatus.NO_DATA, data=data or {}, summary=summary, invocation=inv)
+    def no_data(
+        cls, tool: str, summary: str, data: dict[str, Any] | None = None, **inv: Any
+    ) -> ToolResult:
+        return cls(
+            tool=tool, status=ToolStatus.NO_DATA, data=data or {}, summary=summary, invocation=inv
+        )
 
     @classmethod
     def failed(cls, tool: str, error: str, **inv: Any) -> ToolResult:
-        return cls(tool=tool, status=ToolStatus.ERROR, error=error, summary=f"{tool} failed: {error}", invocation=inv)
+        return cls(
+            tool=tool,
+            status=ToolStatus.ERROR,
+            error=error,
+            summary=f"{tool} failed: {error}",
+            invocation=inv,
+        )
 
     def numbers(self) -> Iterator[tuple[str, float]]:
         """Every finite number in ``data``, with its dotted path (for evidence validation)."""

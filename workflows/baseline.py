@@ -20,7 +20,9 @@ from workflows.models import Run
 from workflows.schema import PAPER_FEATURES
 
 QUANTILES: tuple[float, ...] = (0, 1, 5, 10, 25, 50, 75, 90, 95, 99, 100)
-PROFILE_FEATURES: tuple[str, ...] = tuple(dict.fromkeys((*PAPER_FEATURES, *CONTEXT_FEATURES.values())))
+PROFILE_FEATURES: tuple[str, ...] = tuple(
+    dict.fromkeys((*PAPER_FEATURES, *CONTEXT_FEATURES.values()))
+)
 
 
 class FeatureProfile(BaseModel):
@@ -61,7 +63,9 @@ class BaselineProfile(BaseModel):
     def lookup(self, workflow: str, transformation: str, feature: str) -> FeatureProfile | None:
         return self.profiles.get(workflow, {}).get(transformation, {}).get(feature)
 
-    def percentile(self, workflow: str, transformation: str, feature: str, value: float) -> float | None:
+    def percentile(
+        self, workflow: str, transformation: str, feature: str, value: float
+    ) -> float | None:
         """Approximate percentile rank (0-100) of ``value``; None when unknown or NaN."""
         fp = self.lookup(workflow, transformation, feature)
         if fp is None or value is None or math.isnan(value):
@@ -84,4 +88,3 @@ class BaselineProfile(BaseModel):
             raise DataError(p, "no such baseline profile") from None
         except (OSError, ValueError) as err:
             raise DataError(p, f"not a baseline profile ({str(err).splitlines()[0]})") from None
-

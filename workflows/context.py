@@ -49,7 +49,7 @@ def job_ratios(frame: pd.DataFrame) -> pd.DataFrame:
 def host_context(frame: pd.DataFrame, ratios: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per host: geometric-mean job ratio, its ratio to the other hosts, and a robust z."""
     ratios = job_ratios(frame) if ratios is None else ratios
-    logs = np.log(ratios.clip(lower=1e-9))
+    logs = ratios.clip(lower=1e-9).apply(np.log)
     hosts = frame["kickstart_hostname"].fillna("")
     host_log = logs.groupby(hosts).mean()
     out = pd.DataFrame(index=host_log.index)

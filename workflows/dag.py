@@ -47,5 +47,7 @@ def load_dag(path: str | Path) -> Dag:
     if not isinstance(data, dict) or not all(
         isinstance(v, list) and all(isinstance(x, str) for x in v) for v in data.values()
     ):
-        raise DataError(p, "expected a JSON object mapping node id -> list of child ids")
+        raise DataError(
+            p, "not a DAG adjacency list (expected an object mapping node id -> list of child ids)"
+        )
     return Dag.from_adjacency(data)

@@ -17,7 +17,13 @@ import pandas as pd
 from workflows.errors import DataError
 from workflows.labels import UnknownLabelError, parse_label
 from workflows.models import UNKNOWN_WORKFLOW, Run
-from workflows.schema import INDEX_COLUMN, LABEL_COLUMN, NUMERIC_COLUMNS, REQUIRED_COLUMNS, TEXT_COLUMNS
+from workflows.schema import (
+    INDEX_COLUMN,
+    LABEL_COLUMN,
+    NUMERIC_COLUMNS,
+    REQUIRED_COLUMNS,
+    TEXT_COLUMNS,
+)
 
 _RUN_NAME = re.compile(r"^(?P<workflow>.+?)-run(?P<number>\d+)$")
 _NA_STRINGS = ("", "nan", "NaN", "NAN", "NA", "N/A", "null", "NULL")
@@ -64,7 +70,9 @@ def _set_index(df: pd.DataFrame, source: str) -> pd.DataFrame:
     elif first == "" or first.startswith("Unnamed: 0"):
         df = df.set_index(df.columns[0])
     else:
-        raise DataError(source, f"no job id column: expected {INDEX_COLUMN!r} or an unnamed first column")
+        raise DataError(
+            source, f"no job id column: expected {INDEX_COLUMN!r} or an unnamed first column"
+        )
     df.index = df.index.astype(str).str.strip()
     df.index.name = INDEX_COLUMN
     if (df.index == "").any():

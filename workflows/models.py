@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -85,7 +86,7 @@ class Run:
             raise UnknownJobError(
                 f"{self.source}: no job {node_id!r} in run {self.run_id} ({len(self)} jobs){hint}"
             )
-        row = self.frame.loc[node_id]
+        row: dict[Any, Any] = self.frame.loc[node_id].to_dict()
         return Job(
             node_id=node_id,
             workflow=self.workflow,

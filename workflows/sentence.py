@@ -28,8 +28,6 @@ def render_frame(frame: pd.DataFrame, names: Iterable[str] = PAPER_FEATURES) -> 
     """Vectorised :func:`render` over a run frame; returns one sentence per job."""
     cols = list(names)
     values = frame.reindex(columns=cols).to_numpy(dtype=float)
-    parts = [
-        [f"{name} is {_fmt(v)} " for v in values[:, i]] for i, name in enumerate(cols)
-    ]
+    parts = [[f"{name} is {_fmt(v)} " for v in values[:, i]] for i, name in enumerate(cols)]
     sentences = ["".join(p) for p in zip(*parts, strict=True)] if cols else [""] * len(frame)
     return pd.Series(np.asarray(sentences, dtype=object), index=frame.index, name="text")

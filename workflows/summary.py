@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
@@ -52,5 +50,5 @@ def summarize(run: Run) -> RunSummary:
         start=start,
         end=end,
         span_s=(end - start) if start is not None and end is not None else None,
-        missing_features={k: int(v) for k, v in nan_counts.items() if v and not math.isnan(v)},
+        missing_features={str(k): int(v) for k, v in nan_counts.items() if v},
     )

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workflows.context import CONTEXT_FEATURES, host_context, job_ratios, run_context
+from workflows.models import Run
+
+
+def _frame(runtimes: list[float], hosts: list[str], tf: str = "t") -> pd.DataFrame:
+    n = len(runtimes)
+    df = pd.DataFrame(
+        {col: np.ones(n) for col in CONTEXT_FEATURES.values()},
+        index=[f"j{i}" for i in range(n)],
+    )
+    df["runtime"] = runtimes
+    df["kickstart_hostname"] = hosts
+    df["kickstart_transformations"] = tf
+    return df
+
+
+def test_job_ratio_is_relative_to_transformation_median() -> None:
+    df = _frame([9.0, 9.0, 9.0, 39.0], ["a", "b", "c", "d"])
+    ratios = job_ratios(df)
+    assert ratios.loc["j0", "runtime_ratio"] == pytest.approx(1.0)
+    assert ratios.loc["j3", "runtime_ratio"] == pytest.approx(40 / 10)  # (39+1)/(9+1)
+
+
+def test_a_slow_host_stands_out_from_its_peers() -> None:
+    df = _frame([10, 11, 9, 10, 30, 31], ["a", "a", "b", "b", "slow", "slow"])
+    hosts = host_context(df)
+    assert hosts["host_runtime_vs_peers"].idxmax() == "slow"
+    assert hosts.loc["slow", "host_runtime_vs_peers"] > 2.5
+    assert hosts.loc["slow", "host_runtime_z"] > 3
+    assert abs(hosts.loc["a", "host_runtime_z"]) < 3
+    assert hosts.loc["slow", "n_jobs"] == 2
+
+
+def test_single_host_has_no_peers() -> None:
+    hosts = host_context(_frame([1, 2, 3], ["only"] * 3))
+    assert np.isnan(hosts.loc["only", "host_runtime_z"])
+
+
+def test_nan_values_stay_nan() -> None:
+    df = _frame([10.0, np.nan, 12.0], ["a", "b", "c"])
+    assert np.isnan(job_ratios(df).loc["j1", "runtime_ratio"])
+
+
+def test_run_context_never_sees_labels(hdd_run) -> None:
+    relabelled = Run(
+        hdd_run.workflow,
+        hdd_run.run_id,
+        hdd_run.source,
+        hdd_run.frame,
+        hdd_run.labels.map(lambda _: "cpu_3"),
+        "cpu_3",
+    )
+    pd.testing.assert_frame_equal(run_context(hdd_run), run_context(relabelled))
+    ctx = run_context(hdd_run)
+    assert len(ctx) == len(hdd_run)
+    assert ctx["n_hosts"].iloc[0] == len(hdd_run.hosts)
+    assert not any("anomaly" in c for c in ctx.columns)
