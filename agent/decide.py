@@ -1,0 +1,91 @@
+"""The verdict's numbers: fused score, class, culprit and confidence, from tool results only."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from agent.fusion import Fusion
+from tools.base import ToolResult, ToolStatus
+
+Confidence = Literal["low", "medium", "high"]
+
+
+class Decision(BaseModel):
+    score: float | None = Field(
+        description="fused, calibrated P(anomalous); None when no source scored"
+    )
+    is_anomalous: bool
+    anomaly_class: str = Field(description="'None', or a class such as 'cpu', 'hdd_5'")
+    culprit: str | None
+    confidence: Confidence
+    sources: dict[str, float] = Field(description="each source's own score")
+
+
+def source_scores(results: Sequence[ToolResult]) -> dict[str, float]:
+    """``data['score']`` of every successful tool that gives one (last result wins per tool)."""
+    out: dict[str, float] = {}
+    for r in results:
+        s = r.data.get("score") if r.status is ToolStatus.OK else None
+        if isinstance(s, int | float) and not isinstance(s, bool) and math.isfinite(s):
+            out[r.tool] = float(s)
+    return out
+
+
+def _anomaly_class(results: Sequence[ToolResult]) -> str | None:
+    """The most probable non-normal class, from the first source that gives class_probs."""
+    for r in results:
+        probs = r.data.get("class_probs") if r.status is ToolStatus.OK else None
+        if isinstance(probs, dict):
+            anomalous = {k: v for k, v in probs.items() if k not in ("None", "normal")}
+            if anomalous:
+                return max(anomalous, key=lambda k: anomalous[k])
+    for r in results:
+        cls = r.data.get("anomaly_class") if r.status is ToolStatus.OK else None
+        if isinstance(cls, str) and cls not in ("None", "normal"):
+            return cls
+    return None
+
+
+def _confidence(score: float, threshold: float, sources: dict[str, float]) -> Confidence:
+    margin = abs(score - threshold)
+    votes = {s >= threshold for s in sources.values()}
+    if margin >= 0.3 and len(votes) == 1 and len(sources) >= 2:
+        return "high"
+    if margin < 0.15 or len(votes) > 1:
+        return "low"
+    return "medium"
+
+
+def decide(results: Sequence[ToolResult], fusion: Fusion, host: str | None) -> Decision:
+    """Fuse the sources; with no source at all the honest answer is 'not anomalous, low'."""
+    sources = source_scores(results)
+    score = fusion.predict(sources)
+    if score is None:
+        return Decision(
+            score=None,
+            is_anomalous=False,
+            anomaly_class="None",
+            culprit=None,
+            confidence="low",
+            sources={},
+        )
+    anomalous = score >= fusion.threshold
+    cls = (_anomaly_class(results) or "unknown") if anomalous else "None"
+    return Decision(
+        score=round(score, 4),
+        is_anomalous=anomalous,
+        anomaly_class=cls,
+        culprit=host if anomalous else None,
+        confidence=_confidence(score, fusion.threshold, sources),
+        sources={k: round(v, 4) for k, v in sources.items()},
+    )
+
+
+def decision_numbers(decision: Decision) -> list[float]:
+    """The numbers the decision itself contributes to what a narration may quote."""
+    nums = [decision.score] if decision.score is not None else []
+    return nums + list(decision.sources.values())

@@ -1,0 +1,35 @@
+"""Evidence items (tool -> number) for the verdict, and the set of numbers a narration may quote."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from agent.verdict import EvidenceItem
+from tools.base import ToolResult, ToolStatus
+
+_PER_TOOL = 6
+
+
+def evidence_items(results: Sequence[ToolResult]) -> list[EvidenceItem]:
+    """Up to six numbers per successful tool: its top-level numbers first, then nested ones."""
+    items: list[EvidenceItem] = []
+    for r in results:
+        if r.status is not ToolStatus.OK:
+            continue
+        numbers = list(r.numbers())
+        top = [(p, v) for p, v in numbers if p.count(".") == 1 and "[" not in p]
+        chosen = (top or numbers)[:_PER_TOOL]
+        for path, value in chosen:
+            items.append(
+                EvidenceItem(
+                    tool=r.tool, name=path.split(".", 1)[1], value=value, unit=None, note=r.summary
+                )
+            )
+    return items
+
+
+def allowed_numbers(results: Iterable[ToolResult], extra: Iterable[float] = ()) -> list[float]:
+    """Every number any tool computed (plus ``extra``, e.g. the fused score)."""
+    out = [v for r in results for _, v in r.numbers()]
+    out.extend(extra)
+    return out

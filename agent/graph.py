@@ -1,0 +1,250 @@
+"""The investigation graph: evidence first, then the LLM explains what the tools decided.
+
+load -> retrieve -> score -> hints -> [tool_loop]* -> fuse -> reason -> verdict -> validate
+                                                              ^___________________|  (once)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langchain_core.messages import HumanMessage, SystemMessage, ToolMessage
+from langchain_core.tools import StructuredTool
+from langgraph.graph import START, StateGraph
+from langgraph.runtime import Runtime
+
+from agent.decide import Decision, decide, decision_numbers
+from agent.deps import Deps
+from agent.evidence import allowed_numbers, evidence_items
+from agent.explain import plain_explanation
+from agent.prompts import SYSTEM, reasoning_messages
+from agent.state import InvestigationInput, InvestigationState
+from agent.validate import strip_unbacked, unbacked
+from agent.verdict import BackendInfo, Narrative, Verdict
+from tools.base import ToolResult
+
+_WITHHELD = "The explanation quoted numbers no tool computed and was withheld; see the evidence."
+MAX_NARRATIONS = 2  # the first try, plus one regeneration after a failed validation
+
+
+def load(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    job = runtime.context.subject.for_job(state["job_id"]).job  # raises UnknownJobError early
+    return {"job": job.model_dump(mode="json", exclude={"label"}), "steps": 0, "attempts": 0}
+
+
+def retrieve(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    deps = runtime.context
+    subject = deps.subject.for_job(state["job_id"])
+    examples: list[dict[str, Any]] = []
+    results = deps.registry.run_all(subject, kinds=("retrieval",))
+    if deps.few_shot is not None and deps.n_examples > 0:
+        try:
+            examples = deps.few_shot(subject, deps.n_examples)
+        except Exception as err:  # retrieval is optional evidence; say why it is missing
+            results.append(ToolResult.failed("few_shot", f"{type(err).__name__}: {err}"))
+    return {"examples": examples, "results": results}
+
+
+def score(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    subject = runtime.context.subject.for_job(state["job_id"])
+    return {"results": runtime.context.registry.run_all(subject, kinds=("score",))}
+
+
+def hints(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    subject = runtime.context.subject.for_job(state["job_id"])
+    return {"results": runtime.context.registry.run_all(subject, kinds=("hint",))}
+
+
+def after_hints(state: InvestigationState, runtime: Runtime[Deps]) -> Literal["tool_loop", "fuse"]:
+    llm = runtime.context.llm
+    use_loop = (
+        llm is not None and getattr(llm, "supports_tools", False) and runtime.context.max_steps > 0
+    )
+    return "tool_loop" if use_loop else "fuse"
+
+
+def _lc_tools(deps: Deps, default_job: str) -> list[StructuredTool]:
+    def make(name: str, description: str) -> StructuredTool:
+        def call(job_id: str = default_job) -> str:
+            result = deps.registry.run(name, deps.subject.for_job(job_id))
+            return result.model_dump_json()
+
+        return StructuredTool.from_function(call, name=name, description=description or name)
+
+    return [make(t.name, t.description) for t in deps.registry.tools()]
+
+
+def tool_loop(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    """One step of the agentic loop: the LLM may ask for more registered tools."""
+    deps = runtime.context
+    tools = {t.name: t for t in _lc_tools(deps, state["job_id"])}
+    messages = list(state.get("messages", []))
+    new: list[Any] = []
+    if not messages:
+        seen = ", ".join(sorted({r.tool for r in state.get("results", [])}))
+        new.append(SystemMessage(SYSTEM))
+        new.append(
+            HumanMessage(
+                f"Investigate job {state['job_id']}. Already run: {seen}. "
+                "Call a tool only if it adds evidence; otherwise answer 'done'."
+            )
+        )
+    try:
+        bound = deps.llm.chat_model.bind_tools(list(tools.values()))  # type: ignore[union-attr]
+        reply = bound.invoke(messages + new)
+    except Exception as err:
+        return {
+            "messages": new,
+            "steps": deps.max_steps,
+            "llm_error": f"tool loop: {type(err).__name__}: {err}",
+        }
+    new.append(reply)
+    results: list[ToolResult] = []
+    for call in getattr(reply, "tool_calls", []) or []:
+        if call["name"] not in tools:
+            content = ToolResult.failed(
+                call["name"], "no such tool", **call.get("args", {})
+            ).model_dump_json()
+        else:
+            content = tools[call["name"]].invoke(call.get("args", {}))
+            results.append(ToolResult.model_validate_json(content))
+        new.append(ToolMessage(content, tool_call_id=call["id"]))
+    return {"messages": new, "results": results, "steps": state.get("steps", 0) + 1}
+
+
+def after_tool_loop(
+    state: InvestigationState, runtime: Runtime[Deps]
+) -> Literal["tool_loop", "fuse"]:
+    last = state["messages"][-1] if state.get("messages") else None
+    wants_more = isinstance(last, ToolMessage)
+    return (
+        "tool_loop" if wants_more and state.get("steps", 0) < runtime.context.max_steps else "fuse"
+    )
+
+
+def fuse(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    decision = decide(state.get("results", []), runtime.context.fusion, state["job"]["host"])
+    return {"decision": decision.model_dump()}
+
+
+def reason(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    llm = runtime.context.llm
+    attempts = state.get("attempts", 0) + 1
+    if llm is None:
+        return {
+            "narrative": None,
+            "attempts": attempts,
+            "llm_error": "no LLM backend (--backend none)",
+        }
+    feedback = ", ".join(state.get("rejected") or []) or None
+    messages = reasoning_messages(
+        state["job"],
+        Decision(**state["decision"]),
+        state.get("results", []),
+        state.get("examples", []),
+        feedback,
+    )
+    try:
+        narrative = llm.narrate(messages, Narrative)
+    except Exception as err:  # timeout, server down, junk: the verdict never depends on the LLM
+        return {
+            "narrative": None,
+            "attempts": attempts,
+            "llm_error": f"{type(err).__name__}: {err}",
+        }
+    return {"narrative": narrative, "attempts": attempts, "llm_error": None}
+
+
+def _identifiers(state: InvestigationState) -> list[str]:
+    job = state["job"]
+    return [
+        str(job.get(k) or "") for k in ("node_id", "run_id", "workflow", "transformation", "host")
+    ]
+
+
+def verdict(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    decision = Decision(**state["decision"])
+    results = state.get("results", [])
+    narrative = state.get("narrative")
+    llm = runtime.context.llm
+    if narrative is None:
+        explanation, reasoning = plain_explanation(
+            state["job_id"], state["job"]["host"], decision, results
+        )
+        backend = BackendInfo(
+            name=getattr(llm, "name", "none"), llm_used=False, reason=state.get("llm_error")
+        )
+    else:
+        explanation, reasoning = narrative.explanation, narrative.reasoning
+        backend = BackendInfo(name=getattr(llm, "name", "unknown"), llm_used=True)
+    job = state["job"]
+    v = Verdict(
+        job_id=state["job_id"],
+        run_id=job["run_id"],
+        workflow=job["workflow"],
+        is_anomalous=decision.is_anomalous,
+        score=decision.score,
+        anomaly_class=decision.anomaly_class,
+        culprit=decision.culprit,
+        confidence=decision.confidence,
+        evidence=evidence_items(results),
+        explanation=explanation,
+        reasoning=reasoning,
+        backend=backend,
+        examples=state.get("examples", []),
+    )
+    return {"verdict": v}
+
+
+def validate(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    v = state["verdict"]
+    allowed = allowed_numbers(
+        state.get("results", []), decision_numbers(Decision(**state["decision"]))
+    )
+    idents = _identifiers(state)
+    bad = unbacked(v.explanation + "\n" + v.reasoning, allowed, idents)
+    if not bad or not v.backend.llm_used:
+        return {"rejected": []}
+    if state.get("attempts", 0) < MAX_NARRATIONS:
+        return {"rejected": bad}
+    cleaned = v.model_copy(
+        update={
+            "explanation": strip_unbacked(v.explanation, allowed, idents) or _WITHHELD,
+            "reasoning": strip_unbacked(v.reasoning, allowed, idents),
+            "backend": v.backend.model_copy(
+                update={"reason": f"stripped unbacked numbers: {', '.join(bad)}"}
+            ),
+        }
+    )
+    return {"verdict": cleaned, "rejected": []}
+
+
+def after_validate(state: InvestigationState) -> Literal["reason", "__end__"]:
+    return "reason" if state.get("rejected") else "__end__"
+
+
+def build_graph() -> StateGraph[InvestigationState, Deps, InvestigationInput, InvestigationState]:
+    g = StateGraph(InvestigationState, context_schema=Deps, input_schema=InvestigationInput)
+    for name, fn in [
+        ("load", load),
+        ("retrieve", retrieve),
+        ("score", score),
+        ("hints", hints),
+        ("tool_loop", tool_loop),
+        ("fuse", fuse),
+        ("reason", reason),
+        ("verdict", verdict),
+        ("validate", validate),
+    ]:
+        g.add_node(name, fn)
+    g.add_edge(START, "load")
+    g.add_edge("load", "retrieve")
+    g.add_edge("retrieve", "score")
+    g.add_edge("score", "hints")
+    g.add_conditional_edges("hints", after_hints)
+    g.add_conditional_edges("tool_loop", after_tool_loop)
+    g.add_edge("fuse", "reason")
+    g.add_edge("reason", "verdict")
+    g.add_edge("verdict", "validate")
+    g.add_conditional_edges("validate", after_validate)
+    return g

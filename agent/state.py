@@ -1,0 +1,48 @@
+"""Graph state: a narrow input (what a caller passes) and the full state nodes fill in.
+
+Everything here is serialisable so the SQLite checkpointer can store it; the run itself, the
+models, the index and the LLM live in :class:`agent.deps.Deps` (LangGraph runtime context).
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+
+from agent.verdict import Narrative, Verdict
+from tools.base import ToolResult
+
+
+class InvestigationInput(TypedDict):
+    """What a caller passes: the job to investigate (the run is in the runtime context)."""
+
+    job_id: str
+
+
+class InvestigationState(InvestigationInput, total=False):
+    """The full state. Lists are appended to by reducers, never assigned default ``[]``."""
+
+    job: dict[str, Any]
+    """The job's fields (pydantic ``Job`` dump), for prompts and the verdict."""
+    examples: list[dict[str, Any]]
+    """Few-shot examples: similar labelled jobs from *other* runs, compact."""
+    results: Annotated[list[ToolResult], operator.add]
+    """Every tool result gathered so far: scores, retrieval, hints, and LLM-requested tools."""
+    messages: Annotated[list[AnyMessage], add_messages]
+    """The agentic tool loop's conversation (only when the backend supports tool calling)."""
+    steps: int
+    """Tool-loop steps taken, bounded by ``Deps.max_steps``."""
+    decision: dict[str, Any]
+    """The fused, tool-computed decision: score, is_anomalous, class, culprit, confidence."""
+    narrative: Narrative | None
+    """What the LLM wrote (explanation + reasoning), before validation."""
+    llm_error: str | None
+    """Why the LLM was not used, when it was not."""
+    attempts: int
+    """Narration attempts; validation asks for one regeneration at most."""
+    rejected: list[str]
+    """Numbers the last narration quoted that no tool computed."""
+    verdict: Verdict

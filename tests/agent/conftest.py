@@ -1,0 +1,72 @@
+"""Fakes for graph tests: a scripted registry of tools, no network, no models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from tools.base import Subject, ToolResult
+
+
+@dataclass
+class FakeTool:
+    name: str
+    kind: str
+    fn: Callable[[Subject], ToolResult]
+    description: str = "a fake tool"
+
+
+@dataclass
+class FakeRegistry:
+    """Implements the registry slice the agent uses (run_all / run / tools)."""
+
+    items: list[FakeTool] = field(default_factory=list)
+    calls: list[tuple[str, str | None]] = field(default_factory=list)
+
+    def add(self, name: str, kind: str, fn: Callable[[Subject], ToolResult]) -> None:
+        self.items.append(FakeTool(name, kind, fn))
+
+    def tools(self) -> list[FakeTool]:
+        return list(self.items)
+
+    def run(self, name: str, subject: Subject, timeout_s: float | None = None) -> ToolResult:
+        self.calls.append((name, subject.job_id))
+        tool = next((t for t in self.items if t.name == name), None)
+        if tool is None:
+            return ToolResult.failed(name, "no such tool")
+        return tool.fn(subject)
+
+    def run_all(self, subject: Subject, kinds: tuple[str, ...] = ("hint",)) -> list[ToolResult]:
+        return [self.run(t.name, subject) for t in self.items if t.kind in kinds]
+
+
+def runtime_ratio_score(subject: Subject) -> ToolResult:
+    """A deterministic scorer: P(anomalous) grows with the job's runtime ratio in its run."""
+    ratio = float(subject.context.loc[subject.job_id, "runtime_ratio"])
+    score = max(0.0, min(1.0, (ratio - 1.0) / 2.0 + 0.2))
+    return ToolResult.ok(
+        "ratio_score",
+        {"score": round(score, 4), "runtime_ratio": round(ratio, 3),
+         "class_probs": {"None": 1 - score, "hdd_5": score}},
+        f"runtime ratio {ratio:.3f}",
+    )
+
+
+def host_hint(subject: Subject) -> ToolResult:
+    host = subject.job.host
+    row = subject.hosts.loc[host]
+    return ToolResult.ok(
+        "host_hint",
+        {"host_runtime_vs_peers": round(float(row["host_runtime_vs_peers"]), 3), "n_jobs": int(row["n_jobs"])},
+        f"host {host} runtime is {float(row['host_runtime_vs_peers']):.3f}x its peers",
+    )
+
+
+@pytest.fixture
+def registry() -> FakeRegistry:
+    reg = FakeRegistry()
+    reg.add("ratio_score", "score", runtime_ratio_score)
+    reg.add("host_hint", "hint", host_hint)
+    return reg
