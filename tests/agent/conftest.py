@@ -48,8 +48,11 @@ def runtime_ratio_score(subject: Subject) -> ToolResult:
     score = max(0.0, min(1.0, (ratio - 1.0) / 2.0 + 0.2))
     return ToolResult.ok(
         "ratio_score",
-        {"score": round(score, 4), "runtime_ratio": round(ratio, 3),
-         "class_probs": {"None": 1 - score, "hdd_5": score}},
+        {
+            "score": round(score, 4),
+            "runtime_ratio": round(ratio, 3),
+            "class_probs": {"None": 1 - score, "hdd_5": score},
+        },
         f"runtime ratio {ratio:.3f}",
     )
 
@@ -59,7 +62,10 @@ def host_hint(subject: Subject) -> ToolResult:
     row = subject.hosts.loc[host]
     return ToolResult.ok(
         "host_hint",
-        {"host_runtime_vs_peers": round(float(row["host_runtime_vs_peers"]), 3), "n_jobs": int(row["n_jobs"])},
+        {
+            "host_runtime_vs_peers": round(float(row["host_runtime_vs_peers"]), 3),
+            "n_jobs": int(row["n_jobs"]),
+        },
         f"host {host} runtime is {float(row['host_runtime_vs_peers']):.3f}x its peers",
     )
 

@@ -1,0 +1,83 @@
+"""Effective configuration. Precedence: explicit (CLI flag) > environment (FLOWSLEUTH_*) >
+config file (TOML) > default, in one typed object."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from platformdirs import user_config_dir, user_data_dir
+from pydantic import Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from workflows.errors import FlowsleuthError
+
+CONFIG_ENV = "FLOWSLEUTH_CONFIG"
+
+
+def config_file() -> Path:
+    """``$FLOWSLEUTH_CONFIG``, else ``<user config dir>/flowsleuth/config.toml`` (may not exist)."""
+    env = os.environ.get(CONFIG_ENV)
+    return Path(env) if env else Path(user_config_dir("flowsleuth")) / "config.toml"
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get("FLOWSLEUTH_HOME") or user_data_dir("flowsleuth"))
+
+
+class Settings(BaseSettings):
+    """Everything a command can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="FLOWSLEUTH_", extra="ignore")
+
+    home: Path = Field(default_factory=_data_dir, description="where models, index and checkpoints live")
+    backend: Literal["none", "embedded", "openai"] = Field(
+        default="embedded", description="LLM that narrates the verdict"
+    )
+    base_url: str | None = Field(default=None, description="OpenAI-compatible server, e.g. vLLM")
+    model: str | None = Field(default=None, description="model name on that server")
+    api_key_env: str = Field(default="FLOWSLEUTH_OPENAI_API_KEY", description="env var with the key")
+    llm_timeout_s: float = 60.0
+    chroma_url: str | None = Field(default=None, description="Chroma server; embedded when unset")
+    threshold: float | None = Field(default=None, description="override the fitted decision threshold")
+    max_steps: int = Field(default=2, ge=0, description="bound on the agentic tool loop")
+    n_examples: int = Field(default=4, ge=0, description="few-shot examples per investigation")
+    tool_timeout_s: float = Field(default=10.0, gt=0)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+        return (init_settings, env_settings, toml)
+
+
+def load_settings(**flags: Any) -> Settings:
+    """Settings with the CLI flags that were actually given (None means 'not given')."""
+    try:
+        return Settings(**{k: v for k, v in flags.items() if v is not None})
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise FlowsleuthError(f"bad configuration for {where!r}: {first['msg']}") from None
+    except (OSError, ValueError) as err:
+        raise FlowsleuthError(f"{config_file()}: cannot read config file ({err})") from None
