@@ -15,9 +15,7 @@ Confidence = Literal["low", "medium", "high"]
 
 
 class Decision(BaseModel):
-    score: float | None = Field(
-        description="fused, calibrated P(anomalous); None when no source scored"
-    )
+    score: float | None = Field(description="fused, calibrated P(anomalous); None when no source scored")
     is_anomalous: bool
     anomaly_class: str = Field(description="'None', or a class such as 'cpu', 'hdd_5'")
     culprit: str | None

@@ -21,9 +21,7 @@ def evidence_items(results: Sequence[ToolResult]) -> list[EvidenceItem]:
         chosen = (top or numbers)[:_PER_TOOL]
         for path, value in chosen:
             items.append(
-                EvidenceItem(
-                    tool=r.tool, name=path.split(".", 1)[1], value=value, unit=None, note=r.summary
-                )
+                EvidenceItem(tool=r.tool, name=path.split(".", 1)[1], value=value, unit=None, note=r.summary)
             )
     return items
 

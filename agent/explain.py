@@ -14,8 +14,7 @@ def plain_explanation(
     """(explanation, reasoning) built only from tool summaries and the fused decision."""
     if decision.score is None:
         return (
-            f"No scorer could assess job {job_id}: no model or index is available, "
-            "so it is not flagged.",
+            f"No scorer could assess job {job_id}: no model or index is available, so it is not flagged.",
             "No score source returned a result.",
         )
     head = (

@@ -25,9 +25,7 @@ class _Logistic(BaseModel):
     intercept: float
 
     def predict(self, scores: dict[str, float]) -> float:
-        z = self.intercept + sum(
-            c * _logit(scores[s]) for s, c in zip(self.sources, self.coef, strict=True)
-        )
+        z = self.intercept + sum(c * _logit(scores[s]) for s, c in zip(self.sources, self.coef, strict=True))
         return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -42,9 +40,7 @@ class Fusion(BaseModel):
     sources: list[str] = Field(default_factory=list)
     models: dict[str, _Logistic] = Field(default_factory=dict)
     threshold: float = 0.5
-    fitted_on: str = Field(
-        default="unfitted", description="what the fit used, e.g. '4 809 val jobs'"
-    )
+    fitted_on: str = Field(default="unfitted", description="what the fit used, e.g. '4 809 val jobs'")
 
     def predict(self, scores: dict[str, float]) -> float | None:
         """Fused P(anomalous) from the sources present; None when no source gave a score."""
@@ -77,9 +73,7 @@ class Fusion(BaseModel):
                     coef=lr.coef_[0].tolist(),
                     intercept=float(lr.intercept_[0]),
                 )
-        return cls(
-            sources=sources, models=models, threshold=threshold, fitted_on=f"{len(labels)} jobs"
-        )
+        return cls(sources=sources, models=models, threshold=threshold, fitted_on=f"{len(labels)} jobs")
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.model_dump_json(indent=1))

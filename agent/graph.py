@@ -57,9 +57,7 @@ def hints(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
 
 def after_hints(state: InvestigationState, runtime: Runtime[Deps]) -> Literal["tool_loop", "fuse"]:
     llm = runtime.context.llm
-    use_loop = (
-        llm is not None and getattr(llm, "supports_tools", False) and runtime.context.max_steps > 0
-    )
+    use_loop = llm is not None and getattr(llm, "supports_tools", False) and runtime.context.max_steps > 0
     return "tool_loop" if use_loop else "fuse"
 
 
@@ -112,14 +110,10 @@ def tool_loop(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, An
     return {"messages": new, "results": results, "steps": state.get("steps", 0) + 1}
 
 
-def after_tool_loop(
-    state: InvestigationState, runtime: Runtime[Deps]
-) -> Literal["tool_loop", "fuse"]:
+def after_tool_loop(state: InvestigationState, runtime: Runtime[Deps]) -> Literal["tool_loop", "fuse"]:
     last = state["messages"][-1] if state.get("messages") else None
     wants_more = isinstance(last, ToolMessage)
-    return (
-        "tool_loop" if wants_more and state.get("steps", 0) < runtime.context.max_steps else "fuse"
-    )
+    return "tool_loop" if wants_more and state.get("steps", 0) < runtime.context.max_steps else "fuse"
 
 
 def fuse(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
@@ -157,9 +151,7 @@ def reason(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
 
 def _identifiers(state: InvestigationState) -> list[str]:
     job = state["job"]
-    return [
-        str(job.get(k) or "") for k in ("node_id", "run_id", "workflow", "transformation", "host")
-    ]
+    return [str(job.get(k) or "") for k in ("node_id", "run_id", "workflow", "transformation", "host")]
 
 
 def verdict(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
@@ -168,9 +160,7 @@ def verdict(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]
     narrative = state.get("narrative")
     llm = runtime.context.llm
     if narrative is None:
-        explanation, reasoning = plain_explanation(
-            state["job_id"], state["job"]["host"], decision, results
-        )
+        explanation, reasoning = plain_explanation(state["job_id"], state["job"]["host"], decision, results)
         backend = BackendInfo(
             name=getattr(llm, "name", "none"), llm_used=False, reason=state.get("llm_error")
         )
@@ -198,9 +188,7 @@ def verdict(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]
 
 def validate(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     v = state["verdict"]
-    allowed = allowed_numbers(
-        state.get("results", []), decision_numbers(Decision(**state["decision"]))
-    )
+    allowed = allowed_numbers(state.get("results", []), decision_numbers(Decision(**state["decision"])))
     idents = _identifiers(state)
     bad = unbacked(v.explanation + "\n" + v.reasoning, allowed, idents)
     if not bad or not v.backend.llm_used:

@@ -27,9 +27,7 @@ def _compiled() -> CompiledStateGraph[Any, Any, Any, Any]:
 
 def investigate(deps: Deps, job_id: str) -> Verdict:
     """Investigate one job of ``deps.subject.run``; raises UnknownJobError for a wrong id."""
-    out = _compiled().invoke(
-        {"job_id": job_id}, context=deps, config={"recursion_limit": _RECURSION_LIMIT}
-    )
+    out = _compiled().invoke({"job_id": job_id}, context=deps, config={"recursion_limit": _RECURSION_LIMIT})
     return out["verdict"]
 
 

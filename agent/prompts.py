@@ -27,9 +27,7 @@ Rules:
 
 def _compact(results: Sequence[ToolResult]) -> list[dict[str, Any]]:
     return [
-        {"tool": r.tool, "summary": r.summary, "data": r.data}
-        for r in results
-        if r.status is ToolStatus.OK
+        {"tool": r.tool, "summary": r.summary, "data": r.data} for r in results if r.status is ToolStatus.OK
     ] + [
         {"tool": r.tool, "status": str(r.status), "summary": r.summary}
         for r in results
@@ -46,8 +44,7 @@ def reasoning_messages(
 ) -> list[BaseMessage]:
     """The chain-of-thought prompt over the gathered evidence."""
     job_block = {
-        k: job.get(k)
-        for k in ("node_id", "run_id", "workflow", "job_type", "transformation", "host", "argv")
+        k: job.get(k) for k in ("node_id", "run_id", "workflow", "job_type", "transformation", "host", "argv")
     }
     verdict = decision.model_dump(exclude={"sources"})
     body = (

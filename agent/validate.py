@@ -11,9 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 _NUMBER = re.compile(r"(?<![\w.\-])(-?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?)(%?)(?![\w])")
-_IDENT = re.compile(
-    r"\b[\w\-.:]*[A-Za-z_][\w\-.:]*\d[\w\-.:]*\b|\b[\w\-.:]*\d[\w\-.:]*[A-Za-z_][\w\-.:]*\b"
-)
+_IDENT = re.compile(r"\b[\w\-.:]*[A-Za-z_][\w\-.:]*\d[\w\-.:]*\b|\b[\w\-.:]*\d[\w\-.:]*[A-Za-z_][\w\-.:]*\b")
 _TIMES = re.compile(r"(\d(?:[\d.]*\d)?)[x\u00d7](?![\w])")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
@@ -50,11 +48,7 @@ def is_backed(raw: str, value: float, percent: bool, allowed: Sequence[float]) -
 
 def unbacked(text: str, allowed: Sequence[float], identifiers: Iterable[str] = ()) -> list[str]:
     """The numbers in ``text`` that no tool computed, as written."""
-    return [
-        raw
-        for raw, v, pct in quoted_numbers(text, identifiers)
-        if not is_backed(raw, v, pct, allowed)
-    ]
+    return [raw for raw, v, pct in quoted_numbers(text, identifiers) if not is_backed(raw, v, pct, allowed)]
 
 
 def strip_unbacked(text: str, allowed: Sequence[float], identifiers: Iterable[str] = ()) -> str:

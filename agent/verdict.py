@@ -18,9 +18,7 @@ class EvidenceItem(BaseModel):
 class BackendInfo(BaseModel):
     name: str = Field(description="the LLM backend and model, or 'none'")
     llm_used: bool
-    reason: str | None = Field(
-        default=None, description="why the LLM was not used, when it was not"
-    )
+    reason: str | None = Field(default=None, description="why the LLM was not used, when it was not")
 
 
 class Verdict(BaseModel):
@@ -29,26 +27,20 @@ class Verdict(BaseModel):
     workflow: str
     is_anomalous: bool
     score: float | None = Field(description="calibrated P(anomalous) fused from the tools")
-    anomaly_class: str = Field(
-        description="'None' when normal; else e.g. 'cpu_3', 'hdd', 'unknown'"
-    )
+    anomaly_class: str = Field(description="'None' when normal; else e.g. 'cpu_3', 'hdd', 'unknown'")
     culprit: str | None = Field(description="the host most likely at fault")
     confidence: Literal["low", "medium", "high"]
     evidence: list[EvidenceItem]
     explanation: str = Field(description="a few sentences a person can act on")
     reasoning: str = Field(description="the chain of thought over the evidence")
     backend: BackendInfo
-    examples: list[dict[str, Any]] = Field(
-        default_factory=list, description="few-shot examples used"
-    )
+    examples: list[dict[str, Any]] = Field(default_factory=list, description="few-shot examples used")
 
 
 class Narrative(BaseModel):
     """What the LLM is asked for: prose only. Every number in it must come from the evidence."""
 
-    reasoning: str = Field(
-        description="step-by-step reasoning over the evidence, quoting only its numbers"
-    )
+    reasoning: str = Field(description="step-by-step reasoning over the evidence, quoting only its numbers")
     explanation: str = Field(
         description="two to four sentences for an operator: what is wrong and what to check"
     )

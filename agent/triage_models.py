@@ -1,0 +1,46 @@
+"""The stable output schema of triage: one row per job, one summary per run."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+SCHEMA_VERSION = 1
+
+
+class TriageRow(BaseModel):
+    """One job of a triaged run. This is the documented JSONL schema (one object per line)."""
+
+    workflow: str
+    run: str = Field(description="run id, e.g. 'montage-run0747'")
+    job_id: str = Field(description="DAG node id")
+    transformation: str
+    host: str
+    is_anomalous: bool
+    score: float | None = Field(description="calibrated P(anomalous), fused from the tools")
+    anomaly_class: str = Field(description="'None' when normal, else e.g. 'cpu', 'hdd_5', 'unknown'")
+    culprit: str | None = Field(description="host most likely at fault, when anomalous")
+    explanation: str | None = Field(description="filled for the top --explain flagged jobs, else null")
+
+
+class CulpritHost(BaseModel):
+    host: str
+    confidence: float = Field(description="0..1")
+    n_jobs: int
+
+
+class RunTriage(BaseModel):
+    """Run-level summary plus the per-job rows."""
+
+    schema_version: int = SCHEMA_VERSION
+    workflow: str
+    run: str
+    source: str
+    n_jobs: int
+    n_flagged: int
+    share_flagged: float
+    anomaly_kind: str = Field(description="run-level diagnosis: normal, cpu or hdd")
+    anomaly_class: str = Field(description="run-level class, e.g. 'hdd_5'; 'None' when normal")
+    kind_confidence: float | None = None
+    culprits: list[CulpritHost] = Field(default_factory=list)
+    threshold: float
+    rows: list[TriageRow]
