@@ -33,19 +33,39 @@ def source_scores(results: Sequence[ToolResult]) -> dict[str, float]:
     return out
 
 
-def _anomaly_class(results: Sequence[ToolResult]) -> str | None:
-    """The most probable non-normal class, from the first source that gives class_probs."""
-    for r in results:
-        probs = r.data.get("class_probs") if r.status is ToolStatus.OK else None
-        if isinstance(probs, dict):
-            anomalous = {k: v for k, v in probs.items() if k not in ("None", "normal")}
-            if anomalous:
-                return max(anomalous, key=lambda k: anomalous[k])
-    for r in results:
-        cls = r.data.get("anomaly_class") if r.status is ToolStatus.OK else None
-        if isinstance(cls, str) and cls not in ("None", "normal"):
+# Where a class comes from, best first: the run diagnosis sees the whole run (labels are per run
+# and per host), the job scorers see one job.
+CLASS_FIELDS: tuple[tuple[str, str], ...] = (
+    ("run_diagnosis", "label"),
+    ("tree_score", "pred_class"),
+    ("sft_score", "pred_class"),
+    ("knn_vote", "predicted_class"),
+)
+_NORMAL = ("None", "normal", "anomalous", "")
+
+
+def pick_class(classes: dict[str, str]) -> str:
+    """The anomaly class for a flagged job from each source's class (tool name -> class)."""
+    ranked = [t for t, _ in CLASS_FIELDS] + sorted(set(classes) - {t for t, _ in CLASS_FIELDS})
+    for tool in ranked:
+        cls = classes.get(tool)
+        if cls and cls not in _NORMAL:
             return cls
-    return None
+    return "unknown"
+
+
+def result_classes(results: Sequence[ToolResult]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for r in results:
+        if r.status is not ToolStatus.OK:
+            continue
+        for tool, field in CLASS_FIELDS:
+            if r.tool == tool and isinstance(r.data.get(field), str):
+                out[tool] = r.data[field]
+        probs = r.data.get("class_probs")
+        if r.tool not in out and isinstance(probs, dict) and probs:
+            out[r.tool] = max(probs, key=lambda k: probs[k] if k not in _NORMAL else -1.0)
+    return out
 
 
 def _confidence(score: float, threshold: float, sources: dict[str, float]) -> Confidence:
@@ -72,7 +92,7 @@ def decide(results: Sequence[ToolResult], fusion: Fusion, host: str | None) -> D
             sources={},
         )
     anomalous = score >= fusion.threshold
-    cls = (_anomaly_class(results) or "unknown") if anomalous else "None"
+    cls = pick_class(result_classes(results)) if anomalous else "None"
     return Decision(
         score=round(score, 4),
         is_anomalous=anomalous,

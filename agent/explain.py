@@ -30,6 +30,7 @@ def plain_explanation(
         if decision.confidence == "low"
         else ""
     )
-    explanation = head + hedge + (" " + " ".join(lines[:3]) if lines else "")
+    evidence = " Evidence: " + "; ".join(line.rstrip(".") for line in lines[:3]) + "." if lines else ""
+    explanation = head + hedge + evidence
     reasoning = "\n".join(f"- {r.tool}: {r.summary or r.status}" for r in results)
     return explanation, reasoning

@@ -47,7 +47,7 @@ def retrieve(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any
 
 def score(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     subject = runtime.context.subject.for_job(state["job_id"])
-    return {"results": runtime.context.registry.run_all(subject, kinds=("score",))}
+    return {"results": runtime.context.registry.run_all(subject, kinds=("score", "diagnosis"))}
 
 
 def hints(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     model: str | None = Field(default=None, description="model name on that server")
     api_key_env: str = Field(default="FLOWSLEUTH_OPENAI_API_KEY", description="env var with the key")
     llm_timeout_s: float = 60.0
+    llm_tools: bool = Field(default=False, description="the server supports tool calling")
     chroma_url: str | None = Field(default=None, description="Chroma server; embedded when unset")
     threshold: float | None = Field(default=None, description="override the fitted decision threshold")
     max_steps: int = Field(default=2, ge=0, description="bound on the agentic tool loop")

@@ -3,18 +3,43 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
-from cli import data
+from cli import classifier, config_cmd, data, demo, tools_cmd, triage, watch, why
+from cli import index as index_cmd
+
+
+class _Group(TyperGroup):
+    """Usage errors exit 1 (the documented code for bad input or usage), not click's 2."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, **kwargs)
+        except SystemExit as exit_:
+            if exit_.code == 2:
+                raise SystemExit(1) from None
+            raise
+
 
 app = typer.Typer(
     name="flowsleuth",
+    cls=_Group,
     help="Agentic anomaly investigator for the jobs of scientific workflows.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.command("why")(why.why)
+app.command("triage", help=triage.HELP)(triage.triage)
+app.command("watch")(watch.watch)
+app.command("demo")(demo.demo)
 app.add_typer(data.app, name="data")
+app.add_typer(index_cmd.app, name="index")
+app.add_typer(tools_cmd.app, name="tools")
+app.add_typer(config_cmd.app, name="config")
+classifier.register(app)
 
 
 def _version() -> str:

@@ -47,8 +47,12 @@ def _timeline(t: RunTriage, starts: Mapping[str, float], threshold: float) -> st
         x = df["start"] - df["start"].min()
         ax.scatter(x, df["score"], c=np.where(df["is_anomalous"], "#b00020", "#4a78b5"), s=12)
     ax.axhline(threshold, color="#999", ls="--", lw=1)
-    ax.set(xlabel="execute start (s since first job)", ylabel="score", ylim=(-0.02, 1.02),
-           title=f"{t.run}: job scores along the run")
+    ax.set(
+        xlabel="execute start (s since first job)",
+        ylabel="score",
+        ylim=(-0.02, 1.02),
+        title=f"{t.run}: job scores along the run",
+    )
     return _png(fig)
 
 
@@ -84,7 +88,8 @@ def _flagged_table(t: RunTriage) -> str:
     flagged = sorted((r for r in t.rows if r.is_anomalous), key=lambda r: -(r.score or 0))
     if not flagged:
         return '<p class="muted">No job above the threshold.</p>'
-    head = "<tr><th>job</th><th>host</th><th>transformation</th><th>score</th><th>class</th><th>explanation</th></tr>"
+    cols = ("job", "host", "transformation", "score", "class", "explanation")
+    head = "<tr>" + "".join(f"<th>{c}</th>" for c in cols) + "</tr>"
     body = "".join(
         f"<tr><td>{_esc(r.job_id)}</td><td>{_esc(r.host)}</td><td>{_esc(r.transformation)}</td>"
         f"<td>{r.score:.3f}</td><td>{_esc(r.anomaly_class)}</td><td>{_esc(r.explanation or '')}</td></tr>"
@@ -98,7 +103,8 @@ def _summary(t: RunTriage) -> str:
     return (
         f"<table><tr><th>workflow</th><td>{_esc(t.workflow)}</td></tr>"
         f"<tr><th>source</th><td>{_esc(t.source)}</td></tr>"
-        f"<tr><th>jobs flagged</th><td class='flag'>{t.n_flagged} of {t.n_jobs} ({t.share_flagged:.1%})</td></tr>"
+        f"<tr><th>jobs flagged</th><td class='flag'>"
+        f"{t.n_flagged} of {t.n_jobs} ({t.share_flagged:.1%})</td></tr>"
         f"<tr><th>run diagnosis</th><td>{_esc(t.anomaly_class)} ({_esc(t.anomaly_kind)})</td></tr>"
         f"<tr><th>culprit hosts</th><td>{culprits}</td></tr></table>"
     )

@@ -20,9 +20,7 @@ from workflows.models import Run
 from workflows.schema import PAPER_FEATURES
 
 QUANTILES: tuple[float, ...] = (0, 1, 5, 10, 25, 50, 75, 90, 95, 99, 100)
-PROFILE_FEATURES: tuple[str, ...] = tuple(
-    dict.fromkeys((*PAPER_FEATURES, *CONTEXT_FEATURES.values()))
-)
+PROFILE_FEATURES: tuple[str, ...] = tuple(dict.fromkeys((*PAPER_FEATURES, *CONTEXT_FEATURES.values())))
 
 
 class FeatureProfile(BaseModel):
@@ -63,9 +61,7 @@ class BaselineProfile(BaseModel):
     def lookup(self, workflow: str, transformation: str, feature: str) -> FeatureProfile | None:
         return self.profiles.get(workflow, {}).get(transformation, {}).get(feature)
 
-    def percentile(
-        self, workflow: str, transformation: str, feature: str, value: float
-    ) -> float | None:
+    def percentile(self, workflow: str, transformation: str, feature: str, value: float) -> float | None:
         """Approximate percentile rank (0-100) of ``value``; None when unknown or NaN."""
         fp = self.lookup(workflow, transformation, feature)
         if fp is None or value is None or math.isnan(value):

@@ -70,9 +70,7 @@ def _set_index(df: pd.DataFrame, source: str) -> pd.DataFrame:
     elif first == "" or first.startswith("Unnamed: 0"):
         df = df.set_index(df.columns[0])
     else:
-        raise DataError(
-            source, f"no job id column: expected {INDEX_COLUMN!r} or an unnamed first column"
-        )
+        raise DataError(source, f"no job id column: expected {INDEX_COLUMN!r} or an unnamed first column")
     df.index = df.index.astype(str).str.strip()
     df.index.name = INDEX_COLUMN
     if (df.index == "").any():
@@ -191,6 +189,20 @@ def iter_runs(path: str | Path) -> Iterator[Run]:
         yield from _iter_zip(p)
     else:
         yield load_run(p)
+
+
+def count_runs(path: str | Path) -> int:
+    """How many runs :func:`iter_runs` will yield (cheap: no parsing); 0 when unreadable."""
+    p = Path(path)
+    if p.is_dir():
+        return sum(1 for f in p.rglob("*.csv") if f.is_file())
+    if p.suffix.lower() == ".zip" or zipfile.is_zipfile(p):
+        try:
+            with zipfile.ZipFile(p) as zf:
+                return sum(n.lower().endswith(".csv") and not n.startswith("__MACOSX") for n in zf.namelist())
+        except (zipfile.BadZipFile, OSError):
+            return 0
+    return 1 if p.is_file() else 0
 
 
 def load_runs(path: str | Path) -> list[Run]:

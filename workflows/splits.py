@@ -49,16 +49,12 @@ def labelled_sentences(runs: Iterable[Run]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def paper_split(
-    sentences: pd.DataFrame, test: pd.DataFrame, validation: pd.DataFrame
-) -> PaperSplitResult:
+def paper_split(sentences: pd.DataFrame, test: pd.DataFrame, validation: pd.DataFrame) -> PaperSplitResult:
     """Assign each job to the paper's split. Identical (text, label) rows are interchangeable,
     so the first jobs (in the given order) with a published pair take it."""
     remaining = {
         "test": Counter(zip(test["text"], test["label"].astype(int), strict=True)),
-        "validation": Counter(
-            zip(validation["text"], validation["label"].astype(int), strict=True)
-        ),
+        "validation": Counter(zip(validation["text"], validation["label"].astype(int), strict=True)),
     }
     split = []
     for key in zip(sentences["text"], sentences["label"].astype(int), strict=True):
@@ -85,9 +81,7 @@ def run_split(
     and cut by the cumulative fractions, so each split sees every kind of run where possible.
     """
     if len(fractions) != 3 or min(fractions) < 0 or not np.isclose(sum(fractions), 1.0):
-        raise ValueError(
-            f"fractions must be three non-negative numbers summing to 1, got {fractions}"
-        )
+        raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
     strata: dict[tuple[str, str], list[str]] = {}
     for run_id, workflow, injected in runs:
         strata.setdefault((workflow, injected or "?"), []).append(run_id)

@@ -1,0 +1,140 @@
+"""Assemble an investigation's dependencies from settings: models, index, registry, LLM.
+
+Everything optional degrades to "not available" with a note, never an exception: a verdict
+needs only one score source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.deps import Deps
+from agent.fusion import Fusion
+from agent.settings import Settings
+from tools.base import Subject
+from workflows.baseline import BaselineProfile
+from workflows.errors import FlowsleuthError
+from workflows.models import Run
+from workflows.sample import bundled_dag
+
+# Scorer directory under ``<home>/models`` -> the tool that reports it.
+SCORER_TOOLS = {"tree": "tree_score", "sft": "sft_score"}
+
+
+@dataclass
+class Toolkit:
+    """What is loaded once and shared by every run of a command."""
+
+    settings: Settings
+    models: dict[str, Any] = field(default_factory=dict)
+    index: Any | None = None
+    diagnosis: Any | None = None
+    baseline: BaselineProfile | None = None
+    fusion: Fusion = field(default_factory=Fusion)
+    registry: Any | None = None
+    llm: Any | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def subject(self, run: Run) -> Subject:
+        extras: dict[str, Any] = {"models": self.models}
+        if self.index is not None:
+            extras["index"] = self.index
+        if self.diagnosis is not None:
+            extras["diagnosis_model"] = self.diagnosis
+        return Subject(run, dag=bundled_dag(run.workflow), baseline=self.baseline, extras=extras)
+
+    def few_shot(self, subject: Subject, k: int) -> list[dict[str, Any]]:
+        """Compact labelled examples from other runs (the prompt's dynamic few-shot)."""
+        from retrieval import select_few_shot
+
+        keep = ("label", "distance", "run", "job", "transformation", "host", "text")
+        examples = select_few_shot(self.index, subject, k=k) if self.index is not None else []
+        return [e.model_dump(include=set(keep)) for e in examples]
+
+    def deps(self, run: Run) -> Deps:
+        if self.registry is None:
+            raise FlowsleuthError("internal: toolkit has no tool registry (use load_toolkit)")
+        return Deps(
+            subject=self.subject(run),
+            registry=self.registry,
+            llm=self.llm,
+            fusion=self.fusion,
+            few_shot=self.few_shot if self.index is not None else None,
+            max_steps=self.settings.max_steps,
+            n_examples=self.settings.n_examples,
+        )
+
+
+def _try(notes: list[str], what: str, fn: Any) -> Any:
+    try:
+        return fn()
+    except FlowsleuthError as err:
+        notes.append(f"{what}: {err}")
+    return None
+
+
+def load_toolkit(settings: Settings, *, llm: bool = True, sft: bool = True) -> Toolkit:
+    """Load what ``settings.home`` holds. Missing pieces become notes, not errors."""
+    from retrieval import knn_vote
+    from tools.classifier import load_scorer
+    from tools.registry import default_registry
+
+    kit = Toolkit(settings=settings)
+    models_dir = settings.models_dir
+    for name in SCORER_TOOLS:
+        if name == "sft" and not sft:
+            continue
+        d = models_dir / name
+        if d.is_dir():
+            scorer = _try(kit.notes, f"{name} model", lambda d=d: load_scorer(d))
+            if scorer is not None:
+                kit.models[name] = scorer
+    if (models_dir / "baseline.json").is_file():
+        kit.baseline = _try(kit.notes, "baseline", lambda: BaselineProfile.load(models_dir / "baseline.json"))
+    if (models_dir / "fusion.json").is_file():
+        kit.fusion = _try(kit.notes, "fusion", lambda: Fusion.load(models_dir / "fusion.json")) or Fusion()
+    if settings.threshold is not None:
+        kit.fusion = kit.fusion.model_copy(update={"threshold": settings.threshold})
+    kit.diagnosis = _load_diagnosis(kit.notes, models_dir / "diagnosis")
+    kit.index = _open_index(kit.notes, settings)
+    kit.registry = default_registry(timeout_s=settings.tool_timeout_s)
+    kit.registry.register(knn_vote, name="knn_vote", source="builtin", kind="retrieval")
+    if llm:
+        kit.llm = _llm(kit.notes, settings)
+    return kit
+
+
+def _load_diagnosis(notes: list[str], path: Path) -> Any | None:
+    from tools.diagnosis import DiagnosisModel
+
+    if not path.is_dir():
+        return None
+    return _try(notes, "diagnosis model", lambda: DiagnosisModel.load(path))
+
+
+def _open_index(notes: list[str], settings: Settings) -> Any | None:
+    from retrieval import open_index
+
+    if settings.chroma_url is None and not settings.index_dir.is_dir():
+        notes.append("no job index yet (flowsleuth index build): no few-shot examples or kNN vote")
+        return None
+    return _try(notes, "index", lambda: open_index(settings.index_dir, settings.chroma_url))
+
+
+def _llm(notes: list[str], settings: Settings) -> Any | None:
+    from agent.llm import LLMSettings, make_backend
+
+    # LLMSettings maps None (not configured) to its own defaults.
+    cfg = LLMSettings.model_validate(
+        {
+            "backend": settings.backend,
+            "base_url": settings.base_url,
+            "model": settings.model,
+            "api_key_env": settings.api_key_env,
+            "timeout_s": settings.llm_timeout_s,
+            "tools": settings.llm_tools,
+        }
+    )
+    return _try(notes, "LLM", lambda: make_backend(cfg))

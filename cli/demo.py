@@ -1,0 +1,64 @@
+"""``flowsleuth demo``: prepare models on the bundled sample (once, cached), triage a bundled
+anomalous run that was held out of that preparation, and explain its top flagged job."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from cli import options
+from cli.errors import err_console, handle_errors
+
+DEMO_RUN = "1000-genome-run0084"  # hdd_5: disk throttled on some hosts
+
+
+@handle_errors
+def demo(
+    backend: str | None = options.Backend,
+    base_url: str | None = options.BaseUrl,
+    model: str | None = options.Model,
+    home: Path | None = typer.Option(None, "--home", help="Demo home (default: <data dir>/demo)."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Prepare again even if cached."),
+) -> None:
+    """Triage the bundled sample end to end on embedded defaults (first run prepares models)."""
+    from agent.investigate import investigate
+    from agent.prepare import is_prepared, prepare_home
+    from agent.setup import load_toolkit
+    from agent.triage import triage_run
+    from cli.triage import _summary_table
+    from cli.why import render_verdict
+    from workflows.loader import load_run
+    from workflows.sample import sample_run, sample_runs
+
+    t0 = time.perf_counter()
+    base = options.settings(backend=backend, base_url=base_url, model=model)
+    demo_home = home or base.home / "demo"
+    cfg = base.model_copy(update={"home": demo_home})
+    console = Console()
+    target = load_run(sample_run(DEMO_RUN))
+    train = [load_run(p) for p in sample_runs() if p.stem != DEMO_RUN]
+    key = f"sample-v1-without-{DEMO_RUN}"
+    if rebuild or not is_prepared(demo_home, key):
+        with err_console.status("preparing the demo models") as status:
+            prepare_home(demo_home, train, key, step=lambda s: status.update(f"preparing: {s}"))
+        err_console.print(f"prepared {escape(str(demo_home))} from {len(train)} bundled runs")
+    kit = load_toolkit(cfg)
+    for note in kit.notes:
+        err_console.print(f"[dim]note: {escape(note)}[/]")
+    console.print(f"[bold]Triage of bundled run {DEMO_RUN}[/] (held out of the demo's training runs)")
+    t = triage_run(kit, target.without_labels())
+    console.print(_summary_table(t))
+    flagged = sorted((r for r in t.rows if r.is_anomalous), key=lambda r: -(r.score or 0))
+    if flagged:
+        console.print(f"[bold]Why is {escape(flagged[0].job_id)} flagged?[/]")
+        console.print(render_verdict(investigate(kit.deps(target.without_labels()), flagged[0].job_id)))
+    truth = target.labels.value_counts().to_dict() if target.labels is not None else {}
+    console.print(
+        f"[dim]ground truth of this run (not used above): {escape(str(truth))}; "
+        f"took {time.perf_counter() - t0:.1f} s. "
+        f"Try: flowsleuth triage --home {escape(str(demo_home))} RUN.csv[/]"
+    )

@@ -1,0 +1,159 @@
+"""``flowsleuth triage RUN|DIR|ZIP``: score every job of one run or many, fast path first."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from agent.triage_models import RunTriage
+from cli import options
+from cli.errors import err_console, fail, handle_errors
+from cli.triage_out import ResumableOutput, encode
+from workflows.models import Run
+
+EXIT_ANOMALOUS = 3
+
+HELP = f"""Score every job of a run (a CSV, a directory of CSVs, or a .zip).
+
+The fast path (classifier, kNN vote, run diagnosis) scores every job; the LLM explains only the
+top --explain flagged jobs. Ground-truth labels are never read for scoring.
+
+Exit codes: 0 it ran (and, with --fail-on anomalous, found nothing at threshold);
+{EXIT_ANOMALOUS} --fail-on anomalous and anomalous jobs were found; 1 bad input or usage."""
+
+
+class Format(StrEnum):
+    table = "table"
+    jsonl = "jsonl"
+    json = "json"
+    csv = "csv"
+
+
+class FailOn(StrEnum):
+    anomalous = "anomalous"
+
+
+def _summary_table(t: RunTriage, top: int = 10) -> Table:
+    culprits = ", ".join(f"{c.host} ({c.confidence:.2f})" for c in t.culprits[:5]) or "none"
+    table = Table(
+        title=escape(
+            f"{t.run}: {t.n_flagged}/{t.n_jobs} jobs flagged ({t.share_flagged:.1%}); "
+            f"run diagnosis {t.anomaly_class}; culprits {culprits}"
+        ),
+        title_justify="left",
+    )
+    for c in ("job", "host", "transformation", "score", "class", "explanation"):
+        table.add_column(c, overflow="fold")
+    flagged = sorted((r for r in t.rows if r.is_anomalous), key=lambda r: -(r.score or 0))
+    for r in flagged[:top]:
+        table.add_row(
+            escape(r.job_id),
+            escape(r.host),
+            escape(r.transformation),
+            f"{r.score:.3f}",
+            escape(r.anomaly_class),
+            escape(r.explanation or ""),
+        )
+    return table
+
+
+@handle_errors
+def triage(
+    path: Path = typer.Argument(..., help="A run CSV, a directory of run CSVs, or a .zip of them."),
+    fmt: Format | None = typer.Option(
+        None, "--format", "-f", help="Output format (default: table on a TTY, else jsonl)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write rows here (jsonl/csv resume if killed)."
+    ),
+    report: Path | None = typer.Option(None, "--report", help="Also write a self-contained HTML report."),
+    explain: int = typer.Option(3, "--explain", min=0, help="LLM-explain the top N flagged jobs per run."),
+    fail_on: FailOn | None = typer.Option(
+        None, "--fail-on", help=f"Exit {EXIT_ANOMALOUS} when anomalous jobs are found."
+    ),
+    sft: bool = typer.Option(False, "--sft/--no-sft", help="Also score with the SFT model (slower)."),
+    restart: bool = typer.Option(
+        False, "--restart", help="Ignore the progress of an earlier, killed triage."
+    ),
+    backend: str | None = options.Backend,
+    base_url: str | None = options.BaseUrl,
+    model: str | None = options.Model,
+    home: Path | None = options.Home,
+    chroma_url: str | None = options.ChromaUrl,
+    threshold: float | None = options.Threshold,
+) -> None:
+    from agent.setup import load_toolkit
+    from agent.triage import triage_run
+    from workflows.loader import count_runs, iter_runs
+
+    fmt = fmt or (Format.table if sys.stdout.isatty() and out is None else Format.jsonl)
+    if out is not None and fmt is Format.table:
+        raise fail("--out needs --format jsonl, json or csv")
+    cfg = options.settings(
+        backend=backend if explain else "none",
+        base_url=base_url,
+        model=model,
+        home=home,
+        chroma_url=chroma_url,
+        threshold=threshold,
+    )
+    total = count_runs(path)
+    runs = iter_runs(path)  # validates the path before any model loads
+    first = next(runs)
+    kit = load_toolkit(cfg, llm=explain > 0, sft=sft)
+    for note in kit.notes:
+        err_console.print(f"[dim]note: {escape(note)}[/]")
+    sink = (
+        ResumableOutput(out, fmt.value, restart)
+        if out is not None and fmt in (Format.jsonl, Format.csv)
+        else None
+    )
+    if sink is not None and sink.done:
+        err_console.print(f"resuming: {len(sink.done)} run(s) already in {escape(str(out))}")
+    console = Console()
+    done: list[RunTriage] = []
+    starts: dict[str, dict[str, float]] = {}
+    flagged = 0
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task("triage", total=total)
+        for run in _chain(first, runs):
+            bar.update(task, description=escape(run.run_id))
+            if sink is not None and sink.is_done(run.run_id):
+                flagged += sink.done[run.run_id]
+                bar.advance(task)
+                continue
+            t = triage_run(kit, run, explain=explain)
+            flagged += t.n_flagged
+            starts[t.run] = {str(k): float(v) for k, v in run.frame["execute_start"].dropna().items()}
+            if sink is not None:
+                sink.write(t)
+            elif fmt is Format.table:
+                console.print(_summary_table(t))
+            elif fmt is not Format.json:
+                sys.stdout.write(encode(t, fmt.value, header=not done))
+            done.append(t)
+            bar.advance(task)
+    if fmt is Format.json:
+        payload = "[" + ",".join(t.model_dump_json() for t in done) + "]\n"
+        (out.write_text(payload) if out else sys.stdout.write(payload))
+    if report is not None:
+        from cli.report import render_report
+
+        report.write_text(render_report(done, starts), encoding="utf-8")
+        err_console.print(f"report written to {escape(str(report))}")
+    if fail_on is FailOn.anomalous and flagged:
+        raise typer.Exit(EXIT_ANOMALOUS)
+
+
+def _chain(first: Run, rest: Iterator[Run]) -> Iterator[Run]:
+    yield first
+    yield from rest

@@ -1,0 +1,71 @@
+"""``flowsleuth watch RUN.csv``: online detection on a run CSV that grows as jobs finish."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from cli import options
+from cli.errors import err_console, handle_errors
+from workflows.errors import DataError
+
+
+def _complete_lines(path: Path) -> bytes:
+    """The file up to its last newline: a half-written row is left for the next poll."""
+    raw = path.read_bytes()
+    return raw[: raw.rfind(b"\n") + 1]
+
+
+@handle_errors
+def watch(
+    run_path: Path = typer.Argument(..., metavar="RUN.csv", help="A run CSV that grows as jobs finish."),
+    interval: float = typer.Option(1.0, "--interval", min=0.05, help="Seconds between polls."),
+    idle_exit: float | None = typer.Option(
+        None, "--idle-exit", help="Stop after this many seconds without growth."
+    ),
+    home: Path | None = options.Home,
+    chroma_url: str | None = options.ChromaUrl,
+    threshold: float | None = options.Threshold,
+) -> None:
+    """Emit one JSON verdict line per new job as it appears, re-computing the run context each
+    time; each line carries ``latency_ms``, the time from seeing the job to its verdict."""
+    from agent.setup import load_toolkit
+    from agent.triage import triage_run
+    from workflows.loader import run_from_bytes
+
+    cfg = options.settings(backend="none", home=home, chroma_url=chroma_url, threshold=threshold)
+    if not run_path.is_file():
+        raise DataError(run_path, "no such file")
+    kit = load_toolkit(cfg, llm=False, sft=False)
+    for note in kit.notes:
+        err_console.print(f"[dim]note: {escape(note)}[/]")
+    seen: set[str] = set()
+    last_size, last_change = -1, time.monotonic()
+    while True:
+        size = run_path.stat().st_size if run_path.exists() else 0
+        if size != last_size:
+            last_size, last_change = size, time.monotonic()
+            t0 = time.perf_counter()
+            try:
+                run = run_from_bytes(
+                    _complete_lines(run_path), str(run_path), name=run_path.stem, dirname=run_path.parent.name
+                )
+            except DataError as err:
+                if err.reason not in ("empty file", "the run has no jobs"):
+                    raise
+                run = None
+            if run is not None and set(run.job_ids) - seen:
+                result = triage_run(kit, run.without_labels())
+                latency = (time.perf_counter() - t0) * 1000
+                for row in result.rows:
+                    if row.job_id not in seen:
+                        seen.add(row.job_id)
+                        line = {**row.model_dump(), "latency_ms": round(latency, 1)}
+                        typer.echo(json.dumps(line))
+        if idle_exit is not None and time.monotonic() - last_change > idle_exit:
+            return
+        time.sleep(interval)

@@ -1,0 +1,85 @@
+"""``flowsleuth why RUN JOB_ID``: one investigation, as a rich panel or the verdict's JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from agent.verdict import Verdict
+from cli import options
+from cli.errors import err_console, handle_errors
+
+
+def render_verdict(v: Verdict) -> Panel:
+    colour = "red" if v.is_anomalous else "green"
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    head.add_row("verdict", f"[{colour}]{'ANOMALOUS' if v.is_anomalous else 'normal'}[/]")
+    head.add_row("score", "-" if v.score is None else f"{v.score:.3f} (calibrated)")
+    head.add_row("class", escape(v.anomaly_class))
+    head.add_row("culprit", escape(v.culprit or "-"))
+    head.add_row("confidence", v.confidence)
+    head.add_row("backend", escape(f"{v.backend.name} (LLM {'used' if v.backend.llm_used else 'not used'})"))
+    ev = Table(title="evidence (tool -> number)", title_justify="left", expand=True)
+    for c in ("tool", "measure", "value"):
+        ev.add_column(c)
+    for e in v.evidence:
+        ev.add_row(escape(e.tool), escape(e.name), f"{e.value:.4g}")
+    parts: list = [head, ev, Panel(escape(v.explanation), title="explanation", title_align="left")]
+    if v.examples:
+        ex = Table(title="few-shot examples (other runs)", title_justify="left", expand=True)
+        for c in ("run", "job", "label", "distance"):
+            ex.add_column(c)
+        for x in v.examples:
+            ex.add_row(
+                *(escape(str(x.get(k, ""))) for k in ("run", "job", "label")), f"{x.get('distance', 0):.3f}"
+            )
+        parts.append(ex)
+    if v.backend.reason:
+        parts.append(f"[dim]note: {escape(v.backend.reason)}[/]")
+    return Panel(Group(*parts), title=escape(f"{v.job_id}  ({v.run_id})"), title_align="left")
+
+
+@handle_errors
+def why(
+    run_path: Path = typer.Argument(..., metavar="RUN", help="The run CSV holding the job."),
+    job_id: str = typer.Argument(..., help="The job's DAG node id."),
+    as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
+    backend: str | None = options.Backend,
+    base_url: str | None = options.BaseUrl,
+    model: str | None = options.Model,
+    max_steps: int | None = options.MaxSteps,
+    home: Path | None = options.Home,
+    chroma_url: str | None = options.ChromaUrl,
+    threshold: float | None = options.Threshold,
+) -> None:
+    """Explain whether one job looks anomalous, how sure, what kind, which host, and why."""
+    from agent.investigate import investigate
+    from agent.setup import load_toolkit
+    from workflows.loader import load_run
+
+    cfg = options.settings(
+        backend=backend,
+        base_url=base_url,
+        model=model,
+        max_steps=max_steps,
+        home=home,
+        chroma_url=chroma_url,
+        threshold=threshold,
+    )
+    run = load_run(run_path)
+    run.job(job_id)  # a wrong id fails before any model loads
+    kit = load_toolkit(cfg)
+    for note in kit.notes:
+        err_console.print(f"[dim]note: {escape(note)}[/]")
+    verdict = investigate(kit.deps(run), job_id)
+    if as_json:
+        typer.echo(verdict.model_dump_json(indent=2))
+    else:
+        Console().print(render_verdict(verdict))
