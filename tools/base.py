@@ -10,7 +10,6 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -83,7 +82,8 @@ def _walk_numbers(value: Any, path: str) -> Iterator[tuple[str, float]]:
 class Subject:
     """What a tool looks at: one run, optionally one job of it, plus shared lazy caches.
 
-    Build one per run and reuse it across tools and jobs: run context is computed once.
+    Build one per run and reuse it across tools and jobs: run context is computed once, and
+    every :meth:`for_job` view shares that cache, whichever view computes it first.
     """
 
     run: Run
@@ -91,15 +91,21 @@ class Subject:
     dag: Dag | None = None
     baseline: BaselineProfile | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
-    @cached_property
+    @property
     def context(self) -> pd.DataFrame:
         """Per-job run context (see :mod:`workflows.context`), label-free."""
-        return run_context(self.run)
+        if "context" not in self._cache:
+            self._cache["context"] = run_context(self.run)
+        return self._cache["context"]
 
-    @cached_property
+    @property
     def hosts(self) -> pd.DataFrame:
-        return host_context(self.run.frame)
+        """Per-host context of the run (see :func:`workflows.context.host_context`)."""
+        if "hosts" not in self._cache:
+            self._cache["hosts"] = host_context(self.run.frame)
+        return self._cache["hosts"]
 
     @property
     def job(self) -> Job:
@@ -109,9 +115,7 @@ class Subject:
 
     def for_job(self, job_id: str) -> Subject:
         """The same run (and caches) focused on another job."""
-        other = Subject(self.run, job_id, self.dag, self.baseline, self.extras)
-        other.__dict__.update({k: v for k, v in self.__dict__.items() if k in ("context", "hosts")})
-        return other
+        return Subject(self.run, job_id, self.dag, self.baseline, self.extras, self._cache)
 
 
 ToolFn = Callable[[Subject], ToolResult]

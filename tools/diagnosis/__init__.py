@@ -1,0 +1,27 @@
+"""Combine the hints into a diagnosis: which anomaly hit a run, which hosts carry it, and
+what that means for one job.
+
+``diagnose_run(subject_or_run) -> RunDiagnosis`` and ``diagnose_job(subject) -> JobDiagnosis``;
+``DiagnosisModel.fit(train, validation)`` / ``.save(dir)`` / ``.load(dir)``;
+``fit_default_diagnosis(out_dir)`` fits the demo model on the bundled sample in seconds.
+"""
+
+from __future__ import annotations
+
+from tools.diagnosis.default import default_model, fit_default_diagnosis
+from tools.diagnosis.diagnose import diagnose_job, diagnose_run, job_anomaly_score
+from tools.diagnosis.model import RUN_CLASSES, DiagnosisModel
+from tools.diagnosis.schema import CulpritHost, JobDiagnosis, RunDiagnosis
+
+__all__ = [
+    "RUN_CLASSES",
+    "CulpritHost",
+    "DiagnosisModel",
+    "JobDiagnosis",
+    "RunDiagnosis",
+    "default_model",
+    "diagnose_job",
+    "diagnose_run",
+    "fit_default_diagnosis",
+    "job_anomaly_score",
+]

@@ -1,0 +1,22 @@
+"""Ground truth for fitting and measuring the diagnosis (reads labels; never a feature)."""
+
+from __future__ import annotations
+
+from workflows.labels import parse_label
+from workflows.models import Run
+
+
+def culprit_hosts(run: Run) -> set[str]:
+    """Hosts with at least one job labelled anomalous in this run (empty without labels)."""
+    if run.labels is None:
+        return set()
+    bad = run.labels.map(lambda raw: parse_label(str(raw)).is_anomalous)
+    hosts = run.frame["kickstart_hostname"].fillna("")
+    return set(hosts[bad.to_numpy()].tolist())
+
+
+def job_kinds(run: Run) -> list[str]:
+    """Each job's label kind: 'normal', 'cpu' or 'hdd' (empty without labels)."""
+    if run.labels is None:
+        return []
+    return [parse_label(str(raw)).kind.value for raw in run.labels]

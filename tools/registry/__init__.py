@@ -1,0 +1,59 @@
+"""The plugin seam: every tool the agent may call, where it came from, and how to run it.
+
+Public API::
+
+    from tools.registry import Registry, RegisteredTool, default_registry
+
+    reg = default_registry()            # built-ins + the ``flowsleuth.tools`` entry points
+    reg.register(fn_or_tool, name=None, source="api", prerequisites=(), kind="hint")
+    reg.unregister(name)                # -> the RegisteredTool removed
+    reg.tools(kinds=None)               # -> list[RegisteredTool], registration order
+    reg.get(name)                       # -> RegisteredTool (ToolError when unknown)
+    reg.run(name, subject, timeout_s=None)      # -> ToolResult, never raises for a tool's fault
+    reg.run_all(subject, kinds=("hint",))       # -> list[ToolResult]
+
+* A tool is ``(subject: Subject) -> ToolResult``; its docstring is what the LLM reads. Each
+  registered tool has a ``kind``: "hint", "score", "retrieval" or "diagnosis".
+* Sources: "builtin", "api" (``register``), "entry_point:<distribution>" (plugins).
+* Collisions are visible: the newcomer becomes ``<source>.<name>`` and ``reg.conflicts`` says so.
+* Prerequisites (:mod:`tools.registry.prerequisites`: FileExists, ModelArtifact, ReachableUrl,
+  EnvVar) are checked cheaply; ``tool.status`` is "ready" or "unavailable: <why>", and running an
+  unavailable tool gives an ``error`` result.
+* Reliability: a tool that raises, returns garbage or hangs (per-tool, thread-based timeout)
+  becomes an ``error`` result; the other tools still run.
+* ``FLOWSLEUTH_NO_PLUGINS=1`` or ``default_registry(entry_points=False)`` skips plugins.
+"""
+
+from __future__ import annotations
+
+from tools.registry.builtins import register_builtins
+from tools.registry.core import KINDS, RegisteredTool, Registry, ToolError
+from tools.registry.entry_points import GROUP, load_entry_points, plugins_disabled, register_object
+from tools.registry.prerequisites import EnvVar, FileExists, ModelArtifact, Prerequisite, ReachableUrl
+
+
+def default_registry(entry_points: bool | None = None, timeout_s: float | None = None) -> Registry:
+    """Built-in tools plus installed plugins (unless ``entry_points`` is False, or it is None
+    and ``$FLOWSLEUTH_NO_PLUGINS`` is set)."""
+    registry = Registry() if timeout_s is None else Registry(default_timeout_s=timeout_s)
+    register_builtins(registry)
+    if entry_points if entry_points is not None else not plugins_disabled():
+        load_entry_points(registry)
+    return registry
+
+
+__all__ = [
+    "GROUP",
+    "KINDS",
+    "EnvVar",
+    "FileExists",
+    "ModelArtifact",
+    "Prerequisite",
+    "ReachableUrl",
+    "RegisteredTool",
+    "Registry",
+    "ToolError",
+    "default_registry",
+    "load_entry_points",
+    "register_object",
+]
