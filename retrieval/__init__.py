@@ -1,1 +1,60 @@
-"""Retrieval: embeddings, a Chroma index of labelled jobs, few-shot selection and a kNN vote."""
+"""Retrieval: embeddings, a Chroma index of labelled jobs, few-shot selection and a kNN vote.
+
+Public API (what the agent and the CLI call)::
+
+    from retrieval import open_index, select_few_shot, knn_vote, default_embedder
+
+    index = open_index()                        # embedded index in the user data dir
+    index = open_index(Path("idx"), create=True)  # ... or here, created for writing
+    index = open_index(chroma_url="http://127.0.0.1:8000")  # ... or a Chroma server
+    index.add_runs(runs, embedder, progress=callback)   # idempotent upserts, labelled runs only
+    index.remove_run("montage", "montage-run0889")
+    index.stats()                               # IndexStats: jobs, runs, classes per collection
+    select_few_shot(index, subject, k=4)        # list[FewShotExample], never from the job's run
+    knn_vote(subject)                           # ToolResult; finds the index in subject.extras["index"]
+    default_embedder()                          # cached MiniLM, loaded on first use
+
+Every failure a user can cause is a :class:`workflows.errors.FlowsleuthError` subclass
+(:mod:`retrieval.errors`). chromadb and sentence-transformers are imported lazily, inside the
+functions that need them, so importing this package is cheap.
+"""
+
+from retrieval.documents import CONTEXT_TEMPLATE, PAPER_TEMPLATE, TEMPLATES
+from retrieval.embedder import Embedder, HashingEmbedder, MiniLMEmbedder, default_embedder
+from retrieval.errors import (
+    EmbedderError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    IndexUnavailableError,
+    JobIndexError,
+)
+from retrieval.fewshot import FewShotExample, select_few_shot
+from retrieval.index import JobIndex, open_index
+from retrieval.knn import KnnVote, knn_vote, vote, vote_run
+from retrieval.models import AddReport, IndexStats, Neighbour
+
+__all__ = [
+    "CONTEXT_TEMPLATE",
+    "PAPER_TEMPLATE",
+    "TEMPLATES",
+    "AddReport",
+    "Embedder",
+    "EmbedderError",
+    "FewShotExample",
+    "HashingEmbedder",
+    "IndexMismatchError",
+    "IndexNotFoundError",
+    "IndexStats",
+    "IndexUnavailableError",
+    "JobIndex",
+    "JobIndexError",
+    "KnnVote",
+    "MiniLMEmbedder",
+    "Neighbour",
+    "default_embedder",
+    "knn_vote",
+    "open_index",
+    "select_few_shot",
+    "vote",
+    "vote_run",
+]
