@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 
 from agent.verdict import EvidenceItem
@@ -13,9 +14,12 @@ _PER_TOOL = 6
 def evidence_items(results: Sequence[ToolResult]) -> list[EvidenceItem]:
     """Up to six numbers per successful tool: its top-level numbers first, then nested ones."""
     items: list[EvidenceItem] = []
+    seen: set[tuple[str, str]] = set()
     for r in results:
-        if r.status is not ToolStatus.OK:
+        key = (r.tool, json.dumps(r.data, sort_keys=True, default=str))
+        if r.status is not ToolStatus.OK or key in seen:  # the tool loop may repeat a call
             continue
+        seen.add(key)
         numbers = list(r.numbers())
         top = [(p, v) for p, v in numbers if p.count(".") == 1 and "[" not in p]
         chosen = (top or numbers)[:_PER_TOOL]

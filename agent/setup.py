@@ -127,14 +127,15 @@ def _llm(notes: list[str], settings: Settings) -> Any | None:
     from agent.llm import LLMSettings, make_backend
 
     # LLMSettings maps None (not configured) to its own defaults.
-    cfg = LLMSettings.model_validate(
-        {
-            "backend": settings.backend,
-            "base_url": settings.base_url,
-            "model": settings.model,
-            "api_key_env": settings.api_key_env,
-            "timeout_s": settings.llm_timeout_s,
-            "tools": settings.llm_tools,
-        }
-    )
+    values: dict[str, Any] = {
+        "backend": settings.backend,
+        "base_url": settings.base_url,
+        "model": settings.model,
+        "api_key_env": settings.api_key_env,
+        "timeout_s": settings.llm_timeout_s,
+        "tools": settings.llm_tools,
+    }
+    if settings.backend == "openai":
+        values["max_tokens"] = 512  # room for both capped Narrative fields to close their JSON
+    cfg = LLMSettings.model_validate(values)
     return _try(notes, "LLM", lambda: make_backend(cfg))

