@@ -50,6 +50,7 @@ def train(
     backbone: str | None = typer.Option(None, help="SFT encoder path; default packaged MiniLM."),
     max_train: int | None = typer.Option(None, help="Subsample this many training rows."),
     max_val: int = typer.Option(1000, help="SFT: subsample this many validation rows."),
+    rounds: int = typer.Option(2000, help="Trees: most boosting rounds (early stopping on validation)."),
     epochs: float = typer.Option(1.0, help="SFT epochs."),
     batch_size: int = typer.Option(16, help="SFT batch size."),
     lr: float = typer.Option(5e-5, help="SFT learning rate."),
@@ -85,6 +86,7 @@ def train(
             balance=cast(Any, balance),
             calibration=cast(Any, calibration),
             max_train=max_train,
+            max_rounds=rounds,
             seed=seed,
         )
     elif scorer == "sft":

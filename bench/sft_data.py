@@ -1,0 +1,87 @@
+"""Data for bench/sft.py: all Flow-Bench runs of a workflow, and both splits as job keys."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workflows.flowbench import paper_split_rows, run_files
+from workflows.loader import load_run
+from workflows.models import Run
+from workflows.splits import labelled_sentences, paper_split, split_of_runs
+
+WORKFLOWS = ("1000-genome", "montage", "predict-future-sales")
+Keys = set[tuple[str, str]]
+
+
+@dataclass
+class Split:
+    """Which jobs train, validate and test; and which runs hold them."""
+
+    name: str
+    keys: dict[str, Keys]
+    runs: dict[str, list[Run]]
+
+
+def load_workflow(wf: str, cache: Path | None) -> list[Run]:
+    """Every run of ``wf``; pickled under ``cache`` (outside the repo) to skip re-parsing."""
+    path = cache / f"{wf}.pkl" if cache else None
+    if path is not None and path.exists():
+        return pickle.loads(path.read_bytes())
+    runs = [load_run(f) for f in run_files(wf)]
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(pickle.dumps(runs))
+    return runs
+
+
+def splits_of(wf: str, runs: list[Run]) -> dict[str, Split]:
+    """The paper's split (job level, published rows) and the split by whole runs (60/20/20)."""
+    test, val = paper_split_rows(wf)
+    sent = labelled_sentences(runs)
+    res = paper_split(sent, test, val)
+    if sum(res.unmatched.values()):
+        raise RuntimeError(f"{wf}: paper split left rows unmatched: {res.unmatched}")
+    a = res.assignment
+    paper_keys = {
+        s: set(zip(a.loc[a.split == s, "run_id"], a.loc[a.split == s, "node_id"], strict=True))
+        for s in ("train", "validation", "test")
+    }
+    by_run = split_of_runs(runs)
+    run_keys: dict[str, Keys] = {s: set() for s in ("train", "validation", "test")}
+    run_runs: dict[str, list[Run]] = {s: [] for s in run_keys}
+    for r in runs:
+        s = by_run[r.run_id]
+        run_keys[s].update((r.run_id, j) for j in r.job_ids)
+        run_runs[s].append(r)
+    return {
+        "paper": Split("paper", paper_keys, {s: runs for s in paper_keys}),
+        "run": Split("run", run_keys, run_runs),
+    }
+
+
+def restrict(run: Run, keys: Keys) -> Run:
+    """The run cut down to the jobs in ``keys`` (for fitting a baseline on training jobs only)."""
+    mask = np.array([(run.run_id, j) in keys for j in run.job_ids], dtype=bool)
+    return Run(run.workflow, run.run_id, run.source, run.frame[mask], None, run.injected)
+
+
+def truth(scores: pd.DataFrame, runs: list[Run]) -> pd.Series:
+    """Raw labels aligned to a score frame (by run_id, node_id)."""
+    lab = {(r.run_id, j): v for r in runs for j, v in zip(r.job_ids, r.labels, strict=True)}  # type: ignore[arg-type]
+    return pd.Series(
+        [lab[(r, n)] for r, n in zip(scores["run_id"], scores["node_id"], strict=True)],
+        index=scores.index,
+    )
+
+
+def subsample_keys(keys: Keys, n: int | None, seed: int = 0) -> Keys:
+    if n is None or len(keys) <= n:
+        return keys
+    ordered = sorted(keys)
+    pick = np.random.default_rng(seed).choice(len(ordered), n, replace=False)
+    return {ordered[i] for i in pick}

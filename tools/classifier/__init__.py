@@ -1,0 +1,63 @@
+"""Classifiers that score jobs: a fine-tuned encoder (the paper's SFT) and gradient-boosted trees.
+
+Public API (what the agent and the CLI call):
+
+* :class:`Scorer` protocol: ``.score_runs(runs) -> DataFrame`` indexed like the concatenated run
+  frames, columns ``run_id, node_id, score`` (calibrated P(anomalous)), ``pred_class`` ('None',
+  'cpu_3', 'hdd_5', … for multi-class; 'cpu' / 'hdd' for the kind task; 'anomalous' for binary)
+  and ``class_probs`` (dict); ``.name``; ``.meta`` (:class:`ArtifactMeta`); ``.save(dir)``.
+* :func:`load_scorer(dir, template=..., labels=..., kind=...)`: load any saved scorer; raises
+  :class:`ArtifactError` when the directory is not a model or does not match what is asked.
+* :meth:`TreeScorer.fit(train_runs, val_runs, ...)` and :meth:`SFTScorer.fit(...)`.
+* :func:`sft_score` / :func:`tree_score`: agent tools ``(subject) -> ToolResult``; they find their
+  model in ``subject.extras["models"]`` (name -> loaded scorer).
+* :func:`train_default_tree(out_dir)`: the demo tree model, trained on the bundled sample.
+
+Heavy libraries (torch, transformers, lightgbm) are imported only when a model is fitted or
+loaded; :class:`SFTScorer` and :class:`TreeScorer` are imported lazily by attribute access.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tools.classifier.artifact import ArtifactError, ArtifactMeta
+from tools.classifier.calibration import Calibration
+from tools.classifier.scorer import Scorer, load_scorer
+from tools.classifier.tasks import TASKS, Task
+from tools.classifier.tool import sft_score, tree_score
+
+if TYPE_CHECKING:
+    from tools.classifier.sft import SFTScorer
+    from tools.classifier.tree import TreeScorer
+
+__all__ = [
+    "TASKS",
+    "ArtifactError",
+    "ArtifactMeta",
+    "Calibration",
+    "SFTScorer",
+    "Scorer",
+    "Task",
+    "TreeScorer",
+    "load_scorer",
+    "sft_score",
+    "train_default_tree",
+    "tree_score",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SFTScorer":
+        from tools.classifier.sft import SFTScorer
+
+        return SFTScorer
+    if name == "TreeScorer":
+        from tools.classifier.tree import TreeScorer
+
+        return TreeScorer
+    if name == "train_default_tree":
+        from tools.classifier.default import train_default_tree
+
+        return train_default_tree
+    raise AttributeError(name)

@@ -1,0 +1,149 @@
+"""Label-free numeric features for the tree scorer, computed from one run at a time.
+
+Feature sets:
+
+* ``paper``: the paper's nine numeric features, nothing else.
+* ``context``: paper features, online I/O counters, a few unit-free job ratios, the run context of
+  :mod:`workflows.context` (job vs transformation median, host vs peers), extra host-vs-peers
+  comparisons of I/O counters, run-level aggregates, and, when a baseline profile is given,
+  percentiles against normal runs of the same transformation.
+
+No workflow or transformation identity is a feature (it would not transfer), and the label is
+never read: features come from ``run.frame`` only, which holds no label.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from workflows.baseline import BaselineProfile
+from workflows.context import CONTEXT_FEATURES, run_context
+from workflows.models import Run
+from workflows.schema import EXTRA_NUMERIC, ONLINE_FEATURES, PAPER_FEATURES
+
+FEATURE_SETS: dict[str, str] = {"paper": "tree-paper-v1", "context": "tree-context-v2"}
+
+# extra per-host comparisons beyond workflows.context (I/O counters, where hdd throttling shows)
+_EXTRA_HOST: dict[str, str] = {
+    "write_bps": "kickstart_online_bytes_written_per_second",
+    "stime": "kickstart_online_stime",
+    "stage_out_bps": "stage_out_effective_bytes_per_sec",
+    "read_calls": "kickstart_online_read_system_calls",
+    "wms_delay": "wms_delay",
+    "post_delay": "post_script_delay",
+}
+_BASELINE: tuple[str, ...] = (
+    "runtime",
+    "kickstart_executables_cpu_time",
+    "stage_in_delay",
+    "stage_out_delay",
+    "kickstart_online_iowait",
+    "kickstart_online_bytes_read_per_second",
+    "stage_in_effective_bytes_per_sec",
+)
+
+
+def tree_features(
+    run: Run,
+    feature_set: str = "context",
+    baseline: BaselineProfile | None = None,
+    cache: dict[tuple[str, str], pd.DataFrame] | None = None,
+) -> pd.DataFrame:
+    """One row per job of ``run`` (same index), numeric columns, NaN where unknown.
+
+    ``cache`` (run_id, feature_set) -> frame keeps the baseline-free part across calls, for
+    benchmarks that score the same runs under several splits.
+    """
+    key = (run.run_id, feature_set)
+    if cache is not None and key in cache:
+        base = cache[key]
+    else:
+        base = _label_free(run, feature_set)
+        if cache is not None:
+            cache[key] = base
+    if baseline is None or feature_set != "context":
+        return base
+    return pd.concat([base, _baseline_percentiles(run, baseline)], axis=1)
+
+
+def _label_free(run: Run, feature_set: str) -> pd.DataFrame:
+    frame = run.frame
+    if feature_set == "paper":
+        return frame.loc[:, list(PAPER_FEATURES)].astype(float)
+    if feature_set != "context":
+        raise ValueError(f"unknown feature set {feature_set!r}; choose from {sorted(FEATURE_SETS)}")
+    raw = frame.loc[:, list(dict.fromkeys((*PAPER_FEATURES, *ONLINE_FEATURES, *EXTRA_NUMERIC)))]
+    ctx = run_context(run)
+    parts = [raw.astype(float), _unit_free(frame), ctx, _extra_host(frame), _run_level(ctx)]
+    return pd.concat(parts, axis=1)
+
+
+def _unit_free(frame: pd.DataFrame) -> pd.DataFrame:
+    rt = frame["runtime"].astype(float) + 1.0
+    out = pd.DataFrame(index=frame.index)
+    out["cpu_util"] = frame["kickstart_executables_cpu_time"] / rt
+    out["iowait_share"] = frame["kickstart_online_iowait"] / rt
+    out["utime_share"] = frame["kickstart_online_utime"] / rt
+    out["stime_share"] = frame["kickstart_online_stime"] / rt
+    out["stage_in_share"] = frame["stage_in_delay"] / (rt + frame["stage_in_delay"].fillna(0))
+    return out
+
+
+def _extra_host(frame: pd.DataFrame) -> pd.DataFrame:
+    """Job ratio to its transformation median, and host median ratio vs the run's hosts."""
+    groups = frame["kickstart_transformations"].fillna("")
+    hosts = frame["kickstart_hostname"].fillna("")
+    out = pd.DataFrame(index=frame.index)
+    for short, col in _EXTRA_HOST.items():
+        values = frame[col].astype(float)
+        median = values.groupby(groups).transform("median")
+        ratio = pd.Series(np.log((values + 1.0) / (median + 1.0)), index=frame.index)
+        out[f"{short}_ratio"] = np.exp(ratio)
+        host_med = ratio.groupby(hosts).median()
+        out[f"host_{short}_vs_run"] = (host_med - host_med.median()).reindex(hosts).to_numpy()
+    n_hosts = max(hosts.nunique(), 1)
+    out["host_job_share"] = hosts.map(hosts.value_counts()).to_numpy() * n_hosts / max(len(frame), 1)
+    return out
+
+
+def _run_level(ctx: pd.DataFrame) -> pd.DataFrame:
+    """Run-wide aggregates broadcast to every job: how unusual the run is as a whole."""
+    out = pd.DataFrame(index=ctx.index)
+    for short in CONTEXT_FEATURES:
+        logs = np.log(ctx[f"{short}_ratio"].clip(lower=1e-9))
+        q75, q25 = np.nanpercentile(logs, [75, 25]) if logs.notna().any() else (np.nan, np.nan)
+        out[f"run_{short}_spread"] = q75 - q25
+        z = ctx[f"host_{short}_z"]
+        out[f"run_{short}_hostz_max"] = z.max()
+        out[f"run_{short}_hosts_z2"] = float((z > 2).mean())
+        # rank of this job's host among the run's hosts (0 = lowest, 1 = highest)
+        out[f"host_{short}_rank"] = ctx[f"host_{short}_ratio"].rank(pct=True, method="average")
+    return out
+
+
+def _baseline_percentiles(run: Run, baseline: BaselineProfile) -> pd.DataFrame:
+    """Percentile of each job vs normal runs of its transformation; host and run medians."""
+    frame = run.frame
+    tfs = frame["kickstart_transformations"].fillna("")
+    hosts = frame["kickstart_hostname"].fillna("")
+    out = pd.DataFrame(index=frame.index)
+    for feat in _BASELINE:
+        pct = np.full(len(frame), np.nan)
+        values = frame[feat].to_numpy(dtype=float)
+        for tf, pos in tfs.groupby(tfs).indices.items():
+            fp = baseline.lookup(run.workflow, str(tf), feat)
+            if fp is None:
+                continue
+            qs = np.asarray(fp.quantiles)
+            uniq, inv = np.unique(qs, return_inverse=True)
+            ranks = np.bincount(inv, weights=baseline.quantiles) / np.bincount(inv)
+            v = values[pos]
+            pct[pos] = np.where(np.isnan(v), np.nan, np.interp(v, uniq, ranks, left=0.0, right=100.0))
+        s = pd.Series(pct, index=frame.index)
+        short = feat.removeprefix("kickstart_online_").removeprefix("kickstart_executables_")
+        out[f"base_{short}_pct"] = s
+        host_med = s.groupby(hosts).median()
+        out[f"base_host_{short}_pct"] = host_med.reindex(hosts).to_numpy()
+        out[f"base_run_{short}_pct"] = s.median()
+    return out

