@@ -12,7 +12,7 @@ import pandas as pd
 from agent.decide import pick_class
 from agent.investigate import investigate
 from agent.setup import SCORER_TOOLS, Toolkit
-from agent.triage_models import CulpritHost, RunTriage, TriageRow
+from agent.triage_models import RunTriage, TriageRow
 from tools.base import Subject
 from workflows.models import Run
 
@@ -90,7 +90,7 @@ def triage_run(kit: Toolkit, run: Run, explain: int = 0, on_explain: Explain | N
         anomaly_kind=diag.kind,
         anomaly_class=diag.label,
         kind_confidence=diag.kind_confidence,
-        culprits=[CulpritHost(host=c.host, confidence=c.confidence, n_jobs=c.n_jobs) for c in diag.culprits],
+        culprits=list(diag.culprits),
         threshold=fusion.threshold,
         rows=rows,
     )

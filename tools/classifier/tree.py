@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -191,9 +192,11 @@ class TreeScorer:
 
 
 def _logits(booster: Any, x: pd.DataFrame, binary: bool) -> np.ndarray:
-    raw = np.asarray(
-        booster.predict(x, raw_score=True, num_iteration=booster.best_iteration or None, num_threads=1)
-    )
+    with warnings.catch_warnings():  # a loaded booster warns that num_threads overrides its file
+        warnings.filterwarnings("ignore", message="Ignoring params argument")
+        raw = np.asarray(
+            booster.predict(x, raw_score=True, num_iteration=booster.best_iteration or None, num_threads=1)
+        )
     if binary:
         return np.column_stack([np.zeros(len(raw)), raw.reshape(-1)])
     return raw.reshape(len(x), -1)
