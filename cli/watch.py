@@ -66,6 +66,7 @@ def watch(
                         seen.add(row.job_id)
                         line = {**row.model_dump(), "latency_ms": round(latency, 1)}
                         typer.echo(json.dumps(line))
+            last_change = time.monotonic()  # idle time counts from the end of the work
         if idle_exit is not None and time.monotonic() - last_change > idle_exit:
             return
         time.sleep(interval)

@@ -86,7 +86,7 @@ def test_watch_emits_each_new_job_once(env, tmp_path: Path) -> None:
 
     thread = threading.Thread(target=writer)
     thread.start()
-    result = CliRunner().invoke(app, ["watch", str(growing), "--interval", "0.1", "--idle-exit", "3"])
+    result = CliRunner().invoke(app, ["watch", str(growing), "--interval", "0.1", "--idle-exit", "6"])
     thread.join()
     assert result.exit_code == 0, result.output
     events = [json.loads(line) for line in result.stdout.splitlines()]
