@@ -8,29 +8,27 @@ from agent.decide import Decision
 from tools.base import ToolResult, ToolStatus
 
 
+def headline(job_id: str, host: str, decision: Decision) -> str:
+    """One sentence stating the tool-computed verdict; leads every explanation, LLM or not."""
+    if decision.score is None:
+        return f"No scorer could assess job {job_id}: no model or index is available, so it is not flagged."
+    verdict = f"anomalous (class {decision.anomaly_class}, " if decision.is_anomalous else "normal ("
+    head = (
+        f"Job {job_id} on host {host} looks {verdict}score {decision.score:.2f}, "
+        f"{decision.confidence} confidence)."
+    )
+    if decision.confidence == "low":
+        head += " The evidence is weak or the sources disagree: treat this as a lead, not a finding."
+    return head
+
+
 def plain_explanation(
     job_id: str, host: str, decision: Decision, results: Sequence[ToolResult]
 ) -> tuple[str, str]:
     """(explanation, reasoning) built only from tool summaries and the fused decision."""
     if decision.score is None:
-        return (
-            f"No scorer could assess job {job_id}: no model or index is available, so it is not flagged.",
-            "No score source returned a result.",
-        )
-    head = (
-        f"Job {job_id} on host {host} looks anomalous (class {decision.anomaly_class}, score "
-        f"{decision.score:.2f}, {decision.confidence} confidence)."
-        if decision.is_anomalous
-        else f"Job {job_id} on host {host} looks normal "
-        f"(score {decision.score:.2f}, {decision.confidence} confidence)."
-    )
+        return headline(job_id, host, decision), "No score source returned a result."
     lines = [r.summary for r in results if r.status is ToolStatus.OK and r.summary]
-    hedge = (
-        " The sources disagree, so treat this as a lead, not a finding."
-        if decision.confidence == "low"
-        else ""
-    )
     evidence = " Evidence: " + "; ".join(line.rstrip(".") for line in lines[:3]) + "." if lines else ""
-    explanation = head + hedge + evidence
     reasoning = "\n".join(f"- {r.tool}: {r.summary or r.status}" for r in results)
-    return explanation, reasoning
+    return headline(job_id, host, decision) + evidence, reasoning

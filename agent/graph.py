@@ -16,7 +16,7 @@ from langgraph.runtime import Runtime
 from agent.decide import Decision, decide, decision_numbers
 from agent.deps import Deps
 from agent.evidence import allowed_numbers, evidence_items
-from agent.explain import plain_explanation
+from agent.explain import headline, plain_explanation
 from agent.prompts import SYSTEM, reasoning_messages
 from agent.state import InvestigationInput, InvestigationState
 from agent.validate import strip_unbacked, unbacked
@@ -165,7 +165,9 @@ def verdict(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]
             name=getattr(llm, "name", "none"), llm_used=False, reason=state.get("llm_error")
         )
     else:
-        explanation, reasoning = narrative.explanation, narrative.reasoning
+        # The tool-computed verdict leads; the LLM's narration follows it.
+        explanation = headline(state["job_id"], state["job"]["host"], decision) + " " + narrative.explanation
+        reasoning = narrative.reasoning
         backend = BackendInfo(name=getattr(llm, "name", "unknown"), llm_used=True)
     job = state["job"]
     v = Verdict(

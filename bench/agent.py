@@ -49,7 +49,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     held_out = {MONTAGE, WHY_RUN}
-    if not is_prepared(args.home, "bench-agent-v1"):
+    if not (args.home / "models").is_dir() and not is_prepared(args.home, "bench-agent-v1"):
         train = [load_run(p) for p in sample_runs() if p.stem not in held_out]
         prepare_home(args.home, train, "bench-agent-v1")
     rows = []

@@ -69,6 +69,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--max-runs", type=int, default=None, help="runs per workflow (stratified subsample)")
     ap.add_argument("--index-runs", type=int, default=12, help="train runs per workflow in the index")
+    ap.add_argument("--no-knn", action="store_true", help="leave the kNN vote out (embedding is slow)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--save", type=Path, default=None, help="write the fitted home here")
     args = ap.parse_args()
@@ -142,7 +143,8 @@ def main() -> None:
         **machine(),
         "runs": {k: len(v) for k, v in part.items()},
         "jobs": {"validation": len(val_y), "test": len(test_y)},
-        "indexed_runs": len(indexed),
+        "indexed_runs": len(indexed) if index is not None else "kNN left out (--no-knn)",
+        "max_runs_per_workflow": args.max_runs,
         "fit_seconds": {"tree": round(t_tree, 1), "diagnosis": round(t_diag, 1), "index": round(t_index, 1)},
         "fusion_threshold": fusion.threshold,
         "protocol": "split by whole runs 60/20/20, fusion fitted on validation jobs, measured on test jobs",
