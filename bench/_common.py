@@ -43,7 +43,7 @@ def write_results(name: str, rows: list[dict[str, Any]], meta: dict[str, Any], t
     """Print a rich table and write ``results/<name>.json`` and ``.md``."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
-    cols = list(rows[0]) if rows else []
+    cols = list(dict.fromkeys(k for r in rows for k in r))  # union, in first-seen order
     md = [f"# {title}", "", *(f"- {k}: {v}" for k, v in meta.items()), ""]
     md += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     md += ["| " + " | ".join(_fmt(r.get(c)) for c in cols) + " |" for r in rows]

@@ -96,15 +96,16 @@ def main() -> None:
     diag = DiagnosisModel.fit(part["train"], part["validation"], baseline=baseline)
     t_diag = time.perf_counter() - t0 - t_tree
     home = args.save or Path(tempfile.mkdtemp(prefix="fusion-home-"))
-    index = open_index(home / "index", create=True)
+    index = None
     rng = np.random.default_rng(args.seed)
     indexed = []
-    for wf in WORKFLOWS:
-        pool = [r for r in part["train"] if r.workflow == wf]
-        indexed += [
-            pool[i] for i in sorted(rng.choice(len(pool), min(args.index_runs, len(pool)), replace=False))
-        ]
-    index.add_runs(indexed, default_embedder())
+    if not args.no_knn:
+        index = open_index(home / "index", create=True)
+        for wf in WORKFLOWS:
+            pool = [r for r in part["train"] if r.workflow == wf]
+            picks = rng.choice(len(pool), min(args.index_runs, len(pool)), replace=False)
+            indexed += [pool[i] for i in sorted(picks)]
+        index.add_runs(indexed, default_embedder())
     t_index = time.perf_counter() - t0 - t_tree - t_diag
     kit = Toolkit(
         settings=Settings(home=home), models={"tree": tree}, index=index, diagnosis=diag, baseline=baseline
