@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agent.settings import load_settings
 from cli import options
 from cli.errors import handle_errors
 
@@ -27,7 +28,7 @@ def show(
     """Print every setting after precedence: flag > env (FLOWSLEUTH_*) > config file > default."""
     from agent.settings import config_file
 
-    cfg = options.settings(backend=backend, base_url=base_url, model=model, home=home)
+    cfg = load_settings(backend=backend, base_url=base_url, model=model, home=home)
     values = json.loads(cfg.model_dump_json())
     values["config_file"] = f"{config_file()} ({'present' if config_file().is_file() else 'absent'})"
     if as_json:

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from agent.settings import load_settings
 from cli import options
 from cli.errors import err_console, handle_errors
 
@@ -35,7 +36,7 @@ def demo(
     from workflows.sample import sample_run, sample_runs
 
     t0 = time.perf_counter()
-    base = options.settings(backend=backend, base_url=base_url, model=model)
+    base = load_settings(backend=backend, base_url=base_url, model=model)
     demo_home = home or base.home / "demo"
     cfg = base.model_copy(update={"home": demo_home})
     console = Console()

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from agent.settings import load_settings
 from agent.triage_models import RunTriage
 from cli import options
 from cli.errors import err_console, fail, handle_errors
@@ -97,7 +98,7 @@ def triage(
     fmt = fmt or (Format.table if sys.stdout.isatty() and out is None else Format.jsonl)
     if out is not None and fmt is Format.table:
         raise fail("--out needs --format jsonl, json or csv")
-    cfg = options.settings(
+    cfg = load_settings(
         backend=backend if explain else "none",
         base_url=base_url,
         model=model,

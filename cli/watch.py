@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from agent.settings import load_settings
 from cli import options
 from cli.errors import err_console, handle_errors
 from workflows.errors import DataError
@@ -37,7 +38,7 @@ def watch(
     from agent.triage import triage_run
     from workflows.loader import run_from_bytes
 
-    cfg = options.settings(backend="none", home=home, chroma_url=chroma_url, threshold=threshold)
+    cfg = load_settings(backend="none", home=home, chroma_url=chroma_url, threshold=threshold)
     if not run_path.is_file():
         raise DataError(run_path, "no such file")
     kit = load_toolkit(cfg, llm=False, sft=False)

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from agent.settings import load_settings
 from agent.verdict import Verdict
 from cli import options
 from cli.errors import err_console, handle_errors
@@ -64,7 +65,7 @@ def why(
     from agent.setup import load_toolkit
     from workflows.loader import load_run
 
-    cfg = options.settings(
+    cfg = load_settings(
         backend=backend,
         base_url=base_url,
         model=model,
