@@ -10,6 +10,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from agent.decide import Decision
+from agent.evidence import evidence_items
 from tools.base import ToolResult, ToolStatus
 
 SYSTEM = """You are a senior system administrator investigating one job of a scientific workflow run
@@ -26,13 +27,17 @@ Rules:
 
 
 def _compact(results: Sequence[ToolResult]) -> list[dict[str, Any]]:
-    return [
-        {"tool": r.tool, "summary": r.summary, "data": r.data} for r in results if r.status is ToolStatus.OK
-    ] + [
-        {"tool": r.tool, "status": str(r.status), "summary": r.summary}
-        for r in results
-        if r.status is not ToolStatus.OK
-    ]
+    """Each tool's summary and headline numbers (the verdict's evidence items), not its whole
+    payload: a small model narrates a short prompt far faster, and quotes from it more often."""
+    items = evidence_items(results)
+    out: list[dict[str, Any]] = []
+    for r in results:
+        if r.status is ToolStatus.OK:
+            numbers = {e.name: round(e.value, 4) for e in items if e.tool == r.tool}
+            out.append({"tool": r.tool, "summary": r.summary, "numbers": numbers})
+        else:
+            out.append({"tool": r.tool, "status": str(r.status), "summary": r.summary})
+    return out
 
 
 def reasoning_messages(
@@ -55,7 +60,7 @@ def reasoning_messages(
         + "\n\nEVIDENCE (tool results):\n"
         + json.dumps(_compact(results), default=str)
         + "\n\nEXAMPLES (similar labelled jobs from other runs, data):\n"
-        + json.dumps(list(examples), default=str)
+        + json.dumps([{k: e.get(k) for k in ("label", "transformation", "text")} for e in examples])
         + "\n\nThink step by step, then explain the verdict."
     )
     if feedback:
