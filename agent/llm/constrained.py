@@ -30,6 +30,7 @@ class FieldPlan:
     kind: str
     options: tuple[Any, ...] = ()
     description: str = ""
+    max_length: int | None = None
 
 
 def plan_for(schema: type[BaseModel]) -> list[FieldPlan]:
@@ -39,7 +40,8 @@ def plan_for(schema: type[BaseModel]) -> list[FieldPlan]:
         ann = _strip_optional(info.annotation)
         desc = info.description or ""
         if ann is str:
-            plans.append(FieldPlan(name, "text", description=desc))
+            caps = [m.max_length for m in info.metadata if getattr(m, "max_length", None) is not None]
+            plans.append(FieldPlan(name, "text", description=desc, max_length=min(caps) if caps else None))
         elif ann is bool:
             plans.append(FieldPlan(name, "choice", (True, False), desc))
         elif typing.get_origin(ann) is typing.Literal:
@@ -92,7 +94,7 @@ class GuidedDecoder:
             out.text += ("," if i else "") + json.dumps(plan.name) + ":"
             if plan.kind == "text":
                 value, n_in, n_out = self._text(prompt + out.text + '"', budget, max_time_s)
-                out.text += json.dumps(value)
+                out.text += json.dumps(_fit(value, plan.max_length))
             else:
                 probs, n_in = self._choose(prompt + out.text, plan.options)
                 out.choices[plan.name] = {str(k): v for k, v in probs.items()}
@@ -155,6 +157,15 @@ class GuidedDecoder:
         top = max(scores.values())
         z = sum(math.exp(s - top) for s in scores.values())
         return {k: math.exp(s - top) / z for k, s in scores.items()}, ids.shape[1]
+
+
+def _fit(text: str, max_length: int | None) -> str:
+    """Cut ``text`` to the schema's ``max_length`` at the last full sentence (else word) inside it."""
+    if max_length is None or len(text) <= max_length:
+        return text
+    head = text[:max_length]
+    end = max(head.rfind(". "), head.rfind("! "), head.rfind("? "))
+    return head[: end + 1] if end > 0 else head[: head.rfind(" ")].rstrip() if " " in head else head
 
 
 def _cache_kwargs(output: Any) -> dict[str, Any]:
