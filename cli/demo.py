@@ -30,7 +30,7 @@ def demo(
     from agent.prepare import is_prepared, prepare_home
     from agent.setup import load_toolkit
     from agent.triage import triage_run
-    from cli.triage import _summary_table
+    from cli.triage import summary_table
     from cli.why import render_verdict
     from workflows.loader import load_run
     from workflows.sample import sample_run, sample_runs
@@ -52,7 +52,7 @@ def demo(
         err_console.print(f"[dim]note: {escape(note)}[/]")
     console.print(f"[bold]Triage of bundled run {DEMO_RUN}[/] (held out of the demo's training runs)")
     t = triage_run(kit, target.without_labels())
-    console.print(_summary_table(t))
+    console.print(summary_table(t))
     flagged = sorted((r for r in t.rows if r.is_anomalous), key=lambda r: -(r.score or 0))
     if flagged:
         console.print(f"[bold]Why is {escape(flagged[0].job_id)} flagged?[/]")

@@ -42,7 +42,7 @@ class FailOn(StrEnum):
     anomalous = "anomalous"
 
 
-def _summary_table(t: RunTriage, top: int = 10) -> Table:
+def summary_table(t: RunTriage, top: int = 10) -> Table:
     culprits = ", ".join(f"{c.host} ({c.confidence:.2f})" for c in t.culprits[:5]) or "none"
     table = Table(
         title=escape(
@@ -138,7 +138,7 @@ def triage(
             if sink is not None:
                 sink.write(t)
             elif fmt is Format.table:
-                console.print(_summary_table(t))
+                console.print(summary_table(t))
             elif fmt is not Format.json:
                 sys.stdout.write(encode(t, fmt.value, header=not done))
             done.append(t)
