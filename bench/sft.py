@@ -25,8 +25,16 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import RESULTS, machine
-from bench.sft_data import WORKFLOWS, load_workflow, splits_of
+from bench.sft_data import WORKFLOWS, load_export, load_workflow, splits_of
 from bench.sft_report import write_report
+from tools.classifier.sft_train import TrainConfig, resolve_device
+
+
+def _device_name(device: str) -> str:
+    import torch
+
+    dev = resolve_device(device)  # type: ignore[arg-type]
+    return torch.cuda.get_device_name(0) if dev == "cuda" else f"cpu ({os.cpu_count()} cores)"
 
 
 def main() -> None:
@@ -34,44 +42,68 @@ def main() -> None:
     ap.add_argument("--part", choices=("trees", "sft", "side", "report"), required=True)
     ap.add_argument("--workflows", nargs="*", default=list(WORKFLOWS))
     ap.add_argument("--cache", type=Path, default=Path("/tmp/flowsleuth-bench-cache"))
-    ap.add_argument("--sft-train", type=int, default=600, help="SFT training rows (subsample)")
+    ap.add_argument("--sft-train", type=int, default=600, help="SFT training rows (subsample; 0 = all)")
     ap.add_argument("--sft-val", type=int, default=200, help="SFT validation rows (subsample)")
-    ap.add_argument("--sft-test", type=int, default=500, help="SFT test rows (subsample)")
+    ap.add_argument("--sft-test", type=int, default=500, help="SFT test rows (subsample; 0 = all)")
     ap.add_argument("--save-model", type=Path, default=None, help="trees: save the best model here")
     ap.add_argument("--tree-max-train", type=int, default=None, help="trees: subsample training rows")
     ap.add_argument("--sft-eval-every", type=int, default=None, help="SFT: steps between evaluations")
     ap.add_argument("--side", default="bias,balance,forgetting", help="side experiments to run")
+    ap.add_argument("--from-export", type=Path, default=None, help="read bench/sft_export.py output")
+    ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="SFT device")
+    ap.add_argument("--epochs", type=float, default=1.0, help="SFT epochs (early stopping inside)")
+    ap.add_argument("--batch-size", type=int, default=16, help="SFT batch size")
+    ap.add_argument("--multiclass", action="store_true", help="SFT: also fit a multi-class model")
+    ap.add_argument("--splits", nargs="*", default=["paper", "run"], help="SFT: which splits")
+    ap.add_argument("--tag", default="", help="suffix of the result file: sft_<part><tag>.json")
     args = ap.parse_args()
     if args.part == "report":
         write_report()
         return
     start = time.perf_counter()
-    data = {wf: load_workflow(wf, args.cache) for wf in args.workflows}
-    splits = {wf: splits_of(wf, runs) for wf, runs in data.items()}
+    n_train, n_test = args.sft_train or None, args.sft_test or None
+    base = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        device=args.device,
+        eval_every=args.sft_eval_every,
+        progress=False,
+    )
+    if args.from_export is not None:
+        loaded = {wf: load_export(args.from_export, wf) for wf in args.workflows}
+        splits = {wf: v[0] for wf, v in loaded.items()}
+        txs: dict[str, Any] = {wf: v[1] for wf, v in loaded.items()}
+    else:
+        data = {wf: load_workflow(wf, args.cache) for wf in args.workflows}
+        splits = {wf: splits_of(wf, runs) for wf, runs in data.items()}
     if args.part == "trees":
         from bench.sft_trees import run_trees
 
         out: dict[str, Any] = run_trees(splits, args.save_model, args.tree_max_train)
-    elif args.part == "sft":
-        from bench.sft_models import run_sft
-
-        out = run_sft(splits, args.sft_train, args.sft_val, args.sft_test, args.sft_eval_every)
     else:
-        from bench.sft_side import run_side
+        from bench.sft_models import texts_of
 
-        out = run_side(
-            splits, args.sft_train, args.sft_val, args.sft_test, args.side.split(","), args.sft_eval_every
-        )
+        txs = txs if args.from_export is not None else texts_of(splits)
+        if args.part == "sft":
+            from bench.sft_models import run_sft
+
+            chosen = {wf: {k: v for k, v in by.items() if k in args.splits} for wf, by in splits.items()}
+            out = run_sft(chosen, txs, n_train, args.sft_val, n_test, base, args.multiclass)
+        else:
+            from bench.sft_side import run_side
+
+            out = run_side(splits, txs, n_train, args.sft_val, n_test, args.side.split(","), base)
     out["meta"] = {
         **machine(),
         "part": args.part,
         "argv": sys.argv[1:],
         "wall_s": round(time.perf_counter() - start, 1),
         "threads": os.environ.get("FLOWSLEUTH_THREADS", "1"),
+        "device": _device_name(args.device),
         "load_avg_end": os.getloadavg(),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"sft_{args.part}.json").write_text(json.dumps(out, indent=1, default=str))
+    (RESULTS / f"sft_{args.part}{args.tag}.json").write_text(json.dumps(out, indent=1, default=str))
     write_report()
 
 

@@ -85,3 +85,36 @@ def subsample_keys(keys: Keys, n: int | None, seed: int = 0) -> Keys:
     ordered = sorted(keys)
     pick = np.random.default_rng(seed).choice(len(ordered), n, replace=False)
     return {ordered[i] for i in pick}
+
+
+class ExportTexts:
+    """Rendered inputs read from a bench/sft_export.py file: the ``Texts`` interface without
+    Flow-Bench (runs are not available, so end-to-end throughput is not measured from it)."""
+
+    def __init__(self, jobs: dict[str, list[str]]):
+        self.row = {k: i for i, k in enumerate(zip(jobs["run_id"], jobs["node"], strict=True))}
+        self.jobs = jobs
+
+    def get(self, keys: Keys, template: str) -> tuple[list[str], list[str]]:
+        idx = [self.row[k] for k in sorted(keys)]
+        paper, raw = self.jobs["paper"], self.jobs["raw"]
+        if template == "paper":
+            return [paper[i] for i in idx], [raw[i] for i in idx]
+        suffix = self.jobs["suffix"]
+        return [paper[i] + suffix[i] for i in idx], [raw[i] for i in idx]
+
+
+def load_export(directory: Path, wf: str) -> tuple[dict[str, Split], ExportTexts]:
+    """Both splits (keys only) and the texts of one workflow from bench/sft_export.py output."""
+    import gzip
+    import json
+
+    with gzip.open(directory / f"{wf}.json.gz", "rt") as f:
+        doc = json.load(f)
+    jobs = doc["jobs"]
+    keys = list(zip(jobs["run_id"], jobs["node"], strict=True))
+    splits = {
+        s: Split(s, {p: {keys[i] for i in idx} for p, idx in by.items()}, {p: [] for p in by})
+        for s, by in doc["keys"].items()
+    }
+    return splits, ExportTexts(jobs)

@@ -1,10 +1,11 @@
 """bench/sft.py --part sft: fine-tuned MiniLM on paper vs enriched sentences, both splits,
-transfer between workflows and online (prefix) detection. Subsampled rows, 1 epoch."""
+multi-class, transfer between workflows and online (prefix) detection."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -12,16 +13,22 @@ from rich.console import Console
 
 from bench.sft_data import Keys, Split, subsample_keys
 from tools.classifier.metrics import evaluate_scores
+from tools.classifier.scorer import predict_classes
 from tools.classifier.sft import SFTScorer
 from tools.classifier.sft_train import TrainConfig
+from tools.classifier.tasks import Task
 from tools.classifier.text import render_inputs
 from workflows.models import Run
 
 console = Console()
 
 
+class TextSource(Protocol):
+    def get(self, keys: Keys, template: str) -> tuple[list[str], list[str]]: ...
+
+
 class Texts:
-    """Rendered inputs per (run, template), computed once per run."""
+    """Rendered inputs per (run, template) from Flow-Bench runs, computed once per run."""
 
     def __init__(self, runs: list[Run]):
         self.runs = {r.run_id: r for r in runs}
@@ -38,13 +45,19 @@ class Texts:
         return texts, raw
 
 
+def texts_of(splits: dict[str, dict[str, Split]]) -> dict[str, TextSource]:
+    """A Flow-Bench text source per workflow (every run of the run split)."""
+    return {wf: Texts([r for part in by["run"].runs.values() for r in part]) for wf, by in splits.items()}
+
+
 def fit(
-    tx: Texts,
+    tx: TextSource,
     sp: Split,
     template: str,
-    n: tuple[int, int],
+    n: tuple[int | None, int],
     cfg: TrainConfig | None = None,
     init: SFTScorer | None = None,
+    task: Task = "binary",
 ) -> SFTScorer:
     texts, raw = tx.get(subsample_keys(sp.keys["train"], n[0], seed=42), template)
     vt, vr = tx.get(subsample_keys(sp.keys["validation"], n[1], seed=42), template)
@@ -53,24 +66,30 @@ def fit(
         raw,
         vt,
         vr,
-        task="binary",
+        task=task,
         template=template,
         backbone=None,
         init=init,
         calibration="temperature",
         config=cfg or TrainConfig(progress=False),
-        name=f"sft-{template}",
+        name=f"sft-{template}" + ("" if task == "binary" else f"-{task}"),
     )
 
 
 def test(model: SFTScorer, texts: list[str], raw: list[str]) -> tuple[dict[str, Any], float]:
     """Binary metrics on test texts, and scoring throughput (jobs/s, texts pre-rendered)."""
     t0 = time.perf_counter()
-    score = model.score_texts(texts)
-    rate = len(texts) / (time.perf_counter() - t0)
     m = model.meta
+    probs = m.calibration.probs(model.logits(texts))
+    score = m.calibration.score(probs)
+    rate = len(texts) / (time.perf_counter() - t0)
+    pred = predict_classes(probs, score, m.labels, m.calibration.threshold)
     ev = evaluate_scores(
-        pd.DataFrame({"score": score}), pd.Series(raw), "binary", m.labels, m.calibration.threshold
+        pd.DataFrame({"score": score, "pred_class": pred}),
+        pd.Series(raw),
+        m.task,
+        m.labels,
+        m.calibration.threshold,
     )
     return ev, round(rate, 1)
 
@@ -95,60 +114,68 @@ def online(model: SFTScorer, texts: list[str], raw: list[str]) -> list[dict[str,
 
 
 def run_sft(
-    splits: dict[str, dict[str, Split]], n_train: int, n_val: int, n_test: int, eval_every: int | None
+    splits: dict[str, dict[str, Split]],
+    txs: dict[str, TextSource],
+    n_train: int | None,
+    n_val: int,
+    n_test: int | None,
+    base: TrainConfig,
+    multiclass: bool = False,
 ) -> dict[str, Any]:
-    txs = {
-        wf: Texts(by["run"].runs["train"] + by["run"].runs["validation"] + by["run"].runs["test"])
-        for wf, by in splits.items()
-    }
     rows, transfer, paper_models = [], [], {}
     exp: dict[str, Any] = {}
     for wf, by in splits.items():
         for split_name, sp in by.items():
             test_keys = subsample_keys(sp.keys["test"], n_test, seed=0)
-            for template in ("paper", "enriched"):
-                model = fit(
-                    txs[wf],
-                    sp,
-                    template,
-                    (n_train, n_val),
-                    TrainConfig(progress=False, eval_every=eval_every),
-                )
+            variants: list[tuple[str, Task]] = [("paper", "binary"), ("enriched", "binary")]
+            if multiclass:
+                variants.append(("enriched", "multiclass"))
+            for template, task in variants:
+                model = fit(txs[wf], sp, template, (n_train, n_val), base, task=task)
                 ev, rate = test(model, *txs[wf].get(test_keys, template))
-                t0 = time.perf_counter()
-                one = sp.runs["test"][0] if split_name == "run" else by["run"].runs["test"][0]
-                n_jobs = len(model.score_runs([one]))
-                e2e = round(n_jobs / (time.perf_counter() - t0), 1)
+                e2e = None
+                runs = sp.runs["test"] if split_name == "run" else by["run"].runs["test"]
+                if runs:  # Flow-Bench runs at hand: time rendering + scoring of one whole run
+                    t0 = time.perf_counter()
+                    n_jobs = len(model.score_runs([runs[0]]))
+                    e2e = round(n_jobs / (time.perf_counter() - t0), 1)
                 log = model.meta.params["train_log"]
                 rows.append(
                     {
                         "workflow": wf,
                         "split": split_name,
-                        "scorer": f"sft-{template}",
+                        "scorer": model.name,
                         "train_rows": model.meta.n_train_rows,
                         "val_rows": model.meta.n_val_rows,
-                        "epochs": round(log["steps_run"] / log["steps"], 2),
+                        "epochs": round(base.epochs * log["steps_run"] / log["steps"], 2),
+                        "best_epoch": round(base.epochs * log["best_step"] / log["steps"], 2),
                         "train_s": model.meta.train_seconds,
+                        "device": base.device,
                         "jobs_per_s": e2e,
                         "jobs_per_s_prerendered": rate,
                         **ev,
                     }
                 )
-                console.print(f"{wf} {split_name} sft-{template}: {ev} {model.meta.train_seconds} s")
-                if split_name == "paper" and template == "paper":
+                console.print(
+                    f"{wf} {split_name} {model.name}: {ev} {model.meta.train_seconds} s", highlight=False
+                )
+                if split_name == "paper" and template == "paper" and task == "binary":
                     paper_models[wf] = (model, test_keys)
     for src, (model, _) in paper_models.items():
         for dst, (_, keys) in paper_models.items():
             if dst != src:
                 ev, _ = test(model, *txs[dst].get(keys, "paper"))
                 transfer.append({"train": src, "test": dst, "scorer": "sft-paper", **ev})
+    if not paper_models:  # online detection needs a paper-split model
+        return {"rows": rows, "transfer": transfer, "experiments": exp, "config": dataclasses.asdict(base)}
     wf0 = next(iter(paper_models))
     model, keys = paper_models[wf0]
-    texts, raw = txs[wf0].get(subsample_keys(keys, 200, seed=1), "paper")
+    texts, raw = txs[wf0].get(subsample_keys(keys, 2000, seed=1), "paper")
     exp["Online detection (SFT, paper sentences)"] = {
-        "protocol": f"{wf0}, model trained on the paper split ({model.meta.n_train_rows} rows, 1 epoch); "
-        f"{len(texts)} test jobs; the sentence cut after its first k features; 'right by k' "
-        "= the label was right at some prefix of length <= k (the paper's first-right prefix).",
+        "protocol": f"{wf0}, model trained on the paper split ({model.meta.n_train_rows} rows, "
+        f"{base.epochs} epoch(s) at most); {len(texts)} test jobs; the sentence cut after its first k "
+        "features; 'right by k' = the label was right at some prefix of length <= k (the paper's "
+        "first-right prefix).",
         "rows": online(model, texts, raw),
     }
-    return {"rows": rows, "transfer": transfer, "experiments": exp}
+    return {"rows": rows, "transfer": transfer, "experiments": exp, "config": dataclasses.asdict(base)}

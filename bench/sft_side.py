@@ -3,13 +3,14 @@ checkpoints, bias mitigation, catastrophic forgetting)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 from rich.console import Console
 
 from bench.sft_data import Split, subsample_keys
-from bench.sft_models import Texts, fit, test
+from bench.sft_models import TextSource, fit, test
 from tools.classifier.calibration import softmax
 from tools.classifier.sft import _load_backbone, default_backbone
 from tools.classifier.sft_train import TrainConfig, predict_logits
@@ -35,11 +36,12 @@ def bias(seeds: range) -> dict[str, Any]:
 
 def run_side(
     splits: dict[str, dict[str, Split]],
-    n_train: int,
+    tx: dict[str, TextSource],
+    n_train: int | None,
     n_val: int,
-    n_test: int,
+    n_test: int | None,
     which: list[str],
-    eval_every: int | None,
+    cfg0: TrainConfig,
 ) -> dict[str, Any]:
     exp: dict[str, Any] = {}
     if "bias" in which:
@@ -47,29 +49,18 @@ def run_side(
     if not {"balance", "forgetting"} & set(which):
         return {"experiments": exp}
     g, m = splits[GENOME]["paper"], splits[MONTAGE]["paper"]
-    tx = {
-        GENOME: Texts(
-            splits[GENOME]["run"].runs["train"]
-            + splits[GENOME]["run"].runs["validation"]
-            + splits[GENOME]["run"].runs["test"]
-        ),
-        MONTAGE: Texts(
-            splits[MONTAGE]["run"].runs["train"]
-            + splits[MONTAGE]["run"].runs["validation"]
-            + splits[MONTAGE]["run"].runs["test"]
-        ),
-    }
     g_test = tx[GENOME].get(subsample_keys(g.keys["test"], n_test, seed=0), "paper")
     m_test = tx[MONTAGE].get(subsample_keys(m.keys["test"], n_test, seed=0), "paper")
     rows, base = [], None
     for balance in ("weights", "oversample", "none") if "balance" in which else ("weights",):
-        cfg = TrainConfig(balance=balance, progress=False, eval_every=eval_every)
+        cfg = dataclasses.replace(cfg0, balance=balance)
         model = fit(tx[GENOME], g, "paper", (n_train, n_val), cfg)
         ev, _ = test(model, *g_test)
         rows.append(
             {
                 "balance": balance,
                 "train_rows": model.meta.n_train_rows,
+                "device": cfg0.device,
                 "train_s": model.meta.train_seconds,
                 **{k: ev[k] for k in ("accuracy", "f1", "precision", "recall", "roc_auc")},
             }
@@ -79,8 +70,8 @@ def run_side(
     if "balance" in which:
         exp["Bias mitigation (class imbalance), SFT"] = {
             "protocol": f"1000 Genome, paper split, paper sentences, {n_train} training rows, "
-            "1 epoch, seed 42; "
-            f"{n_test} test rows. weights = class-weighted loss; oversample = minority drawn "
+            f"{cfg0.epochs} epoch(s) at most, seed 42; "
+            f"{n_test or 'all'} test rows. weights = class-weighted loss; oversample = minority drawn "
             "with replacement; none = plain loss. Threshold tuned on validation in every case.",
             "rows": rows,
         }
@@ -96,7 +87,7 @@ def run_side(
         }
     ]
     for head_only in (False, True):
-        cfg = TrainConfig(head_only=head_only, progress=False, eval_every=eval_every)
+        cfg = dataclasses.replace(cfg0, head_only=head_only)
         cont = fit(tx[MONTAGE], m, "paper", (n_train, n_val), cfg, init=base)
         ge, _ = test(cont, *g_test)
         me, _ = test(cont, *m_test)
@@ -110,10 +101,10 @@ def run_side(
         )
         console.print(frows[-1])
     exp["Catastrophic forgetting, SFT"] = {
-        "protocol": f"Train on 1000 Genome (paper split, {n_train} rows, 1 epoch), then continue on "
-        f"Montage ({n_train} rows, 1 epoch, its own validation for early stopping and "
+        "protocol": f"Train on 1000 Genome (paper split, {n_train} rows, {cfg0.epochs} epoch(s)), then "
+        f"continue on Montage ({n_train} rows, same epochs, its own validation for early stopping and "
         f"calibration), once full fine-tuning and once head only; re-test both on "
-        f"{n_test} paper-split test rows each. F1 uses the threshold of the final model.",
+        f"{n_test or 'all'} paper-split test rows each. F1 uses the threshold of the final model.",
         "rows": frows,
     }
     return {"experiments": exp}

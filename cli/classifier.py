@@ -57,6 +57,7 @@ def train(
     balance: str = typer.Option("weights", help="Class imbalance: weights, oversample (sft), none."),
     calibration: str = typer.Option("temperature", help="temperature, isotonic or none."),
     seed: int = typer.Option(42, help="Seed for the split, sampling and training."),
+    device: str = typer.Option("auto", help="SFT device: auto (CUDA when present), cpu or cuda."),
 ) -> None:
     """Train a scorer. Runs are split by whole runs 60/20/20; the test runs are scored last."""
     from tools.classifier.metrics import evaluate_scores
@@ -70,6 +71,7 @@ def train(
         raise FlowsleuthError(f"{data}: too few runs to split into train and validation ({len(runs)} runs)")
     _choose("task", task, ("binary", "kind", "multiclass"))
     _choose("calibration", calibration, ("temperature", "isotonic", "none"))
+    _choose("device", device, ("auto", "cpu", "cuda"))
     _choose(
         "balance", balance, ("weights", "none") if scorer == "tree" else ("weights", "oversample", "none")
     )
@@ -93,7 +95,14 @@ def train(
         from tools.classifier.sft import SFTScorer
         from tools.classifier.sft_train import TrainConfig
 
-        cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, balance=cast(Any, balance), seed=seed)
+        cfg = TrainConfig(
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            balance=cast(Any, balance),
+            seed=seed,
+            device=cast(Any, device),
+        )
         model = SFTScorer.fit(
             part["train"],
             part["validation"],

@@ -42,12 +42,8 @@ class ToolResult(BaseModel):
         return cls(tool=tool, status=ToolStatus.OK, data=data, summary=summary, invocation=inv)
 
     @classmethod
-    def no_data(
-        cls, tool: str, summary: str, data: dict[str, Any] | None = None, **inv: Any
-    ) -> ToolResult:
-        return cls(
-            tool=tool, status=ToolStatus.NO_DATA, data=data or {}, summary=summary, invocation=inv
-        )
+    def no_data(cls, tool: str, summary: str, data: dict[str, Any] | None = None, **inv: Any) -> ToolResult:
+        return cls(tool=tool, status=ToolStatus.NO_DATA, data=data or {}, summary=summary, invocation=inv)
 
     @classmethod
     def failed(cls, tool: str, error: str, **inv: Any) -> ToolResult:

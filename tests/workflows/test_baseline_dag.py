@@ -29,9 +29,7 @@ def test_percentile_is_monotone_and_bounded() -> None:
     fp = prof.lookup("1000-genome", "individuals", "runtime")
     assert fp is not None
     lo, med, hi = fp.quantiles[0], fp.quantiles[5], fp.quantiles[-1]
-    pct = [
-        prof.percentile("1000-genome", "individuals", "runtime", v) for v in (lo - 1, med, hi * 10)
-    ]
+    pct = [prof.percentile("1000-genome", "individuals", "runtime", v) for v in (lo - 1, med, hi * 10)]
     assert pct[0] == 0.0
     assert pct[1] == pytest.approx(50.0, abs=1e-6)
     assert pct[2] == 100.0

@@ -137,9 +137,7 @@ def test_non_numeric_value_names_row_and_column(tmp_path: Path, run_csv_text: st
     cells = first.split(",")
     cells[cols.index("runtime")] = "fast"
     p = _write(tmp_path, "\n".join([header, ",".join(cells), *rest]) + "\n")
-    with pytest.raises(
-        DataError, match=rf"row {cells[0]}, column 'runtime'\): non-numeric value 'fast'"
-    ):
+    with pytest.raises(DataError, match=rf"row {cells[0]}, column 'runtime'\): non-numeric value 'fast'"):
         load_run(p)
 
 
@@ -148,9 +146,7 @@ def test_unknown_label_names_row(tmp_path: Path, run_csv_text: str) -> None:
     cells = first.split(",")
     cells[1] = "gpu_9"
     p = _write(tmp_path, "\n".join([header, ",".join(cells), *rest]) + "\n")
-    with pytest.raises(
-        DataError, match=rf"row {cells[0]}, column 'anomaly_type'\): unknown label 'gpu_9'"
-    ):
+    with pytest.raises(DataError, match=rf"row {cells[0]}, column 'anomaly_type'\): unknown label 'gpu_9'"):
         load_run(p)
 
 

