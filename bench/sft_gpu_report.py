@@ -17,7 +17,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import RESULTS
-from bench.sft_report import _table
+from bench.sft_report import _table, write_report
 
 GPU = RESULTS / "gpu"
 # log -> how the stage was run (bench/sft_gpu.sh and its rerun); rows = training rows used
@@ -89,6 +89,7 @@ def main() -> None:
     md += ["Stages:", ""] + [f"- `{n}`: `python bench/sft.py {s['argv']}`" for n, s in STAGES.items()]
     (RESULTS / "sft_gpu.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
+    write_report()
 
 
 if __name__ == "__main__":

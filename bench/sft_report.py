@@ -11,6 +11,7 @@ COLS = (
     "workflow",
     "split",
     "scorer",
+    "device",
     "train_rows",
     "epochs",
     "train_s",
@@ -34,23 +35,28 @@ def _table(rows: list[dict[str, Any]], cols: tuple[str, ...]) -> list[str]:
     return out
 
 
+def _load(pattern: str) -> dict[str, Any]:
+    """Result files matching ``pattern`` under bench/results, by file stem."""
+    return {p.stem: json.loads(p.read_text()) for p in sorted(RESULTS.glob(pattern))}
+
+
 def write_report() -> None:
-    parts = {
-        p: json.loads((RESULTS / f"sft_{p}.json").read_text())
-        for p in ("trees", "sft", "side")
-        if (RESULTS / f"sft_{p}.json").exists()
-    }
+    parts = {**_load("sft_trees.json"), **_load("sft_sft*.json"), **_load("sft_side*.json")}
+    gpu = _load("sft_gpu.json").get("sft_gpu", {})
     (RESULTS / "sft.json").write_text(json.dumps(parts, indent=1))
     md = [
         "# Classifier benchmark (bench/sft.py)",
         "",
         "Test rows only; never trained or tuned on. `n` = test rows scored. Paper split = the "
         "published test/validation rows; run split = whole runs held out (60/20/20, stratified).",
-        "Decision threshold and calibration are fitted on validation.",
+        "Decision threshold and calibration are fitted on validation. `device` says where a model "
+        "was trained: SFT rows marked H100 come from bench/sft_gpu.sh (see sft_gpu.md); "
+        "`jobs_per_s` is always 2-core CPU scoring (empty where not measured on CPU).",
         "",
     ]
-    rows = [r for p in ("sft", "trees") for r in parts.get(p, {}).get("rows", [])]
-    rows.sort(key=lambda r: (r["workflow"], r["split"], r["scorer"]))
+    rows = [{"device": r.get("device", "cpu"), **r} for v in parts.values() for r in v.get("rows", [])]
+    rows += [{**r, "device": "H100", "epochs": f"<={r['epochs_max']}"} for r in gpu.get("rows", [])]
+    rows.sort(key=lambda r: (r["workflow"], r["split"], r["scorer"], r["device"]))
     md += ["## Binary detection", "", *_table(rows, COLS), ""]
     mc = [
         {
@@ -70,9 +76,13 @@ def write_report() -> None:
             "",
         ]
         for r in rows:
-            if r["scorer"] == "tree-context" and "multiclass" in r:
+            if r["scorer"] in ("tree-context", "sft-enriched-multiclass") and "multiclass" in r:
                 m = r["multiclass"]
-                md += [f"Confusion, {r['workflow']} {r['split']} split (rows true, columns predicted):", ""]
+                md += [
+                    f"Confusion, {r['scorer']}, {r['workflow']} {r['split']} split "
+                    "(rows true, columns predicted):",
+                    "",
+                ]
                 md += _table(
                     [
                         {"true": c, **dict(zip(m["classes"], row, strict=True))}
@@ -81,20 +91,22 @@ def write_report() -> None:
                     ("true", *m["classes"]),
                 )
                 md.append("")
-    for p in ("trees", "sft"):
-        if parts.get(p, {}).get("transfer"):
+    for p in parts:
+        if parts[p].get("transfer"):
             md += [
                 f"## Transfer ({p}): train one workflow, test another",
                 "",
                 *_table(parts[p]["transfer"], ("scorer", "train", "test", "n", "f1", "roc_auc")),
                 "",
             ]
-    for p in ("sft", "side"):
-        for key, val in parts.get(p, {}).get("experiments", {}).items():
-            md += [f"## {key}", "", f"Protocol: {val.get('protocol', '')}", ""]
-            if val.get("rows"):
-                cols = tuple(val["rows"][0])
-                md += [*_table(val["rows"], cols), ""]
+    gpu_side = gpu.get("side", {}).get("experiments", {})
+    experiments = [e for v in parts.values() for e in v.get("experiments", {}).items()]
+    experiments += [(f"{k} (run on the H100)", v) for k, v in gpu_side.items()]
+    for key, val in experiments:
+        proto = val.get("protocol", "").replace("None test rows", "all test rows")
+        md += [f"## {key}", "", f"Protocol: {proto.replace('None paper-split', 'all paper-split')}", ""]
+        if val.get("rows"):
+            md += [*_table(val["rows"], tuple(val["rows"][0])), ""]
     for p, v in parts.items():
         md += [
             f"Part `{p}`: `python bench/sft.py {' '.join(v['meta']['argv'])}`, "

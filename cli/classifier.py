@@ -45,7 +45,10 @@ def train(
     out: Path = typer.Option(..., "--out", "-o", help="Directory to write the model to."),
     scorer: str = typer.Option("tree", help="tree (LightGBM, fast) or sft (fine-tuned encoder)."),
     task: str = typer.Option("multiclass", help="binary, kind (None/cpu/hdd) or multiclass."),
-    template: str = typer.Option("paper", help="SFT input: paper sentence or enriched."),
+    template: str = typer.Option(
+        "enriched",
+        help="SFT input: enriched (paper sentence + run-context phrases; measured better) or paper.",
+    ),
     features: str = typer.Option("context", help="Tree features: context or paper."),
     backbone: str | None = typer.Option(None, help="SFT encoder path; default packaged MiniLM."),
     max_train: int | None = typer.Option(None, help="Subsample this many training rows."),

@@ -88,3 +88,40 @@ def test_enriched_sentences_carry_context(hdd_run: Run) -> None:
     rich = render_inputs(hdd_run, "enriched")
     assert all(r.startswith(p) for p, r in zip(paper, rich, strict=True))
     assert "host_runtime_vs_peers is " in rich.iloc[0]
+
+
+def test_labels_never_reach_the_sft_input(tiny: SFTScorer, hdd_run: Run) -> None:
+    import pandas as pd
+
+    from tools.classifier.text import render_inputs
+
+    shuffled = pd.Series(
+        np.random.default_rng(1).permutation(hdd_run.labels.to_numpy()),  # type: ignore[union-attr]
+        index=hdd_run.labels.index,  # type: ignore[union-attr]
+    )
+    mutated = Run(hdd_run.workflow, hdd_run.run_id, hdd_run.source, hdd_run.frame, shuffled, "cpu_4")
+    for template in ("paper", "enriched"):
+        pd.testing.assert_series_equal(render_inputs(hdd_run, template), render_inputs(mutated, template))
+    base = tiny.score_runs([hdd_run])["score"]
+    for other in (mutated, hdd_run.without_labels()):
+        np.testing.assert_array_equal(base, tiny.score_runs([other])["score"])
+
+
+def test_default_length_keeps_whole_enriched_sentences(tiny: SFTScorer, hdd_run: Run) -> None:
+    from tools.classifier.text import render_inputs
+
+    lengths = [len(ids) for ids in tiny.tokenizer(list(render_inputs(hdd_run, "enriched")))["input_ids"]]
+    assert max(lengths) < TrainConfig().max_length
+
+
+def test_cuda_without_a_gpu_is_a_clear_error() -> None:
+    import torch
+
+    from tools.classifier.sft_train import resolve_device
+    from workflows.errors import FlowsleuthError
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    assert resolve_device("auto") == "cpu"
+    with pytest.raises(FlowsleuthError, match="no GPU"):
+        resolve_device("cuda")

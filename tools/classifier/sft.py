@@ -104,7 +104,7 @@ class SFTScorer:
         train_keys: Keys | None = None,
         val_keys: Keys | None = None,
         task: Task = "binary",
-        template: str = "paper",
+        template: str = "enriched",
         backbone: str | None = None,
         init: SFTScorer | None = None,
         max_train: int | None = None,
