@@ -17,10 +17,10 @@ from agent.decide import Decision, decide, decision_numbers
 from agent.deps import Deps
 from agent.evidence import allowed_numbers, evidence_items
 from agent.explain import headline, plain_explanation
-from agent.prompts import SYSTEM, reasoning_messages
+from agent.prompts import SYSTEM, compact_messages, reasoning_messages
 from agent.state import InvestigationInput, InvestigationState
 from agent.validate import strip_unbacked, unbacked
-from agent.verdict import BackendInfo, Narrative, Verdict
+from agent.verdict import BackendInfo, BriefNarrative, Narrative, Verdict
 from tools.base import ToolResult
 
 _WITHHELD = "The explanation quoted numbers no tool computed and was withheld; see the evidence."
@@ -131,15 +131,17 @@ def reason(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
             "llm_error": "no LLM backend (--backend none)",
         }
     feedback = ", ".join(state.get("rejected") or []) or None
-    messages = reasoning_messages(
-        state["job"],
-        Decision(**state["decision"]),
-        state.get("results", []),
-        state.get("examples", []),
-        feedback,
-    )
+    decision = Decision(**state["decision"])
+    results = state.get("results", [])
+    schema: type[Narrative | BriefNarrative]
+    if getattr(llm, "compact", False):  # a small model: short prompt, explanation only
+        messages = compact_messages(state["job"], decision, results, feedback)
+        schema = BriefNarrative
+    else:
+        messages = reasoning_messages(state["job"], decision, results, state.get("examples", []), feedback)
+        schema = Narrative
     try:
-        narrative = llm.narrate(messages, Narrative)
+        narrative = llm.narrate(messages, schema)
     except Exception as err:  # timeout, server down, junk: the verdict never depends on the LLM
         return {
             "narrative": None,
@@ -167,7 +169,10 @@ def verdict(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]
     else:
         # The tool-computed verdict leads; the LLM's narration follows it.
         explanation = headline(state["job_id"], state["job"]["host"], decision) + " " + narrative.explanation
-        reasoning = narrative.reasoning
+        if isinstance(narrative, Narrative):
+            reasoning = narrative.reasoning
+        else:  # a compact backend writes no reasoning: the evidence, listed, stands for it
+            reasoning = plain_explanation(state["job_id"], state["job"]["host"], decision, results)[1]
         backend = BackendInfo(name=getattr(llm, "name", "unknown"), llm_used=True)
     job = state["job"]
     v = Verdict(
@@ -192,7 +197,8 @@ def validate(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any
     v = state["verdict"]
     allowed = allowed_numbers(state.get("results", []), decision_numbers(Decision(**state["decision"])))
     idents = _identifiers(state)
-    bad = unbacked(v.explanation + "\n" + v.reasoning, allowed, idents)
+    llm_wrote_reasoning = isinstance(state.get("narrative"), Narrative)
+    bad = unbacked(v.explanation + ("\n" + v.reasoning if llm_wrote_reasoning else ""), allowed, idents)
     if not bad or not v.backend.llm_used:
         return {"rejected": []}
     if state.get("attempts", 0) < MAX_NARRATIONS:
@@ -200,7 +206,7 @@ def validate(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any
     cleaned = v.model_copy(
         update={
             "explanation": strip_unbacked(v.explanation, allowed, idents) or _WITHHELD,
-            "reasoning": strip_unbacked(v.reasoning, allowed, idents),
+            "reasoning": strip_unbacked(v.reasoning, allowed, idents) if llm_wrote_reasoning else v.reasoning,
             "backend": v.backend.model_copy(
                 update={"reason": f"stripped unbacked numbers: {', '.join(bad)}"}
             ),

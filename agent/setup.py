@@ -60,7 +60,7 @@ class Toolkit:
             subject=self.subject(run),
             registry=self.registry,
             llm=self.llm,
-            fusion=self.fusion,
+            fusion=self.fusion.for_workflow(run.workflow),
             few_shot=self.few_shot if self.index is not None else None,
             max_steps=self.settings.max_steps,
             n_examples=self.settings.n_examples,
@@ -76,13 +76,14 @@ def _try(notes: list[str], what: str, fn: Any) -> Any:
 
 
 def load_toolkit(settings: Settings, *, llm: bool = True, sft: bool = True) -> Toolkit:
-    """Load what ``settings.home`` holds. Missing pieces become notes, not errors."""
+    """Load what ``settings.home`` holds. Missing pieces become notes, not errors; a home with
+    no models at all uses the pretrained ones shipped in :mod:`tools.pretrained`."""
     from retrieval import knn_vote
     from tools.classifier import load_scorer
     from tools.registry import default_registry
 
     kit = Toolkit(settings=settings)
-    models_dir = settings.models_dir
+    models_dir = _models_dir(kit.notes, settings.models_dir)
     for name in SCORER_TOOLS:
         if name == "sft" and not sft:
             continue
@@ -96,7 +97,7 @@ def load_toolkit(settings: Settings, *, llm: bool = True, sft: bool = True) -> T
     if (models_dir / "fusion.json").is_file():
         kit.fusion = _try(kit.notes, "fusion", lambda: Fusion.load(models_dir / "fusion.json")) or Fusion()
     if settings.threshold is not None:
-        kit.fusion = kit.fusion.model_copy(update={"threshold": settings.threshold})
+        kit.fusion = kit.fusion.with_threshold(settings.threshold)
     kit.diagnosis = _load_diagnosis(kit.notes, models_dir / "diagnosis")
     kit.index = _open_index(kit.notes, settings)
     kit.registry = default_registry(timeout_s=settings.tool_timeout_s)
@@ -104,6 +105,20 @@ def load_toolkit(settings: Settings, *, llm: bool = True, sft: bool = True) -> T
     if llm:
         kit.llm = _llm(kit.notes, settings)
     return kit
+
+
+def _models_dir(notes: list[str], home_models: Path) -> Path:
+    """``home_models``, or the pretrained models shipped with flowsleuth when the home has no
+    model at all (so triage works out of the box). All or nothing: a fusion is fitted for one
+    set of sources, so the home's own models are never mixed with shipped ones."""
+    from tools.pretrained import pretrained_models_dir
+
+    own = [home_models / n for n in (*SCORER_TOOLS, "diagnosis")]
+    shipped = pretrained_models_dir()
+    if any(d.is_dir() for d in own) or shipped is None:
+        return home_models
+    notes.append(f"no models under {home_models}: using the pretrained models shipped with flowsleuth")
+    return shipped
 
 
 def _load_diagnosis(notes: list[str], path: Path) -> Any | None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypedDict
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 
-from agent.verdict import Narrative, Verdict
+from agent.verdict import BriefNarrative, Narrative, Verdict
 from tools.base import ToolResult
 
 
@@ -37,8 +37,9 @@ class InvestigationState(InvestigationInput, total=False):
     """Tool-loop steps taken, bounded by ``Deps.max_steps``."""
     decision: dict[str, Any]
     """The fused, tool-computed decision: score, is_anomalous, class, culprit, confidence."""
-    narrative: Narrative | None
-    """What the LLM wrote (explanation + reasoning), before validation."""
+    narrative: Narrative | BriefNarrative | None
+    """What the LLM wrote (explanation, and reasoning unless the backend is compact), before
+    validation."""
     llm_error: str | None
     """Why the LLM was not used, when it was not."""
     attempts: int

@@ -46,7 +46,7 @@ def triage_run(kit: Toolkit, run: Run, explain: int = 0, on_explain: Explain | N
     """Score every job of ``run``; explain the ``explain`` highest-scoring flagged jobs."""
     subject = kit.subject(run)
     scores, classes, diag = batch_sources(kit, subject)
-    fusion = kit.fusion
+    fusion = kit.fusion.for_workflow(run.workflow)
     rows: list[TriageRow] = []
     score_rows = scores.to_dict("index")
     class_rows = classes.to_dict("index")

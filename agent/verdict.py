@@ -37,6 +37,18 @@ class Verdict(BaseModel):
     examples: list[dict[str, Any]] = Field(default_factory=list, description="few-shot examples used")
 
 
+class BriefNarrative(BaseModel):
+    """What a compact (small, local) model is asked for: the explanation only. Its reasoning
+    was noise, and generating it cost more than half of the investigation's time."""
+
+    # The decoder stops after two sentences: a 135M model's third was never better.
+    explanation: str = Field(
+        max_length=300,
+        description="two short sentences for an operator, quoting the evidence",
+        json_schema_extra={"max_sentences": 2},
+    )
+
+
 class Narrative(BaseModel):
     """What the LLM is asked for: prose only. Every number in it must come from the evidence."""
 

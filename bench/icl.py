@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The repo root goes first: bench/agent.py would otherwise shadow the agent package.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import RESULTS, machine, median, write_results
 

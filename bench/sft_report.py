@@ -111,7 +111,10 @@ def write_report() -> None:
         md += [
             f"Part `{p}`: `python bench/sft.py {' '.join(v['meta']['argv'])}`, "
             f"wall {v['meta']['wall_s']} s, torch/LightGBM threads {v['meta']['threads']}, "
-            f"load average at end {v['meta']['load_avg_end']}",
+            f"load average at end {v['meta']['load_avg_end']}"
+            + (f". Note: {v['meta']['note']}" if v["meta"].get("note") else ""),
             "",
         ]
+    if gpu:
+        md += ["H100 rows: `bench/sft_gpu.sh`, stages and commands in `sft_gpu.md`.", ""]
     (RESULTS / "sft.md").write_text("\n".join(md) + "\n")

@@ -1,5 +1,6 @@
-"""``flowsleuth demo``: prepare models on the bundled sample (once, cached), triage a bundled
-anomalous run that was held out of that preparation, and explain its top flagged job."""
+"""``flowsleuth demo``: prepare a home (once, cached) with the pretrained models and a job index
+of the bundled sample, triage a bundled anomalous run that neither saw, and explain its top
+flagged job."""
 
 from __future__ import annotations
 
@@ -25,9 +26,9 @@ def demo(
     home: Path | None = typer.Option(None, "--home", help="Demo home (default: <data dir>/demo)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Prepare again even if cached."),
 ) -> None:
-    """Triage the bundled sample end to end on embedded defaults (first run prepares models)."""
+    """Triage the bundled sample end to end on embedded defaults (the first run builds its job index)."""
     from agent.investigate import investigate
-    from agent.prepare import is_prepared, prepare_home
+    from agent.prepare import is_prepared, models_version, prepare_home
     from agent.setup import load_toolkit
     from agent.triage import triage_run
     from cli.triage import summary_table
@@ -42,15 +43,15 @@ def demo(
     console = Console()
     target = load_run(sample_run(DEMO_RUN))
     train = [load_run(p) for p in sample_runs() if p.stem != DEMO_RUN]
-    key = f"sample-v1-without-{DEMO_RUN}"
+    key = f"sample-v2-models-{models_version()}-without-{DEMO_RUN}"
     if rebuild or not is_prepared(demo_home, key):
         with err_console.status("preparing the demo models") as status:
             prepare_home(demo_home, train, key, step=lambda s: status.update(f"preparing: {s}"))
-        err_console.print(f"prepared {escape(str(demo_home))} from {len(train)} bundled runs")
+        err_console.print(f"prepared {escape(str(demo_home))}: an index of {len(train)} bundled runs")
     kit = load_toolkit(cfg)
     for note in kit.notes:
         err_console.print(f"[dim]note: {escape(note)}[/]")
-    console.print(f"[bold]Triage of bundled run {DEMO_RUN}[/] (held out of the demo's training runs)")
+    console.print(f"[bold]Triage of bundled run {DEMO_RUN}[/] (held out of the models and the index)")
     t = triage_run(kit, target.without_labels())
     console.print(summary_table(t))
     flagged = sorted((r for r in t.rows if r.is_anomalous), key=lambda r: -(r.score or 0))

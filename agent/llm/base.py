@@ -31,6 +31,9 @@ class LLMBackend(ABC):
     * ``name``: ``"<backend>:<model>"``, e.g. ``openai:smollm2`` or
       ``embedded:SmolLM2-135M-Instruct``; goes into ``Verdict.backend.name``.
     * ``supports_tools``: True when ``chat_model.bind_tools`` gives real tool calls.
+    * ``compact``: True for a small local model: the graph gives it a short prompt and asks it
+      for the explanation only (:class:`~agent.verdict.BriefNarrative`); its chain of thought
+      was noise that cost most of an investigation's time.
     * ``chat_model``: a LangChain ``BaseChatModel`` for free-form use in a graph.
     * ``narrate``: structured output; raises :class:`~agent.llm.errors.LLMError` on an unreachable
       server, a timeout, or output that does not validate against ``schema``.
@@ -39,6 +42,7 @@ class LLMBackend(ABC):
 
     name: str
     supports_tools: bool = False
+    compact: bool = False
 
     def __init__(self) -> None:
         self.usage = Usage()

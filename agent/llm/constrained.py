@@ -19,6 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from agent.llm.processors import BanUntil, CopyNumbers, NoRepeatGenerated, StopAtLength, StopOn
+
 _STOP_CHARS = ('"', "\n")
 
 
@@ -31,6 +33,7 @@ class FieldPlan:
     options: tuple[Any, ...] = ()
     description: str = ""
     max_length: int | None = None
+    max_sentences: int | None = None
 
 
 def plan_for(schema: type[BaseModel]) -> list[FieldPlan]:
@@ -41,7 +44,17 @@ def plan_for(schema: type[BaseModel]) -> list[FieldPlan]:
         desc = info.description or ""
         if ann is str:
             caps = [m.max_length for m in info.metadata if getattr(m, "max_length", None) is not None]
-            plans.append(FieldPlan(name, "text", description=desc, max_length=min(caps) if caps else None))
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            sentences = extra.get("max_sentences")
+            plans.append(
+                FieldPlan(
+                    name,
+                    "text",
+                    description=desc,
+                    max_length=min(caps) if caps else None,
+                    max_sentences=sentences if isinstance(sentences, int) else None,
+                )
+            )
         elif ann is bool:
             plans.append(FieldPlan(name, "choice", (True, False), desc))
         elif typing.get_origin(ann) is typing.Literal:
@@ -72,36 +85,65 @@ class DecodeResult:
 class GuidedDecoder:
     """Fills a flat pydantic schema with a causal LM (``transformers``) and its tokenizer."""
 
-    def __init__(self, model: Any, tokenizer: Any, min_tokens: int = 4, no_repeat: int = 4) -> None:
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        min_tokens: int = 4,
+        no_repeat: int = 4,
+        token_texts: list[str] | None = None,
+    ) -> None:
+        """``token_texts`` is the text of each token id (:func:`agent.llm.vocab.token_texts`
+        caches it); decoded from ``tokenizer`` when not given."""
         self.model = model
         self.tokenizer = tokenizer
         self.min_tokens = min_tokens
         self.no_repeat = no_repeat
-        texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
+        texts = (
+            token_texts
+            if token_texts is not None
+            else tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
+        )
+        self.token_texts: list[str] = texts
         special = set(tokenizer.all_special_ids)
         self.stop_ids = sorted(
             i for i, t in enumerate(texts) if i in special or any(c in t for c in _STOP_CHARS)
         )
 
-    def fill(self, prompt: str, plans: list[FieldPlan], max_tokens: int, max_time_s: float) -> DecodeResult:
+    def fill(
+        self,
+        prompt: str,
+        plans: list[FieldPlan],
+        max_tokens: int,
+        max_time_s: float,
+        numbers: frozenset[str] | None = None,
+    ) -> DecodeResult:
         """JSON for ``plans`` after ``prompt`` (chat-templated text ending in the assistant turn).
 
-        ``max_tokens`` is shared by the text fields; ``max_time_s`` bounds each generation."""
+        ``max_tokens`` is shared by the text fields; ``max_time_s`` bounds each generation. With
+        ``numbers``, a text field may write only those numbers (see :class:`CopyNumbers`). The
+        prompt is read once: every field starts from a copy of its KV cache."""
+        import torch
+
+        prompt_ids = self._encode(prompt)
+        with torch.no_grad():
+            base = self.model(prompt_ids, use_cache=True)
         n_text = sum(p.kind == "text" for p in plans) or 1
         budget = max(16, max_tokens // n_text)
-        out = DecodeResult(text="{")
+        out = DecodeResult(text="{", prompt_tokens=prompt_ids.shape[1])
         for i, plan in enumerate(plans):
             out.text += ("," if i else "") + json.dumps(plan.name) + ":"
             if plan.kind == "text":
-                value, n_in, n_out = self._text(prompt + out.text + '"', budget, max_time_s)
+                ids = torch.cat([prompt_ids, self._encode(out.text + '"')], 1)
+                value, n_out = self._text(ids, base, budget, max_time_s, numbers, plan)
                 out.text += json.dumps(_fit(value, plan.max_length))
             else:
-                probs, n_in = self._choose(prompt + out.text, plan.options)
+                ids = torch.cat([prompt_ids, self._encode(out.text)], 1)
+                probs = self._choose(ids, prompt_ids.shape[1], base, plan.options)
                 out.choices[plan.name] = {str(k): v for k, v in probs.items()}
                 best = max(probs, key=lambda k: probs[k])
                 out.text += json.dumps(best)
                 n_out = 1
-            out.prompt_tokens = max(out.prompt_tokens, n_in)
             out.completion_tokens += n_out
         out.text += "}"
         return out
@@ -109,12 +151,27 @@ class GuidedDecoder:
     def _encode(self, text: str) -> Any:
         return self.tokenizer(text, return_tensors="pt", add_special_tokens=False)["input_ids"]
 
-    def _text(self, prefix: str, budget: int, max_time_s: float) -> tuple[str, int, int]:
+    def _text(
+        self,
+        ids: Any,
+        base: Any,
+        budget: int,
+        max_time_s: float,
+        numbers: frozenset[str] | None,
+        plan: FieldPlan | None = None,
+    ) -> tuple[str, int]:
+        """A string value after ``ids``, whose prompt part ``base`` (a forward pass) has cached."""
         import torch
         from transformers import LogitsProcessorList, StoppingCriteriaList
 
-        ids = self._encode(prefix)
         n_in = ids.shape[1]
+        processors: list[Any] = [BanUntil(self.stop_ids, n_in, self.min_tokens)]
+        if numbers is not None:
+            processors.append(CopyNumbers(self.token_texts, n_in, numbers))
+        processors.append(NoRepeatGenerated(n_in, self.no_repeat))
+        stops: list[Any] = [StopOn(set(self.stop_ids))]
+        if plan is not None and (plan.max_length or plan.max_sentences):
+            stops.append(StopAtLength(self.token_texts, n_in, plan.max_length, plan.max_sentences))
         with torch.no_grad():
             gen = self.model.generate(
                 ids,
@@ -123,40 +180,36 @@ class GuidedDecoder:
                 do_sample=False,
                 max_time=max_time_s,
                 pad_token_id=self.tokenizer.pad_token_id,
-                logits_processor=LogitsProcessorList(
-                    [
-                        _BanUntil(self.stop_ids, n_in, self.min_tokens),
-                        _NoRepeatGenerated(n_in, self.no_repeat),
-                    ]
-                ),
-                stopping_criteria=StoppingCriteriaList([_StopOn(set(self.stop_ids))]),
+                logits_processor=LogitsProcessorList(processors),
+                stopping_criteria=StoppingCriteriaList(stops),
+                **_cache_kwargs(base),
             )
         new = gen[0, n_in:].tolist()
         text = self.tokenizer.decode(new, skip_special_tokens=True)
         for c in _STOP_CHARS:
             text = text.split(c, 1)[0]
-        return _tidy(text), n_in, len(new)
+        return _tidy(text), len(new)
 
-    def _choose(self, prefix: str, options: tuple[Any, ...]) -> tuple[dict[Any, float], int]:
-        """P(option | prefix) over the options, from summed token log-probs."""
+    def _choose(self, ids: Any, n_cached: int, base: Any, options: tuple[Any, ...]) -> dict[Any, float]:
+        """P(option | ids) over the options, from summed token log-probs; ``base`` caches the
+        first ``n_cached`` tokens of ``ids``."""
         import torch
 
-        ids = self._encode(prefix)
         with torch.no_grad():
-            base = self.model(ids, use_cache=True)
-            first = torch.log_softmax(base.logits[0, -1].float(), -1)
+            head = self.model(ids[:, n_cached:], **_cache_kwargs(base), use_cache=True)
+            first = torch.log_softmax(head.logits[0, -1].float(), -1)
             scores = {}
             for opt in options:
                 opt_ids = self._encode(json.dumps(opt))
                 logp = float(first[opt_ids[0, 0]])
                 if opt_ids.shape[1] > 1:
-                    step = self.model(opt_ids[:, :-1], **_cache_kwargs(base), use_cache=True)
+                    step = self.model(opt_ids[:, :-1], **_cache_kwargs(head), use_cache=True)
                     lp = torch.log_softmax(step.logits[0].float(), -1)
                     logp += float(lp.gather(1, opt_ids[0, 1:, None]).sum())
                 scores[opt] = logp
         top = max(scores.values())
         z = sum(math.exp(s - top) for s in scores.values())
-        return {k: math.exp(s - top) / z for k, s in scores.items()}, ids.shape[1]
+        return {k: math.exp(s - top) / z for k, s in scores.items()}
 
 
 def _fit(text: str, max_length: int | None) -> str:
@@ -184,50 +237,3 @@ def _tidy(text: str) -> str:
         if cut > len(text) * 0.4:
             text = text[: cut + 1]
     return text
-
-
-class _BanUntil:
-    """Forbid stop tokens (quote, newline, special) for the first ``min_tokens`` steps, so a
-    string value is never empty; afterwards any of them ends the value."""
-
-    def __init__(self, stop_ids: list[int], start: int, min_tokens: int):
-        self.stop_ids = stop_ids
-        self.start = start
-        self.min_tokens = min_tokens
-
-    def __call__(self, input_ids: Any, scores: Any) -> Any:
-        if input_ids.shape[1] - self.start < self.min_tokens:
-            scores[:, self.stop_ids] = -math.inf
-        return scores
-
-
-class _NoRepeatGenerated:
-    """Ban a token that would repeat an ``n``-gram of the *generated* text. Unlike transformers'
-    ``repetition_penalty`` / ``no_repeat_ngram_size``, the prompt is exempt, so the model may
-    quote the evidence it narrates while still not looping."""
-
-    def __init__(self, start: int, n: int) -> None:
-        self.start = start
-        self.n = n
-
-    def __call__(self, input_ids: Any, scores: Any) -> Any:
-        gen = input_ids[0, self.start :].tolist()
-        k = self.n - 1
-        if len(gen) < self.n:
-            return scores
-        tail = gen[-k:]
-        banned = {gen[i + k] for i in range(len(gen) - k) if gen[i : i + k] == tail}
-        if banned:
-            scores[:, sorted(banned)] = -math.inf
-        return scores
-
-
-class _StopOn:
-    def __init__(self, stop_ids: set[int]) -> None:
-        self.stop_ids = stop_ids
-
-    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-        import torch
-
-        last = int(input_ids[0, -1])
-        return torch.tensor([last in self.stop_ids], device=input_ids.device)

@@ -22,7 +22,9 @@ from pydantic import BaseModel, Field, PrivateAttr
 from agent.llm.base import LLMBackend, M, Usage
 from agent.llm.constrained import GuidedDecoder, plan_for
 from agent.llm.errors import LLMError
+from agent.llm.processors import written_numbers
 from agent.llm.settings import LLMSettings
+from agent.llm.vocab import token_texts
 from agent.llm.weights import MODEL_NAME, gguf_path, hf_model_dir
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
@@ -41,7 +43,8 @@ def _load() -> tuple[Any, Any, GuidedDecoder]:
             folder = hf_model_dir()
             tokenizer = AutoTokenizer.from_pretrained(folder)
             model = AutoModelForCausalLM.from_pretrained(folder).eval()
-            _LOADED["smollm2"] = (model, tokenizer, GuidedDecoder(model, tokenizer))
+            decoder = GuidedDecoder(model, tokenizer, token_texts=token_texts(tokenizer, folder))
+            _LOADED["smollm2"] = (model, tokenizer, decoder)
         return _LOADED["smollm2"]
 
 
@@ -69,12 +72,19 @@ def to_chat(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
     return out
 
 
+def _last_user_numbers(messages: Sequence[BaseMessage]) -> frozenset[str]:
+    users = [m for m in messages if m.type == "human"]
+    text = users[-1].content if users else ""
+    return written_numbers(text if isinstance(text, str) else str(text))
+
+
 class EmbeddedChatModel(BaseChatModel):
     """SmolLM2-135M-Instruct on CPU. Greedy by default; ``max_time_s`` bounds each generation."""
 
     max_tokens: int = 256
     temperature: float = 0.0
     max_time_s: float = 60.0
+    copy_numbers: bool = True
     threads: int = Field(default_factory=lambda: int(os.environ.get("FLOWSLEUTH_LLM_THREADS", "1")))
     _last: Usage = PrivateAttr(default_factory=Usage)
     _choices: dict[str, dict[str, float]] = PrivateAttr(default_factory=dict)
@@ -140,12 +150,15 @@ class EmbeddedChatModel(BaseChatModel):
         """An instance of ``schema`` filled by :class:`GuidedDecoder` (always valid JSON).
 
         No schema description is added to the prompt: field names in the JSON cue the model, and
-        a listing of fields made the 135M model ignore the evidence it was meant to narrate."""
+        a listing of fields made the 135M model ignore the evidence it was meant to narrate.
+        With ``copy_numbers``, text fields may only write numbers found in the last user turn
+        (the evidence; not the system prompt or a worked example), as written there."""
         plans = plan_for(schema)
         _, _, decoder = _load()
+        numbers = _last_user_numbers(messages) if self.copy_numbers else None
         start = time.perf_counter()
         with torch_threads(self.threads):
-            result = decoder.fill(self._prompt(messages), plans, self.max_tokens, self.max_time_s)
+            result = decoder.fill(self._prompt(messages), plans, self.max_tokens, self.max_time_s, numbers)
         self._last = Usage(
             prompt_tokens=result.prompt_tokens,
             completion_tokens=result.completion_tokens,
@@ -175,6 +188,7 @@ class EmbeddedBackend(LLMBackend):
 
     name = f"embedded:{MODEL_NAME}"
     supports_tools = False
+    compact = True
 
     def __init__(self, settings: LLMSettings) -> None:
         super().__init__()

@@ -107,10 +107,13 @@ def _parse(reply: Any, schema: type[BaseModel]) -> BaseModel:
 class FakeBackend(LLMBackend):
     """An :class:`LLMBackend` over a :class:`ScriptedChatModel` (``supports_tools`` by default)."""
 
-    def __init__(self, *replies: Reply, supports_tools: bool = True, name: str = "fake") -> None:
+    def __init__(
+        self, *replies: Reply, supports_tools: bool = True, name: str = "fake", compact: bool = False
+    ) -> None:
         super().__init__()
         self.name = name
         self.supports_tools = supports_tools
+        self.compact = compact
         self._chat = ScriptedChatModel(responses=list(replies))
 
     @property

@@ -78,3 +78,14 @@ def test_embedded_chat_model_plain_generation(backend):
     reply = backend.chat_model.invoke([HumanMessage("Say hello.")], max_tokens=8)
     assert isinstance(reply.content, str) and reply.content
     assert reply.usage_metadata["output_tokens"] <= 8
+
+
+@needs_model
+@pytest.mark.slow
+def test_embedded_brief_narration_copies_only_evidence_numbers(backend):
+    from agent.llm.processors import written_numbers
+    from agent.verdict import BriefNarrative
+
+    out = backend.narrate(EVIDENCE, BriefNarrative)
+    assert out.explanation.strip() and len(out.explanation) <= 300
+    assert written_numbers(out.explanation) <= written_numbers(str(EVIDENCE[-1].content))

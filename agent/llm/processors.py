@@ -1,0 +1,149 @@
+"""Logits processors and a stopping rule for the guided decoder's free-text values.
+
+Each works on one sequence (batch of 1) and sees the whole sequence, prompt included; ``start``
+is where the generated value begins.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+# A number as the validator reads one: not glued to a word, a dot or a hyphen (ID0047, cpu_3,
+# worker-12 and p95 are identifiers, not claims).
+_WRITTEN_NUMBER = re.compile(r"(?<![\w.\-])\d+(?:\.\d+)?")
+_TRAILING_NUMBER = re.compile(r"\d[\d.]*$")
+_WORD = re.compile(r"\w")
+_SENTENCE_END = re.compile(r"[.!?]\s")
+
+
+def written_numbers(text: str) -> frozenset[str]:
+    """The numbers written in ``text`` outside identifiers, as written (``1.86x`` gives ``1.86``)."""
+    return frozenset(m.group(0) for m in _WRITTEN_NUMBER.finditer(text))
+
+
+class BanUntil:
+    """Forbid stop tokens (quote, newline, special) for the first ``min_tokens`` steps, so a
+    string value is never empty; afterwards any of them ends the value."""
+
+    def __init__(self, stop_ids: Sequence[int], start: int, min_tokens: int) -> None:
+        self.stop_ids = list(stop_ids)
+        self.start = start
+        self.min_tokens = min_tokens
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if input_ids.shape[1] - self.start < self.min_tokens:
+            scores[:, self.stop_ids] = -math.inf
+        return scores
+
+
+class NoRepeatGenerated:
+    """Ban a token that would repeat an ``n``-gram of the *generated* text. Unlike transformers'
+    ``repetition_penalty`` / ``no_repeat_ngram_size``, the prompt is exempt, so the model may
+    quote the evidence it narrates while still not looping. It never bans the last tokens left
+    (after :class:`CopyNumbers`, the one digit that completes a number)."""
+
+    def __init__(self, start: int, n: int) -> None:
+        self.start = start
+        self.n = n
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        gen = input_ids[0, self.start :].tolist()
+        k = self.n - 1
+        if len(gen) < self.n:
+            return scores
+        tail = gen[-k:]
+        banned = sorted({gen[i + k] for i in range(len(gen) - k) if gen[i : i + k] == tail})
+        if banned:
+            before = scores[:, banned].clone()
+            scores[:, banned] = -math.inf
+            if not bool(scores.isfinite().any()):
+                scores[:, banned] = before
+        return scores
+
+
+class CopyNumbers:
+    """A number the model writes outside an identifier must be one of ``numbers``, as written.
+
+    Digits (single tokens in SmolLM2's vocabulary) and ``.`` are allowed only while they extend
+    one of ``numbers``; a number that is not yet one of them cannot end. So a small model copies
+    the evidence's numbers instead of inventing its own. Numbers inside identifiers (a letter,
+    ``_`` or ``-`` right before the digits) are left alone, as the validator leaves them.
+    """
+
+    def __init__(self, token_texts: Sequence[str], start: int, numbers: Iterable[str]) -> None:
+        self.texts = token_texts
+        self.start = start
+        self.numbers = frozenset(numbers)
+        self.prefixes = {n[:i] for n in self.numbers for i in range(1, len(n) + 1)}
+        self.digit_ids = {t: i for i, t in enumerate(token_texts) if len(t) == 1 and t.isdigit()}
+        self.dot_ids = [i for i, t in enumerate(token_texts) if t == "."]
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        gen = input_ids[0, self.start :].tolist()
+        tail = "".join(self.texts[i] for i in gen[-24:])
+        m = _TRAILING_NUMBER.search(tail)
+        current = m.group(0) if m else ""
+        before = tail[: m.start()] if m else tail
+        if _in_identifier(before) or (current and current not in self.prefixes):
+            return scores
+        keep = [i for d, i in self.digit_ids.items() if current + d in self.prefixes]
+        if current and current + "." in self.prefixes:
+            keep += self.dot_ids
+        complete = current in self.numbers or (current.endswith(".") and current[:-1] in self.numbers)
+        if current and not complete:
+            if keep:  # mid-number: only a continuation of an allowed number may follow
+                allowed = scores[:, keep].clone()
+                scores[:] = -math.inf
+                scores[:, keep] = allowed
+            return scores
+        banned = sorted(set(self.digit_ids.values()) - set(keep))
+        if banned:
+            scores[:, banned] = -math.inf
+        return scores
+
+
+def _in_identifier(before: str) -> bool:
+    """True when digits written after ``before`` belong to an identifier (x3, cpu_3, node-12)."""
+    if not before:
+        return False
+    if _WORD.match(before[-1]):
+        return True
+    return before[-1] == "-" and len(before) > 1 and bool(_WORD.match(before[-2]))
+
+
+class StopAtLength:
+    """Stop once the generated text is longer than ``max_chars`` (the field's ``max_length``)
+    or holds ``max_sentences`` full sentences: what follows would be cut anyway."""
+
+    def __init__(
+        self, token_texts: Sequence[str], start: int, max_chars: int | None, max_sentences: int | None
+    ) -> None:
+        self.texts = token_texts
+        self.start = start
+        self.max_chars = max_chars
+        self.max_sentences = max_sentences
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        text = "".join(self.texts[i] for i in input_ids[0, self.start :].tolist())
+        done = (self.max_chars is not None and len(text) > self.max_chars) or (
+            self.max_sentences is not None and len(_SENTENCE_END.findall(text)) >= self.max_sentences
+        )
+        return torch.tensor([done], device=input_ids.device)
+
+
+class StopOn:
+    """Stop as soon as the last token is one of ``stop_ids``."""
+
+    def __init__(self, stop_ids: set[int]) -> None:
+        self.stop_ids = stop_ids
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        last = int(input_ids[0, -1])
+        return torch.tensor([last in self.stop_ids], device=input_ids.device)
