@@ -55,6 +55,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=16, help="SFT batch size")
     ap.add_argument("--multiclass", action="store_true", help="SFT: also fit a multi-class model")
     ap.add_argument("--splits", nargs="*", default=["paper", "run"], help="SFT: which splits")
+    ap.add_argument("--templates", nargs="*", default=["paper", "enriched"], help="SFT inputs to fit")
     ap.add_argument("--tag", default="", help="suffix of the result file: sft_<part><tag>.json")
     args = ap.parse_args()
     if args.part == "report":
@@ -88,7 +89,9 @@ def main() -> None:
             from bench.sft_models import run_sft
 
             chosen = {wf: {k: v for k, v in by.items() if k in args.splits} for wf, by in splits.items()}
-            out = run_sft(chosen, txs, n_train, args.sft_val, n_test, base, args.multiclass)
+            out = run_sft(
+                chosen, txs, n_train, args.sft_val, n_test, base, args.multiclass, tuple(args.templates)
+            )
         else:
             from bench.sft_side import run_side
 

@@ -121,13 +121,14 @@ def run_sft(
     n_test: int | None,
     base: TrainConfig,
     multiclass: bool = False,
+    templates: tuple[str, ...] = ("paper", "enriched"),
 ) -> dict[str, Any]:
     rows, transfer, paper_models = [], [], {}
     exp: dict[str, Any] = {}
     for wf, by in splits.items():
         for split_name, sp in by.items():
             test_keys = subsample_keys(sp.keys["test"], n_test, seed=0)
-            variants: list[tuple[str, Task]] = [("paper", "binary"), ("enriched", "binary")]
+            variants: list[tuple[str, Task]] = [(t, "binary") for t in templates]
             if multiclass:
                 variants.append(("enriched", "multiclass"))
             for template, task in variants:
