@@ -30,7 +30,7 @@ from workflows.names import canonical_workflow
 FORMAT_VERSION = 2
 # A workflow gets its own fit only with enough validation data to fit and tune one. Jobs of one
 # run move together, so runs are what count: on 9 validation runs per workflow the per-workflow
-# fits and thresholds did worse on test runs than the pooled fit (bench/results/fusion.md).
+# fits and thresholds did worse on test runs than the pooled fit (bench/results/fusion_45runs.md).
 MIN_WORKFLOW_JOBS = 300
 MIN_WORKFLOW_POSITIVES = 30
 MIN_WORKFLOW_RUNS = 20
