@@ -135,7 +135,7 @@ def run_sft(
                 model = fit(txs[wf], sp, template, (n_train, n_val), base, task=task)
                 ev, rate = test(model, *txs[wf].get(test_keys, template))
                 e2e = None
-                runs = sp.runs["test"] if split_name == "run" else by["run"].runs["test"]
+                runs = sp.runs["test"] if split_name == "run" else by.get("run", sp).runs["test"]
                 if runs:  # Flow-Bench runs at hand: time rendering + scoring of one whole run
                     t0 = time.perf_counter()
                     n_jobs = len(model.score_runs([runs[0]]))
