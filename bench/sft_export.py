@@ -1,7 +1,7 @@
 """Export rendered SFT inputs and both splits' job keys to a compact file per workflow, so that
 bench/sft.py can run on a machine without Flow-Bench (``--from-export``), e.g. a lent GPU.
 
-    .venv/bin/python bench/sft_export.py --out .gpu/data --max-train 40000 --max-test 10000
+    .venv/bin/python bench/sft_export.py --out .gpu/data --fp16-backbone .gpu/minilm
 """
 
 from __future__ import annotations
@@ -55,6 +55,25 @@ def export(wf: str, splits: dict[str, Split], runs: list, out: Path, part_caps: 
     return {f"{s}_{p}": len(by[p]) for s, by in keep.items() for p in PARTS}
 
 
+def fp16_backbone(out: Path) -> None:
+    """The packaged MiniLM with its weights stored in fp16 (half the bytes, to fit a 64 MiB
+    transfer); SFT loads them back into fp32."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from tools.classifier.sft import default_backbone
+
+    src = Path(default_backbone())
+    out.mkdir(parents=True, exist_ok=True)
+    for f in src.iterdir():
+        if f.is_file() and f.suffix != ".safetensors":
+            shutil.copy(f, out / f.name)
+    weights = load_file(src / "model.safetensors")
+    half = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
+    save_file(half, out / "model.safetensors", metadata={"format": "pt"})
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--out", type=Path, required=True)
@@ -63,7 +82,10 @@ def main() -> None:
     ap.add_argument("--max-train", type=int, default=None)
     ap.add_argument("--max-val", type=int, default=2000)
     ap.add_argument("--max-test", type=int, default=None)
+    ap.add_argument("--fp16-backbone", type=Path, default=None, help="also write an fp16 MiniLM here")
     args = ap.parse_args()
+    if args.fp16_backbone is not None:
+        fp16_backbone(args.fp16_backbone)
     for wf in args.workflows:
         runs = load_workflow(wf, args.cache)
         counts = export(

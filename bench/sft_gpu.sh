@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Full-data SFT on a lent GPU machine (no Flow-Bench, no network there). Prepare here first:
-#   .venv/bin/python bench/sft_export.py --out .gpu/data          # rendered inputs + both splits
-#   .gpu/minilm: the packaged MiniLM saved as fp16 safetensors (to fit the 64 MiB transfer);
-#                it is loaded back into fp32 for training
+#   .venv/bin/python bench/sft_export.py --out .gpu/data --fp16-backbone .gpu/minilm
+#     (rendered inputs + both splits; the packaged MiniLM in fp16 to fit the 64 MiB transfer,
+#      loaded back into fp32 for training)
 #   .whl: pydantic wheels for the machine's Python
 # then run this with OUT set; each stage has its own time limit and writes its own result file.
 set -u
