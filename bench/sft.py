@@ -25,7 +25,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import RESULTS, machine
-from bench.sft_data import WORKFLOWS, load_export, load_workflow, splits_of
+from bench.sft_data import WORKFLOWS, TextSource, load_export, load_workflow, splits_of, texts_of
 from bench.sft_report import write_report
 from tools.classifier.sft_train import TrainConfig, resolve_device
 
@@ -73,18 +73,16 @@ def main() -> None:
     if args.from_export is not None:
         loaded = {wf: load_export(args.from_export, wf) for wf in args.workflows}
         splits = {wf: v[0] for wf, v in loaded.items()}
-        txs: dict[str, Any] = {wf: v[1] for wf, v in loaded.items()}
+        txs: dict[str, TextSource] = {wf: v[1] for wf, v in loaded.items()}
     else:
         data = {wf: load_workflow(wf, args.cache) for wf in args.workflows}
         splits = {wf: splits_of(wf, runs) for wf, runs in data.items()}
+        txs = texts_of(splits)
     if args.part == "trees":
         from bench.sft_trees import run_trees
 
         out: dict[str, Any] = run_trees(splits, args.save_model, args.tree_max_train)
     else:
-        from bench.sft_models import texts_of
-
-        txs = txs if args.from_export is not None else texts_of(splits)
         if args.part == "sft":
             from bench.sft_models import run_sft
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
+from tools.classifier.text import render_inputs
 from workflows.flowbench import paper_split_rows, run_files
 from workflows.loader import load_run
 from workflows.models import Run
@@ -85,6 +87,33 @@ def subsample_keys(keys: Keys, n: int | None, seed: int = 0) -> Keys:
     ordered = sorted(keys)
     pick = np.random.default_rng(seed).choice(len(ordered), n, replace=False)
     return {ordered[i] for i in pick}
+
+
+class TextSource(Protocol):
+    def get(self, keys: Keys, template: str) -> tuple[list[str], list[str]]: ...
+
+
+class Texts:
+    """Rendered inputs per (run, template) from Flow-Bench runs, computed once per run."""
+
+    def __init__(self, runs: list[Run]):
+        self.runs = {r.run_id: r for r in runs}
+        self.cache: dict[tuple[str, str], pd.Series] = {}
+        self.labels = {r.run_id: r.labels for r in runs}
+
+    def get(self, keys: Keys, template: str) -> tuple[list[str], list[str]]:
+        texts, raw = [], []
+        for run_id, node in sorted(keys):
+            if (run_id, template) not in self.cache:
+                self.cache[(run_id, template)] = render_inputs(self.runs[run_id], template)
+            texts.append(self.cache[(run_id, template)].loc[node])
+            raw.append(str(self.labels[run_id].loc[node]))  # type: ignore[union-attr]
+        return texts, raw
+
+
+def texts_of(splits: dict[str, dict[str, Split]]) -> dict[str, TextSource]:
+    """A Flow-Bench text source per workflow (every run of the run split)."""
+    return {wf: Texts([r for part in by["run"].runs.values() for r in part]) for wf, by in splits.items()}
 
 
 class ExportTexts:

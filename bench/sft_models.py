@@ -5,49 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from rich.console import Console
 
-from bench.sft_data import Keys, Split, subsample_keys
+from bench.sft_data import Split, TextSource, subsample_keys
 from tools.classifier.metrics import evaluate_scores
 from tools.classifier.scorer import predict_classes
 from tools.classifier.sft import SFTScorer
 from tools.classifier.sft_train import TrainConfig
 from tools.classifier.tasks import Task
-from tools.classifier.text import render_inputs
-from workflows.models import Run
 
 console = Console()
-
-
-class TextSource(Protocol):
-    def get(self, keys: Keys, template: str) -> tuple[list[str], list[str]]: ...
-
-
-class Texts:
-    """Rendered inputs per (run, template) from Flow-Bench runs, computed once per run."""
-
-    def __init__(self, runs: list[Run]):
-        self.runs = {r.run_id: r for r in runs}
-        self.cache: dict[tuple[str, str], pd.Series] = {}
-        self.labels = {r.run_id: r.labels for r in runs}
-
-    def get(self, keys: Keys, template: str) -> tuple[list[str], list[str]]:
-        texts, raw = [], []
-        for run_id, node in sorted(keys):
-            if (run_id, template) not in self.cache:
-                self.cache[(run_id, template)] = render_inputs(self.runs[run_id], template)
-            texts.append(self.cache[(run_id, template)].loc[node])
-            raw.append(str(self.labels[run_id].loc[node]))  # type: ignore[union-attr]
-        return texts, raw
-
-
-def texts_of(splits: dict[str, dict[str, Split]]) -> dict[str, TextSource]:
-    """A Flow-Bench text source per workflow (every run of the run split)."""
-    return {wf: Texts([r for part in by["run"].runs.values() for r in part]) for wf, by in splits.items()}
 
 
 def fit(

@@ -54,7 +54,7 @@ def write_report() -> None:
         "`jobs_per_s` is always 2-core CPU scoring (empty where not measured on CPU).",
         "",
     ]
-    rows = [{"device": r.get("device", "cpu"), **r} for v in parts.values() for r in v.get("rows", [])]
+    rows = [{"device": "cpu", **r} for v in parts.values() for r in v.get("rows", [])]
     rows += [{**r, "device": "H100", "epochs": f"<={r['epochs_max']}"} for r in gpu.get("rows", [])]
     rows.sort(key=lambda r: (r["workflow"], r["split"], r["scorer"], r["device"]))
     md += ["## Binary detection", "", *_table(rows, COLS), ""]

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
-from bench.sft_data import Split, subsample_keys
-from bench.sft_models import TextSource, fit, test
+from bench.sft_data import Split, TextSource, subsample_keys
+from bench.sft_models import fit, test
 from tools.classifier.calibration import softmax
 from tools.classifier.sft import _load_backbone, default_backbone
 from tools.classifier.sft_train import TrainConfig, predict_logits
