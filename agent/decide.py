@@ -6,10 +6,9 @@ import math
 from collections.abc import Sequence
 from typing import Literal
 
+from flowsleuth.agent.fusion import Fusion
+from flowsleuth.tools.base import ToolResult, ToolStatus
 from pydantic import BaseModel, Field
-
-from agent.fusion import Fusion
-from tools.base import ToolResult, ToolStatus
 
 Confidence = Literal["low", "medium", "high"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
-from agent.verdict import EvidenceItem
-from tools.base import ToolResult, ToolStatus
+from flowsleuth.agent.verdict import EvidenceItem
+from flowsleuth.tools.base import ToolResult, ToolStatus
 
 _PER_TOOL = 6
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agent.decide import Decision
-from tools.base import ToolResult, ToolStatus
+from flowsleuth.agent.decide import Decision
+from flowsleuth.tools.base import ToolResult, ToolStatus
 
 
 def headline(job_id: str, host: str, decision: Decision) -> str:

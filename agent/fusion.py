@@ -22,10 +22,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from flowsleuth.workflows.errors import DataError
+from flowsleuth.workflows.names import canonical_workflow
 from pydantic import BaseModel, Field, ValidationError, model_validator
-
-from workflows.errors import DataError
-from workflows.names import canonical_workflow
 
 FORMAT_VERSION = 2
 # A workflow gets its own fit only with enough validation data to fit and tune one. Jobs of one

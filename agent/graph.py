@@ -8,20 +8,19 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from flowsleuth.agent.decide import Decision, decide, decision_numbers
+from flowsleuth.agent.deps import Deps
+from flowsleuth.agent.evidence import allowed_numbers, evidence_items
+from flowsleuth.agent.explain import headline, plain_explanation
+from flowsleuth.agent.prompts import SYSTEM, compact_messages, reasoning_messages
+from flowsleuth.agent.state import InvestigationInput, InvestigationState
+from flowsleuth.agent.validate import strip_unbacked, unbacked
+from flowsleuth.agent.verdict import BackendInfo, BriefNarrative, Narrative, Verdict
+from flowsleuth.tools.base import ToolResult
 from langchain_core.messages import HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import StructuredTool
 from langgraph.graph import START, StateGraph
 from langgraph.runtime import Runtime
-
-from agent.decide import Decision, decide, decision_numbers
-from agent.deps import Deps
-from agent.evidence import allowed_numbers, evidence_items
-from agent.explain import headline, plain_explanation
-from agent.prompts import SYSTEM, compact_messages, reasoning_messages
-from agent.state import InvestigationInput, InvestigationState
-from agent.validate import strip_unbacked, unbacked
-from agent.verdict import BackendInfo, BriefNarrative, Narrative, Verdict
-from tools.base import ToolResult
 
 _WITHHELD = "The explanation quoted numbers no tool computed and was withheld; see the evidence."
 MAX_NARRATIONS = 2  # the first try, plus one regeneration after a failed validation

@@ -9,13 +9,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from flowsleuth.agent.deps import Deps
+from flowsleuth.agent.graph import build_graph
+from flowsleuth.agent.verdict import Verdict
+from flowsleuth.workflows.errors import FlowsleuthError
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
-
-from agent.deps import Deps
-from agent.graph import build_graph
-from agent.verdict import Verdict
-from workflows.errors import FlowsleuthError
 
 _RECURSION_LIMIT = 64
 

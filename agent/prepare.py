@@ -15,8 +15,8 @@ import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from workflows.baseline import BaselineProfile
-from workflows.models import Run
+from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.models import Run
 
 MARKER = "prepared.json"
 Step = Callable[[str], None]
@@ -30,7 +30,7 @@ def is_prepared(home: Path, key: str) -> bool:
 def models_version() -> str:
     """A short digest of the shipped models ('none' without them), for a cache key: a home
     prepared from older pretrained models is rebuilt."""
-    from tools.pretrained import pretrained_models_dir
+    from flowsleuth.tools.pretrained import pretrained_models_dir
 
     shipped = pretrained_models_dir()
     if shipped is None:
@@ -44,8 +44,8 @@ def prepare_home(
     """Write models and a job index of ``runs`` under ``home`` (models/, index/).
 
     ``pretrained`` False (or an install without shipped models) fits the models on ``runs``."""
-    from retrieval import default_embedder, open_index
-    from tools.pretrained import pretrained_models_dir
+    from flowsleuth.retrieval import default_embedder, open_index
+    from flowsleuth.tools.pretrained import pretrained_models_dir
 
     models = home / "models"
     shipped = pretrained_models_dir() if pretrained else None
@@ -64,8 +64,8 @@ def prepare_home(
 
 
 def _fit_models(models: Path, runs: Sequence[Run], step: Step) -> None:
-    from tools.classifier import train_default_tree
-    from tools.diagnosis import DiagnosisModel
+    from flowsleuth.tools.classifier import train_default_tree
+    from flowsleuth.tools.diagnosis import DiagnosisModel
 
     models.mkdir(parents=True, exist_ok=True)
     step("baseline profile of the normal runs")

@@ -7,11 +7,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from flowsleuth.agent.decide import Decision
+from flowsleuth.agent.evidence import evidence_items
+from flowsleuth.tools.base import ToolResult, ToolStatus
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-
-from agent.decide import Decision
-from agent.evidence import evidence_items
-from tools.base import ToolResult, ToolStatus
 
 SYSTEM = """You are a senior system administrator investigating one job of a scientific workflow run
 on an HPC cluster. Tools have already measured everything; the verdict below was computed from

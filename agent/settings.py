@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
+from flowsleuth.workflows.errors import FlowsleuthError
 from platformdirs import user_config_dir, user_data_dir
 from pydantic import Field, ValidationError
 from pydantic_settings import (
@@ -15,8 +16,6 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
-
-from workflows.errors import FlowsleuthError
 
 CONFIG_ENV = "FLOWSLEUTH_CONFIG"
 

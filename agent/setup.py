@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.deps import Deps
-from agent.fusion import Fusion
-from agent.settings import Settings
-from tools.base import Subject
-from workflows.baseline import BaselineProfile
-from workflows.errors import FlowsleuthError
-from workflows.models import Run
-from workflows.sample import bundled_dag
+from flowsleuth.agent.deps import Deps
+from flowsleuth.agent.fusion import Fusion
+from flowsleuth.agent.settings import Settings
+from flowsleuth.tools.base import Subject
+from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.errors import FlowsleuthError
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.sample import bundled_dag
 
 # Scorer directory under ``<home>/models`` -> the tool that reports it.
 SCORER_TOOLS = {"tree": "tree_score", "sft": "sft_score"}
@@ -47,7 +47,7 @@ class Toolkit:
 
     def few_shot(self, subject: Subject, k: int) -> list[dict[str, Any]]:
         """Compact labelled examples from other runs (the prompt's dynamic few-shot)."""
-        from retrieval import select_few_shot
+        from flowsleuth.retrieval import select_few_shot
 
         keep = ("label", "distance", "run", "job", "transformation", "host", "text")
         examples = select_few_shot(self.index, subject, k=k) if self.index is not None else []
@@ -78,9 +78,9 @@ def _try(notes: list[str], what: str, fn: Any) -> Any:
 def load_toolkit(settings: Settings, *, llm: bool = True, sft: bool = True) -> Toolkit:
     """Load what ``settings.home`` holds. Missing pieces become notes, not errors; a home with
     no models at all uses the pretrained ones shipped in :mod:`tools.pretrained`."""
-    from retrieval import knn_vote
-    from tools.classifier import load_scorer
-    from tools.registry import default_registry
+    from flowsleuth.retrieval import knn_vote
+    from flowsleuth.tools.classifier import load_scorer
+    from flowsleuth.tools.registry import default_registry
 
     kit = Toolkit(settings=settings)
     models_dir = _models_dir(kit.notes, settings.models_dir)
@@ -111,7 +111,7 @@ def _models_dir(notes: list[str], home_models: Path) -> Path:
     """``home_models``, or the pretrained models shipped with flowsleuth when the home has no
     model at all (so triage works out of the box). All or nothing: a fusion is fitted for one
     set of sources, so the home's own models are never mixed with shipped ones."""
-    from tools.pretrained import pretrained_models_dir
+    from flowsleuth.tools.pretrained import pretrained_models_dir
 
     own = [home_models / n for n in (*SCORER_TOOLS, "diagnosis")]
     shipped = pretrained_models_dir()
@@ -122,7 +122,7 @@ def _models_dir(notes: list[str], home_models: Path) -> Path:
 
 
 def _load_diagnosis(notes: list[str], path: Path) -> Any | None:
-    from tools.diagnosis import DiagnosisModel
+    from flowsleuth.tools.diagnosis import DiagnosisModel
 
     if not path.is_dir():
         return None
@@ -130,7 +130,7 @@ def _load_diagnosis(notes: list[str], path: Path) -> Any | None:
 
 
 def _open_index(notes: list[str], settings: Settings) -> Any | None:
-    from retrieval import open_index
+    from flowsleuth.retrieval import open_index
 
     if settings.chroma_url is None and not settings.index_dir.is_dir():
         notes.append("no job index yet (flowsleuth index build): no few-shot examples or kNN vote")
@@ -139,7 +139,7 @@ def _open_index(notes: list[str], settings: Settings) -> Any | None:
 
 
 def _llm(notes: list[str], settings: Settings) -> Any | None:
-    from agent.llm import LLMSettings, make_backend
+    from flowsleuth.agent.llm import LLMSettings, make_backend
 
     # LLMSettings maps None (not configured) to its own defaults.
     values: dict[str, Any] = {

@@ -9,11 +9,10 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, TypedDict
 
+from flowsleuth.agent.verdict import BriefNarrative, Narrative, Verdict
+from flowsleuth.tools.base import ToolResult
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
-
-from agent.verdict import BriefNarrative, Narrative, Verdict
-from tools.base import ToolResult
 
 
 class InvestigationInput(TypedDict):

@@ -8,21 +8,20 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
-
-from agent.decide import pick_class
-from agent.investigate import investigate
-from agent.setup import SCORER_TOOLS, Toolkit
-from agent.triage_models import RunTriage, TriageRow
-from tools.base import Subject
-from workflows.models import Run
+from flowsleuth.agent.decide import pick_class
+from flowsleuth.agent.investigate import investigate
+from flowsleuth.agent.setup import SCORER_TOOLS, Toolkit
+from flowsleuth.agent.triage_models import RunTriage, TriageRow
+from flowsleuth.tools.base import Subject
+from flowsleuth.workflows.models import Run
 
 Explain = Callable[[str], str | None]
 
 
 def batch_sources(kit: Toolkit, subject: Subject) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     """(scores, classes, run diagnosis): one row per job, one column per source tool."""
-    from retrieval import vote_run
-    from tools.diagnosis import diagnose_run, job_anomaly_score
+    from flowsleuth.retrieval import vote_run
+    from flowsleuth.tools.diagnosis import diagnose_run, job_anomaly_score
 
     run = subject.run
     scores = pd.DataFrame(index=run.frame.index)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from flowsleuth.tools.diagnosis.schema import CulpritHost
 from pydantic import BaseModel, Field
-
-from tools.diagnosis.schema import CulpritHost
 
 SCHEMA_VERSION = 1
 

@@ -24,14 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import machine, median, timed, write_results
-
-from agent.investigate import investigate
-from agent.prepare import is_prepared, prepare_home
-from agent.settings import Settings
-from agent.setup import load_toolkit
-from agent.triage import triage_run
-from workflows.loader import load_run
-from workflows.sample import sample_run, sample_runs
+from flowsleuth.agent.investigate import investigate
+from flowsleuth.agent.prepare import is_prepared, prepare_home
+from flowsleuth.agent.settings import Settings
+from flowsleuth.agent.setup import load_toolkit
+from flowsleuth.agent.triage import triage_run
+from flowsleuth.workflows.loader import load_run
+from flowsleuth.workflows.sample import sample_run, sample_runs
 
 MONTAGE = "montage-run0747"
 WHY_RUN = "1000-genome-run0084"

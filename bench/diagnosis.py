@@ -22,18 +22,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from flowsleuth.tools.base import Subject
+from flowsleuth.tools.diagnosis.diagnose import diagnose_run
+from flowsleuth.tools.diagnosis.evaluate import Truth, score_pairs
+from flowsleuth.tools.diagnosis.model import DiagnosisModel
+from flowsleuth.tools.registry import Registry, default_registry
+from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.flowbench import run_files
+from flowsleuth.workflows.loader import load_run
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.sample import sample_run
+from flowsleuth.workflows.splits import split_of_runs
+
 from bench._common import machine, median, timed, write_results
-from tools.base import Subject
-from tools.diagnosis.diagnose import diagnose_run
-from tools.diagnosis.evaluate import Truth, score_pairs
-from tools.diagnosis.model import DiagnosisModel
-from tools.registry import Registry, default_registry
-from workflows.baseline import BaselineProfile
-from workflows.flowbench import run_files
-from workflows.loader import load_run
-from workflows.models import Run
-from workflows.sample import sample_run
-from workflows.splits import split_of_runs
 
 WORKFLOWS = ("1000-genome", "montage", "predict-future-sales")
 MONTAGE_RUN = "montage-run0747"  # bundled, 539 jobs, hdd_5

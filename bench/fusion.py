@@ -33,17 +33,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import machine, write_results
-
-from agent.fusion import Fusion, best_f1_threshold
-from agent.settings import Settings
-from agent.setup import Toolkit
-from agent.triage import batch_sources
-from workflows.baseline import BaselineProfile
-from workflows.flowbench import require_root, run_files
-from workflows.labels import binary_label
-from workflows.loader import load_run
-from workflows.models import Run
-from workflows.splits import split_of_runs
+from flowsleuth.agent.fusion import Fusion, best_f1_threshold
+from flowsleuth.agent.settings import Settings
+from flowsleuth.agent.setup import Toolkit
+from flowsleuth.agent.triage import batch_sources
+from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.flowbench import require_root, run_files
+from flowsleuth.workflows.labels import binary_label
+from flowsleuth.workflows.loader import load_run
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.splits import split_of_runs
 
 WORKFLOWS = ("1000-genome", "montage", "predict-future-sales")
 
@@ -92,7 +91,7 @@ def _metrics(score: np.ndarray, y: np.ndarray, t: float | np.ndarray) -> dict[st
 
 def score_table(kit: Toolkit, runs: list[Run]) -> Table:
     """Score every job of ``runs`` with every source; the kNN vote is timed on its own."""
-    from retrieval import vote_run
+    from flowsleuth.retrieval import vote_run
 
     frames, ys, wfs, ids = [], [], [], []
     seconds = {"sources": 0.0, "knn": 0.0}
@@ -160,9 +159,9 @@ def fit_sources(
     part: dict[str, list[Run]], home: Path, knn: bool, index_runs: int, seed: int
 ) -> tuple[Toolkit, dict[str, Any]]:
     """Baseline, tree and diagnosis on the train runs (tree tuned on validation); the index."""
-    from retrieval import default_embedder, open_index
-    from tools.classifier.tree import TreeScorer
-    from tools.diagnosis import DiagnosisModel
+    from flowsleuth.retrieval import default_embedder, open_index
+    from flowsleuth.tools.classifier.tree import TreeScorer
+    from flowsleuth.tools.diagnosis import DiagnosisModel
 
     t0 = time.perf_counter()
     baseline = BaselineProfile.fit(part["train"])

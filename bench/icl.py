@@ -29,10 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import RESULTS, machine, median, write_results
-
-from agent.llm import LLMError, LLMSettings, make_backend
-from agent.llm.base import LLMBackend
-from agent.llm.icl import (
+from flowsleuth.agent.llm import LLMError, LLMSettings, make_backend
+from flowsleuth.agent.llm.base import LLMBackend
+from flowsleuth.agent.llm.icl import (
     MODES,
     ClassStats,
     IclExample,
@@ -41,10 +40,10 @@ from agent.llm.icl import (
     parse_sentence,
     static_examples,
 )
-from workflows.flowbench import paper_split_rows, run_files
-from workflows.loader import load_run
-from workflows.schema import PAPER_FEATURES
-from workflows.splits import labelled_sentences, paper_split, split_of_runs
+from flowsleuth.workflows.flowbench import paper_split_rows, run_files
+from flowsleuth.workflows.loader import load_run
+from flowsleuth.workflows.schema import PAPER_FEATURES
+from flowsleuth.workflows.splits import labelled_sentences, paper_split, split_of_runs
 
 WORKFLOWS = ("1000-genome", "montage", "predict-future-sales")
 

@@ -18,10 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine, median, write_results
+from flowsleuth.agent.llm import LLMError, LLMSettings, make_backend
+from flowsleuth.agent.verdict import Narrative
 from langchain_core.messages import HumanMessage, SystemMessage
-
-from agent.llm import LLMError, LLMSettings, make_backend
-from agent.verdict import Narrative
 
 PROMPT = [
     SystemMessage(

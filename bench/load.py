@@ -14,10 +14,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine, median, timed, write_results
-
-from workflows.context import run_context
-from workflows.flowbench import require_root, run_files
-from workflows.loader import load_run
+from flowsleuth.workflows.context import run_context
+from flowsleuth.workflows.flowbench import require_root, run_files
+from flowsleuth.workflows.loader import load_run
 
 
 def main() -> None:

@@ -23,11 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import write_results
+from flowsleuth.tools.diagnosis.evaluate import score as score_diagnosis
+from flowsleuth.tools.pretrained import MODELS_DIR, PROVENANCE_FILE
+from flowsleuth.workflows.sample import sample_runs
 from fusion import arguments, run_pipeline, save_models
-
-from tools.diagnosis.evaluate import score as score_diagnosis
-from tools.pretrained import MODELS_DIR, PROVENANCE_FILE
-from workflows.sample import sample_runs
 
 
 def _size_kib(path: Path) -> float:

@@ -30,19 +30,19 @@ from sklearn.metrics import f1_score
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from retrieval.cache import CachedEmbedder, VectorCache
-from retrieval.documents import TEMPLATES
-from retrieval.embedder import Embedder, HashingEmbedder, MiniLMEmbedder
-from retrieval.fewshot import select_few_shot
-from retrieval.index import JobIndex, open_index
-from retrieval.knn import vote, vote_run
-from retrieval.query import job_vector, run_vectors
-from tools.base import Subject
-from workflows.flowbench import paper_split_rows, run_files
-from workflows.labels import parse_label
-from workflows.loader import load_run, parse_run_name
-from workflows.models import Run
-from workflows.splits import labelled_sentences, paper_split, run_split
+from flowsleuth.retrieval.cache import CachedEmbedder, VectorCache
+from flowsleuth.retrieval.documents import TEMPLATES
+from flowsleuth.retrieval.embedder import Embedder, HashingEmbedder, MiniLMEmbedder
+from flowsleuth.retrieval.fewshot import select_few_shot
+from flowsleuth.retrieval.index import JobIndex, open_index
+from flowsleuth.retrieval.knn import vote, vote_run
+from flowsleuth.retrieval.query import job_vector, run_vectors
+from flowsleuth.tools.base import Subject
+from flowsleuth.workflows.flowbench import paper_split_rows, run_files
+from flowsleuth.workflows.labels import parse_label
+from flowsleuth.workflows.loader import load_run, parse_run_name
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.splits import labelled_sentences, paper_split, run_split
 
 WORKFLOWS = ("1000-genome", "montage", "predict-future-sales")
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -24,10 +24,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from flowsleuth.tools.classifier.sft_train import TrainConfig, resolve_device
+
 from bench._common import RESULTS, machine
 from bench.sft_data import WORKFLOWS, TextSource, load_export, load_workflow, splits_of, texts_of
 from bench.sft_report import write_report
-from tools.classifier.sft_train import TrainConfig, resolve_device
 
 
 def _device_name(device: str) -> str:

@@ -9,12 +9,11 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
-
-from tools.classifier.text import render_inputs
-from workflows.flowbench import paper_split_rows, run_files
-from workflows.loader import load_run
-from workflows.models import Run
-from workflows.splits import labelled_sentences, paper_split, split_of_runs
+from flowsleuth.tools.classifier.text import render_inputs
+from flowsleuth.workflows.flowbench import paper_split_rows, run_files
+from flowsleuth.workflows.loader import load_run
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.splits import labelled_sentences, paper_split, split_of_runs
 
 WORKFLOWS = ("1000-genome", "montage", "predict-future-sales")
 Keys = set[tuple[str, str]]

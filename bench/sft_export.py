@@ -14,8 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from flowsleuth.tools.classifier.text import render_inputs
+
 from bench.sft_data import WORKFLOWS, Keys, Split, load_workflow, splits_of, subsample_keys
-from tools.classifier.text import render_inputs
 
 PARTS = ("train", "validation", "test")
 
@@ -60,9 +61,8 @@ def fp16_backbone(out: Path) -> None:
     transfer); SFT loads them back into fp32."""
     import shutil
 
+    from flowsleuth.tools.classifier.sft import default_backbone
     from safetensors.torch import load_file, save_file
-
-    from tools.classifier.sft import default_backbone
 
     src = Path(default_backbone())
     out.mkdir(parents=True, exist_ok=True)

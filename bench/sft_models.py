@@ -9,14 +9,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from flowsleuth.tools.classifier.metrics import evaluate_scores
+from flowsleuth.tools.classifier.scorer import predict_classes
+from flowsleuth.tools.classifier.sft import SFTScorer
+from flowsleuth.tools.classifier.sft_train import TrainConfig
+from flowsleuth.tools.classifier.tasks import Task
 from rich.console import Console
 
 from bench.sft_data import Split, TextSource, subsample_keys
-from tools.classifier.metrics import evaluate_scores
-from tools.classifier.scorer import predict_classes
-from tools.classifier.sft import SFTScorer
-from tools.classifier.sft_train import TrainConfig
-from tools.classifier.tasks import Task
 
 console = Console()
 

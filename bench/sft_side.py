@@ -7,13 +7,13 @@ import dataclasses
 from typing import Any
 
 import numpy as np
+from flowsleuth.tools.classifier.calibration import softmax
+from flowsleuth.tools.classifier.sft import _load_backbone, default_backbone
+from flowsleuth.tools.classifier.sft_train import TrainConfig, predict_logits
 from rich.console import Console
 
 from bench.sft_data import Split, TextSource, subsample_keys
 from bench.sft_models import fit, test
-from tools.classifier.calibration import softmax
-from tools.classifier.sft import _load_backbone, default_backbone
-from tools.classifier.sft_train import TrainConfig, predict_logits
 
 console = Console()
 GENOME, MONTAGE = "1000-genome", "montage"

@@ -6,13 +6,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from flowsleuth.tools.classifier.metrics import evaluate_scores
+from flowsleuth.tools.classifier.tree import TreeScorer
+from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.models import Run
 from rich.console import Console
 
 from bench.sft_data import Split, restrict, truth
-from tools.classifier.metrics import evaluate_scores
-from tools.classifier.tree import TreeScorer
-from workflows.baseline import BaselineProfile
-from workflows.models import Run
 
 console = Console()
 

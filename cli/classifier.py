@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Any, cast
 
 import typer
+from flowsleuth.cli.errors import handle_errors
+from flowsleuth.workflows.errors import FlowsleuthError
+from flowsleuth.workflows.loader import load_runs
+from flowsleuth.workflows.models import Run
 from rich.console import Console
 from rich.table import Table
-
-from cli.errors import handle_errors
-from workflows.errors import FlowsleuthError
-from workflows.loader import load_runs
-from workflows.models import Run
 
 
 def _labelled(path: Path) -> list[Run]:
@@ -63,9 +62,9 @@ def train(
     device: str = typer.Option("auto", help="SFT device: auto (CUDA when present), cpu or cuda."),
 ) -> None:
     """Train a scorer. Runs are split by whole runs 60/20/20; the test runs are scored last."""
-    from tools.classifier.metrics import evaluate_scores
-    from workflows.baseline import BaselineProfile
-    from workflows.splits import split_of_runs
+    from flowsleuth.tools.classifier.metrics import evaluate_scores
+    from flowsleuth.workflows.baseline import BaselineProfile
+    from flowsleuth.workflows.splits import split_of_runs
 
     runs = _labelled(data)
     split = split_of_runs(runs, seed=seed)
@@ -80,7 +79,7 @@ def train(
     )
     model: Any
     if scorer == "tree":
-        from tools.classifier.tree import TreeScorer
+        from flowsleuth.tools.classifier.tree import TreeScorer
 
         model = TreeScorer.fit(
             part["train"],
@@ -95,8 +94,8 @@ def train(
             seed=seed,
         )
     elif scorer == "sft":
-        from tools.classifier.sft import SFTScorer
-        from tools.classifier.sft_train import TrainConfig
+        from flowsleuth.tools.classifier.sft import SFTScorer
+        from flowsleuth.tools.classifier.sft_train import TrainConfig
 
         cfg = TrainConfig(
             epochs=epochs,
@@ -144,9 +143,8 @@ def evaluate(
 ) -> None:
     """Evaluate a saved scorer on labelled runs (for the full benchmark run bench/sft.py)."""
     import pandas as pd
-
-    from tools.classifier.metrics import evaluate_scores
-    from tools.classifier.scorer import load_scorer
+    from flowsleuth.tools.classifier.metrics import evaluate_scores
+    from flowsleuth.tools.classifier.scorer import load_scorer
 
     model = load_scorer(model_dir)
     runs = _labelled(data)

@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 
 import typer
+from flowsleuth.agent.settings import load_settings
+from flowsleuth.cli import options
+from flowsleuth.cli.errors import handle_errors
 from rich.console import Console
 from rich.table import Table
-
-from agent.settings import load_settings
-from cli import options
-from cli.errors import handle_errors
 
 app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
 
@@ -26,7 +25,7 @@ def show(
     home: Path | None = options.Home,
 ) -> None:
     """Print every setting after precedence: flag > env (FLOWSLEUTH_*) > config file > default."""
-    from agent.settings import config_file
+    from flowsleuth.agent.settings import config_file
 
     cfg = load_settings(backend=backend, base_url=base_url, model=model, home=home)
     values = json.loads(cfg.model_dump_json())

@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
+from flowsleuth.cli.errors import handle_errors
+from flowsleuth.workflows.loader import iter_runs
+from flowsleuth.workflows.summary import RunSummary, summarize
 from rich.console import Console
 from rich.table import Table
-
-from cli.errors import handle_errors
-from workflows.loader import iter_runs
-from workflows.summary import RunSummary, summarize
 
 app = typer.Typer(help="Inspect Flow-Bench run files.", no_args_is_help=True)
 

@@ -8,12 +8,11 @@ import time
 from pathlib import Path
 
 import typer
+from flowsleuth.agent.settings import load_settings
+from flowsleuth.cli import options
+from flowsleuth.cli.errors import err_console, handle_errors
 from rich.console import Console
 from rich.markup import escape
-
-from agent.settings import load_settings
-from cli import options
-from cli.errors import err_console, handle_errors
 
 DEMO_RUN = "1000-genome-run0084"  # hdd_5: disk throttled on some hosts
 
@@ -27,14 +26,14 @@ def demo(
     rebuild: bool = typer.Option(False, "--rebuild", help="Prepare again even if cached."),
 ) -> None:
     """Triage the bundled sample end to end on embedded defaults (the first run builds its job index)."""
-    from agent.investigate import investigate
-    from agent.prepare import is_prepared, models_version, prepare_home
-    from agent.setup import load_toolkit
-    from agent.triage import triage_run
-    from cli.triage import summary_table
-    from cli.why import render_verdict
-    from workflows.loader import load_run
-    from workflows.sample import sample_run, sample_runs
+    from flowsleuth.agent.investigate import investigate
+    from flowsleuth.agent.prepare import is_prepared, models_version, prepare_home
+    from flowsleuth.agent.setup import load_toolkit
+    from flowsleuth.agent.triage import triage_run
+    from flowsleuth.cli.triage import summary_table
+    from flowsleuth.cli.why import render_verdict
+    from flowsleuth.workflows.loader import load_run
+    from flowsleuth.workflows.sample import sample_run, sample_runs
 
     t0 = time.perf_counter()
     base = load_settings(backend=backend, base_url=base_url, model=model)

@@ -7,10 +7,9 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 import typer
+from flowsleuth.workflows.errors import FlowsleuthError
 from rich.console import Console
 from rich.markup import escape
-
-from workflows.errors import FlowsleuthError
 
 P = ParamSpec("P")
 R = TypeVar("R")

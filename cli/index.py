@@ -7,17 +7,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from flowsleuth.cli.errors import handle_errors
+from flowsleuth.retrieval.documents import DEFAULT_TEMPLATE
+from flowsleuth.workflows.errors import FlowsleuthError
+from flowsleuth.workflows.loader import iter_runs, load_run
+from flowsleuth.workflows.models import Run
 from rich.console import Console
 from rich.table import Table
 
-from cli.errors import handle_errors
-from retrieval.documents import DEFAULT_TEMPLATE
-from workflows.errors import FlowsleuthError
-from workflows.loader import iter_runs, load_run
-from workflows.models import Run
-
 if TYPE_CHECKING:
-    from retrieval.index import AddReport, JobIndex
+    from flowsleuth.retrieval.index import AddReport, JobIndex
 
 app = typer.Typer(help="Build and query the index of labelled jobs (Chroma).", no_args_is_help=True)
 
@@ -42,8 +41,8 @@ EmbedderName = typer.Option(
 def _open(
     index_dir: Path | None, chroma_url: str | None, template: str, embedder: str, create: bool
 ) -> JobIndex:
-    from retrieval.embedder import embedder_by_name
-    from retrieval.index import open_index
+    from flowsleuth.retrieval.embedder import embedder_by_name
+    from flowsleuth.retrieval.index import open_index
 
     # the embedder loads lazily: stats and drop never pay for the model
     emb = embedder_by_name(embedder) if embedder != "minilm" else None
@@ -158,9 +157,9 @@ def query(
     embedder: str = EmbedderName,
 ) -> None:
     """The kNN vote and the few-shot examples for one job (never from its own run)."""
-    from retrieval.fewshot import select_few_shot
-    from retrieval.knn import knn_vote
-    from tools.base import Subject
+    from flowsleuth.retrieval.fewshot import select_few_shot
+    from flowsleuth.retrieval.knn import knn_vote
+    from flowsleuth.tools.base import Subject
 
     loaded = load_run(run)
     loaded.job(job_id)  # a clear error for an unknown job, before the index opens

@@ -6,10 +6,9 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import typer
+from flowsleuth.cli import classifier, config_cmd, data, demo, tools_cmd, triage, watch, why
+from flowsleuth.cli import index as index_cmd
 from typer.core import TyperGroup
-
-from cli import classifier, config_cmd, data, demo, tools_cmd, triage, watch, why
-from cli import index as index_cmd
 
 
 class _Group(TyperGroup):

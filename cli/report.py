@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
-
-from agent.triage_models import RunTriage
+from flowsleuth.agent.triage_models import RunTriage
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}

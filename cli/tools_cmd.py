@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import typer
+from flowsleuth.cli.errors import handle_errors
 from rich.console import Console
 from rich.table import Table
-
-from cli.errors import handle_errors
 
 app = typer.Typer(help="List the agent's tools (built-ins and plugins).", no_args_is_help=True)
 
@@ -24,7 +23,7 @@ def list_tools(
     ),
 ) -> None:
     """Show each tool: name, kind, source, status (prerequisites) and one-line description."""
-    from tools.registry import default_registry
+    from flowsleuth.tools.registry import default_registry
 
     registry = default_registry(entry_points=plugins)
     rows = [

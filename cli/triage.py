@@ -8,17 +8,16 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
+from flowsleuth.agent.settings import load_settings
+from flowsleuth.agent.triage_models import RunTriage
+from flowsleuth.cli import options
+from flowsleuth.cli.errors import err_console, fail, handle_errors
+from flowsleuth.cli.triage_out import ResumableOutput, encode
+from flowsleuth.workflows.models import Run
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-
-from agent.settings import load_settings
-from agent.triage_models import RunTriage
-from cli import options
-from cli.errors import err_console, fail, handle_errors
-from cli.triage_out import ResumableOutput, encode
-from workflows.models import Run
 
 EXIT_ANOMALOUS = 3
 
@@ -91,9 +90,9 @@ def triage(
     chroma_url: str | None = options.ChromaUrl,
     threshold: float | None = options.Threshold,
 ) -> None:
-    from agent.setup import load_toolkit
-    from agent.triage import triage_run
-    from workflows.loader import count_runs, iter_runs
+    from flowsleuth.agent.setup import load_toolkit
+    from flowsleuth.agent.triage import triage_run
+    from flowsleuth.workflows.loader import count_runs, iter_runs
 
     fmt = fmt or (Format.table if sys.stdout.isatty() and out is None else Format.jsonl)
     if out is not None and fmt is Format.table:
@@ -147,7 +146,7 @@ def triage(
         payload = "[" + ",".join(t.model_dump_json() for t in done) + "]\n"
         (out.write_text(payload) if out else sys.stdout.write(payload))
     if report is not None:
-        from cli.report import render_report
+        from flowsleuth.cli.report import render_report
 
         report.write_text(render_report(done, starts), encoding="utf-8")
         err_console.print(f"report written to {escape(str(report))}")

@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from agent.triage_models import RunTriage, TriageRow
+from flowsleuth.agent.triage_models import RunTriage, TriageRow
 
 FIELDS = list(TriageRow.model_fields)
 

@@ -7,12 +7,11 @@ import time
 from pathlib import Path
 
 import typer
+from flowsleuth.agent.settings import load_settings
+from flowsleuth.cli import options
+from flowsleuth.cli.errors import err_console, handle_errors
+from flowsleuth.workflows.errors import DataError
 from rich.markup import escape
-
-from agent.settings import load_settings
-from cli import options
-from cli.errors import err_console, handle_errors
-from workflows.errors import DataError
 
 
 def _complete_lines(path: Path) -> bytes:
@@ -34,9 +33,9 @@ def watch(
 ) -> None:
     """Emit one JSON verdict line per new job as it appears, re-computing the run context each
     time; each line carries ``latency_ms``, the time from seeing the job to its verdict."""
-    from agent.setup import load_toolkit
-    from agent.triage import triage_run
-    from workflows.loader import run_from_bytes
+    from flowsleuth.agent.setup import load_toolkit
+    from flowsleuth.agent.triage import triage_run
+    from flowsleuth.workflows.loader import run_from_bytes
 
     cfg = load_settings(backend="none", home=home, chroma_url=chroma_url, threshold=threshold)
     if not run_path.is_file():

@@ -5,15 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from flowsleuth.agent.settings import load_settings
+from flowsleuth.agent.verdict import Verdict
+from flowsleuth.cli import options
+from flowsleuth.cli.errors import err_console, handle_errors
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
-
-from agent.settings import load_settings
-from agent.verdict import Verdict
-from cli import options
-from cli.errors import err_console, handle_errors
 
 
 def render_verdict(v: Verdict) -> Panel:
@@ -61,9 +60,9 @@ def why(
     threshold: float | None = options.Threshold,
 ) -> None:
     """Explain whether one job looks anomalous, how sure, what kind, which host, and why."""
-    from agent.investigate import investigate
-    from agent.setup import load_toolkit
-    from workflows.loader import load_run
+    from flowsleuth.agent.investigate import investigate
+    from flowsleuth.agent.setup import load_toolkit
+    from flowsleuth.workflows.loader import load_run
 
     cfg = load_settings(
         backend=backend,

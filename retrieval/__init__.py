@@ -2,7 +2,7 @@
 
 Public API (what the agent and the CLI call)::
 
-    from retrieval import open_index, select_few_shot, knn_vote, default_embedder
+    from flowsleuth.retrieval import open_index, select_few_shot, knn_vote, default_embedder
 
     index = open_index()                        # embedded index in the user data dir
     index = open_index(Path("idx"), create=True)  # ... or here, created for writing
@@ -19,19 +19,19 @@ Every failure a user can cause is a :class:`workflows.errors.FlowsleuthError` su
 functions that need them, so importing this package is cheap.
 """
 
-from retrieval.documents import CONTEXT_TEMPLATE, PAPER_TEMPLATE, TEMPLATES
-from retrieval.embedder import Embedder, HashingEmbedder, MiniLMEmbedder, default_embedder
-from retrieval.errors import (
+from flowsleuth.retrieval.documents import CONTEXT_TEMPLATE, PAPER_TEMPLATE, TEMPLATES
+from flowsleuth.retrieval.embedder import Embedder, HashingEmbedder, MiniLMEmbedder, default_embedder
+from flowsleuth.retrieval.errors import (
     EmbedderError,
     IndexMismatchError,
     IndexNotFoundError,
     IndexUnavailableError,
     JobIndexError,
 )
-from retrieval.fewshot import FewShotExample, select_few_shot
-from retrieval.index import JobIndex, open_index
-from retrieval.knn import KnnVote, knn_vote, vote, vote_run
-from retrieval.models import AddReport, IndexStats, Neighbour
+from flowsleuth.retrieval.fewshot import FewShotExample, select_few_shot
+from flowsleuth.retrieval.index import JobIndex, open_index
+from flowsleuth.retrieval.knn import KnnVote, knn_vote, vote, vote_run
+from flowsleuth.retrieval.models import AddReport, IndexStats, Neighbour
 
 __all__ = [
     "CONTEXT_TEMPLATE",

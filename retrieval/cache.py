@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-
-from retrieval.embedder import Embedder
+from flowsleuth.retrieval.embedder import Embedder
 
 log = logging.getLogger(__name__)
 _CHUNK = 500  # sqlite's host-parameter limit is 999 on old builds

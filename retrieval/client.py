@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from retrieval.errors import IndexNotFoundError, IndexUnavailableError, JobIndexError
+from flowsleuth.retrieval.errors import IndexNotFoundError, IndexUnavailableError, JobIndexError
 
 URL_ENV = "FLOWSLEUTH_CHROMA_URL"
 DIR_ENV = "FLOWSLEUTH_INDEX_DIR"

@@ -13,11 +13,10 @@ import math
 from typing import Any
 
 import pandas as pd
-
-from retrieval.errors import JobIndexError
-from workflows.labels import parse_label
-from workflows.models import Run
-from workflows.sentence import TEMPLATE_VERSION, render, render_frame
+from flowsleuth.retrieval.errors import JobIndexError
+from flowsleuth.workflows.labels import parse_label
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.sentence import TEMPLATE_VERSION, render, render_frame
 
 PAPER_TEMPLATE = TEMPLATE_VERSION  # "paper-v1"
 CONTEXT_TEMPLATE = "context-v1"
@@ -62,7 +61,7 @@ def run_texts(run: Run, template: str, context: pd.DataFrame | None = None) -> p
     paper = render_frame(run.frame)
     if check_template(template) == PAPER_TEMPLATE:
         return paper
-    from workflows.context import run_context
+    from flowsleuth.workflows.context import run_context
 
     ctx = run_context(run) if context is None else context
     return paper + context_phrases(ctx.reindex(run.frame.index))

@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
-
-from retrieval.errors import EmbedderError
+from flowsleuth.retrieval.errors import EmbedderError
 
 _NUMBER = re.compile(r"^-?(\d+\.?\d*(e[-+]?\d+)?|nan|inf)$", re.IGNORECASE)
 
@@ -138,7 +137,7 @@ def cached(inner: Embedder, cache_path: Path | None = None) -> Embedder:
     """``inner`` behind the on-disk vector cache; ``inner`` itself if the cache cannot be opened."""
     import sqlite3
 
-    from retrieval.cache import CachedEmbedder, VectorCache
+    from flowsleuth.retrieval.cache import CachedEmbedder, VectorCache
 
     try:
         return CachedEmbedder(inner, VectorCache(cache_path or default_cache_path()))

@@ -6,12 +6,11 @@ distance; picks alternate between normal and anomalous so both appear when the i
 
 from __future__ import annotations
 
+from flowsleuth.retrieval.index import JobIndex, Neighbour
+from flowsleuth.retrieval.query import embedder_for, job_vector
+from flowsleuth.tools.base import Subject
+from flowsleuth.workflows.models import Job
 from pydantic import BaseModel, Field
-
-from retrieval.index import JobIndex, Neighbour
-from retrieval.query import embedder_for, job_vector
-from tools.base import Subject
-from workflows.models import Job
 
 DEFAULT_SHOTS = 4
 

@@ -12,19 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from retrieval import client as clients
-from retrieval.documents import (
+from flowsleuth.retrieval import client as clients
+from flowsleuth.retrieval.documents import (
     DEFAULT_TEMPLATE,
     check_template,
     doc_id,
     run_metadata,
     run_texts,
 )
-from retrieval.embedder import Embedder, default_embedder
-from retrieval.errors import IndexMismatchError
-from retrieval.models import AddReport, CollectionStats, IndexStats, Neighbour
-from workflows.models import Run
+from flowsleuth.retrieval.embedder import Embedder, default_embedder
+from flowsleuth.retrieval.errors import IndexMismatchError
+from flowsleuth.retrieval.models import AddReport, CollectionStats, IndexStats, Neighbour
+from flowsleuth.workflows.models import Run
 
 _PAGE = 5000
 

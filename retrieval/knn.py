@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from flowsleuth.retrieval.index import JobIndex, Neighbour
+from flowsleuth.retrieval.query import embedder_for, job_vector, run_neighbours
+from flowsleuth.tools.base import Subject, ToolResult
+from flowsleuth.workflows.errors import FlowsleuthError
 from pydantic import BaseModel, Field
-
-from retrieval.index import JobIndex, Neighbour
-from retrieval.query import embedder_for, job_vector, run_neighbours
-from tools.base import Subject, ToolResult
-from workflows.errors import FlowsleuthError
 
 DEFAULT_K = 10
 THRESHOLD = 0.5

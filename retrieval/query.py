@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-
-from retrieval.documents import PAPER_TEMPLATE, job_text, run_texts
-from retrieval.embedder import Embedder
-from retrieval.errors import JobIndexError
-from retrieval.index import JobIndex, Neighbour
-from tools.base import Subject
-from workflows.models import Job
+from flowsleuth.retrieval.documents import PAPER_TEMPLATE, job_text, run_texts
+from flowsleuth.retrieval.embedder import Embedder
+from flowsleuth.retrieval.errors import JobIndexError
+from flowsleuth.retrieval.index import JobIndex, Neighbour
+from flowsleuth.tools.base import Subject
+from flowsleuth.workflows.models import Job
 
 
 def embedder_for(index: JobIndex, subject: Subject | None = None) -> Embedder:

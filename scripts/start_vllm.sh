@@ -42,7 +42,7 @@ if [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
 fi
 
 # Converted once from the packaged GGUF and cached (shared with the embedded backend).
-MODEL_DIR=$(HF_HUB_OFFLINE=1 "$PROJECT_PY" -m agent.llm.weights 2>/dev/null | tail -1)
+MODEL_DIR=$(HF_HUB_OFFLINE=1 "$PROJECT_PY" -m flowsleuth.agent.llm.weights 2>/dev/null | tail -1)
 [ -f "$MODEL_DIR/config.json" ] || { log "model conversion failed"; exit 1; }
 
 log "serving $MODEL_DIR as '$NAME' on $URL (log: $LOG)"

@@ -11,10 +11,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from workflows.flowbench import flowbench_root
-from workflows.loader import load_run
-from workflows.models import Run
-from workflows.sample import sample_run, sample_runs
+from flowsleuth.workflows.flowbench import flowbench_root
+from flowsleuth.workflows.loader import load_run
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.sample import sample_run, sample_runs
 
 HDD_RUN = "1000-genome-run0084"
 CPU_RUN = "1000-genome-run0134"

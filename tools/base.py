@@ -13,12 +13,11 @@ from enum import StrEnum
 from typing import Any
 
 import pandas as pd
+from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.context import host_context, run_context
+from flowsleuth.workflows.dag import Dag
+from flowsleuth.workflows.models import Job, Run
 from pydantic import BaseModel, Field
-
-from workflows.baseline import BaselineProfile
-from workflows.context import host_context, run_context
-from workflows.dag import Dag
-from workflows.models import Job, Run
 
 
 class ToolStatus(StrEnum):

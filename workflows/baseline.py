@@ -12,12 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from flowsleuth.workflows.context import CONTEXT_FEATURES
+from flowsleuth.workflows.errors import DataError
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.schema import PAPER_FEATURES
 from pydantic import BaseModel, Field
-
-from workflows.context import CONTEXT_FEATURES
-from workflows.errors import DataError
-from workflows.models import Run
-from workflows.schema import PAPER_FEATURES
 
 QUANTILES: tuple[float, ...] = (0, 1, 5, 10, 25, 50, 75, 90, 95, 99, 100)
 PROFILE_FEATURES: tuple[str, ...] = tuple(dict.fromkeys((*PAPER_FEATURES, *CONTEXT_FEATURES.values())))

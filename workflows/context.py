@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from workflows.models import Run
+from flowsleuth.workflows.models import Run
 
 # short name -> run column
 CONTEXT_FEATURES: dict[str, str] = {

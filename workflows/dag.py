@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from workflows.errors import DataError
+from flowsleuth.workflows.errors import DataError
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,8 @@ import os
 from pathlib import Path
 
 import pandas as pd
-
-from workflows.errors import DataError
-from workflows.names import PAPER_NAMES
+from flowsleuth.workflows.errors import DataError
+from flowsleuth.workflows.names import PAPER_NAMES
 
 _ENV = "FLOWSLEUTH_FLOWBENCH"
 

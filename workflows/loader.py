@@ -13,11 +13,10 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
-
-from workflows.errors import DataError
-from workflows.labels import UnknownLabelError, parse_label
-from workflows.models import UNKNOWN_WORKFLOW, Run
-from workflows.schema import (
+from flowsleuth.workflows.errors import DataError
+from flowsleuth.workflows.labels import UnknownLabelError, parse_label
+from flowsleuth.workflows.models import UNKNOWN_WORKFLOW, Run
+from flowsleuth.workflows.schema import (
     INDEX_COLUMN,
     LABEL_COLUMN,
     NUMERIC_COLUMNS,

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from flowsleuth.workflows.errors import FlowsleuthError
+from flowsleuth.workflows.labels import Label, parse_label
+from flowsleuth.workflows.schema import NUMERIC_COLUMNS, PAPER_FEATURES, TIMESTAMPS
 from pydantic import BaseModel, ConfigDict, Field
-
-from workflows.errors import FlowsleuthError
-from workflows.labels import Label, parse_label
-from workflows.schema import NUMERIC_COLUMNS, PAPER_FEATURES, TIMESTAMPS
 
 UNKNOWN_WORKFLOW = "unknown"
 

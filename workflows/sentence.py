@@ -7,8 +7,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-
-from workflows.schema import PAPER_FEATURES
+from flowsleuth.workflows.schema import PAPER_FEATURES
 
 TEMPLATE_VERSION = "paper-v1"
 

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-from workflows.labels import binary_label
-from workflows.models import Run
-from workflows.sentence import render_frame
+from flowsleuth.workflows.labels import binary_label
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.sentence import render_frame
 
 SPLITS = ("train", "validation", "test")
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.schema import PAPER_FEATURES, TIMESTAMPS
 from pydantic import BaseModel, Field
-
-from workflows.models import Run
-from workflows.schema import PAPER_FEATURES, TIMESTAMPS
 
 
 class RunSummary(BaseModel):

@@ -1,6 +1,6 @@
 """LLM backends. The agent's graph uses only this interface::
 
-    from agent.llm import LLMSettings, make_backend, LLMError
+    from flowsleuth.agent.llm import LLMSettings, make_backend, LLMError
     backend = make_backend(LLMSettings(backend="openai", base_url=..., model=...))  # or None
     narrative = backend.narrate(messages, Narrative)   # structured; raises LLMError
     backend.name, backend.supports_tools, backend.chat_model, backend.usage
@@ -17,9 +17,9 @@
 * ``agent.llm.icl``: the paper's in-context-learning prompts (zero-shot, few-shot, dynamic, CoT).
 """
 
-from agent.llm.base import LLMBackend, Usage
-from agent.llm.errors import LLMError
-from agent.llm.factory import make_backend
-from agent.llm.settings import LLMSettings
+from flowsleuth.agent.llm.base import LLMBackend, Usage
+from flowsleuth.agent.llm.errors import LLMError
+from flowsleuth.agent.llm.factory import make_backend
+from flowsleuth.agent.llm.settings import LLMSettings
 
 __all__ = ["LLMBackend", "LLMError", "LLMSettings", "Usage", "make_backend"]

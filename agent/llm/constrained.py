@@ -17,9 +17,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowsleuth.agent.llm.processors import BanUntil, CopyNumbers, NoRepeatGenerated, StopAtLength, StopOn
 from pydantic import BaseModel
-
-from agent.llm.processors import BanUntil, CopyNumbers, NoRepeatGenerated, StopAtLength, StopOn
 
 _STOP_CHARS = ('"', "\n")
 

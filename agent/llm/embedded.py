@@ -13,19 +13,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from flowsleuth.agent.llm.base import LLMBackend, M, Usage
+from flowsleuth.agent.llm.constrained import GuidedDecoder, plan_for
+from flowsleuth.agent.llm.errors import LLMError
+from flowsleuth.agent.llm.processors import written_numbers
+from flowsleuth.agent.llm.settings import LLMSettings
+from flowsleuth.agent.llm.vocab import token_texts
+from flowsleuth.agent.llm.weights import MODEL_NAME, gguf_path, hf_model_dir
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import BaseModel, Field, PrivateAttr
-
-from agent.llm.base import LLMBackend, M, Usage
-from agent.llm.constrained import GuidedDecoder, plan_for
-from agent.llm.errors import LLMError
-from agent.llm.processors import written_numbers
-from agent.llm.settings import LLMSettings
-from agent.llm.vocab import token_texts
-from agent.llm.weights import MODEL_NAME, gguf_path, hf_model_dir
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 _LOCK = threading.Lock()

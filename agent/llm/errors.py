@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workflows.errors import FlowsleuthError
+from flowsleuth.workflows.errors import FlowsleuthError
 
 
 class LLMError(FlowsleuthError):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agent.llm.base import LLMBackend
-from agent.llm.settings import LLMSettings
+from flowsleuth.agent.llm.base import LLMBackend
+from flowsleuth.agent.llm.settings import LLMSettings
 
 
 def make_backend(settings: LLMSettings) -> LLMBackend | None:
@@ -15,9 +15,9 @@ def make_backend(settings: LLMSettings) -> LLMBackend | None:
     if settings.backend == "none":
         return None
     if settings.backend == "openai":
-        from agent.llm.openai_backend import OpenAIBackend
+        from flowsleuth.agent.llm.openai_backend import OpenAIBackend
 
         return OpenAIBackend(settings)
-    from agent.llm.embedded import EmbeddedBackend
+    from flowsleuth.agent.llm.embedded import EmbeddedBackend
 
     return EmbeddedBackend(settings)

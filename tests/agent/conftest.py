@@ -6,8 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-
-from tools.base import Subject, ToolResult
+from flowsleuth.tools.base import Subject, ToolResult
 
 
 @dataclass

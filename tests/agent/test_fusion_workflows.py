@@ -7,9 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
-from agent.fusion import FORMAT_VERSION, Fusion
-from workflows.errors import DataError
+from flowsleuth.agent.fusion import FORMAT_VERSION, Fusion
+from flowsleuth.workflows.errors import DataError
 
 
 def _two_workflows(n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Series, list[str]]:

@@ -3,12 +3,12 @@ only; validation still checks every number it quotes."""
 
 from __future__ import annotations
 
-from agent.deps import Deps
-from agent.investigate import investigate
-from agent.llm.fake import FakeBackend
-from agent.verdict import BriefNarrative
-from tools.base import Subject
-from workflows.models import Run
+from flowsleuth.agent.deps import Deps
+from flowsleuth.agent.investigate import investigate
+from flowsleuth.agent.llm.fake import FakeBackend
+from flowsleuth.agent.verdict import BriefNarrative
+from flowsleuth.tools.base import Subject
+from flowsleuth.workflows.models import Run
 
 JOB = "individuals_ID0000047"
 

@@ -3,15 +3,14 @@ fallbacks, and the validation of quoted numbers."""
 
 from __future__ import annotations
 
+from flowsleuth.agent.deps import Deps
+from flowsleuth.agent.investigate import investigate
+from flowsleuth.agent.llm.errors import LLMError
+from flowsleuth.agent.llm.fake import FakeBackend
+from flowsleuth.agent.verdict import Narrative
+from flowsleuth.tools.base import Subject
+from flowsleuth.workflows.models import Run
 from langchain_core.messages import AIMessage
-
-from agent.deps import Deps
-from agent.investigate import investigate
-from agent.llm.errors import LLMError
-from agent.llm.fake import FakeBackend
-from agent.verdict import Narrative
-from tools.base import Subject
-from workflows.models import Run
 
 JOB = "individuals_ID0000047"
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from agent.deps import Deps
-from agent.investigate import investigate, investigate_many, sqlite_checkpointer
-from tools.base import Subject
-from workflows.models import UnknownJobError
+from flowsleuth.agent.deps import Deps
+from flowsleuth.agent.investigate import investigate, investigate_many, sqlite_checkpointer
+from flowsleuth.tools.base import Subject
+from flowsleuth.workflows.models import UnknownJobError
 
 
 def _slowest_job(run) -> str:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
-from agent.settings import Settings
-from agent.setup import load_toolkit
-from tools.pretrained import pretrained_models_dir
+from flowsleuth.agent.settings import Settings
+from flowsleuth.agent.setup import load_toolkit
+from flowsleuth.tools.pretrained import pretrained_models_dir
 
 
 @pytest.fixture(autouse=True)

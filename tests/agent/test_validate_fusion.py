@@ -3,11 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from agent.decide import decide
-from agent.fusion import Fusion
-from agent.validate import quoted_numbers, strip_unbacked, unbacked
-from tools.base import ToolResult
+from flowsleuth.agent.decide import decide
+from flowsleuth.agent.fusion import Fusion
+from flowsleuth.agent.validate import quoted_numbers, strip_unbacked, unbacked
+from flowsleuth.tools.base import ToolResult
 
 HOST = "worker2-container-16-19"
 JOB = "individuals_ID0000047"

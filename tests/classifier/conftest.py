@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from workflows.loader import load_run
-from workflows.models import Run
-from workflows.sample import sample_runs
+from flowsleuth.workflows.loader import load_run
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.sample import sample_runs
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-
-from tools.classifier.calibration import best_threshold, expected_calibration_error, fit_calibration
+from flowsleuth.tools.classifier.calibration import (
+    best_threshold,
+    expected_calibration_error,
+    fit_calibration,
+)
 
 
 def _overconfident(n: int = 4000) -> tuple[np.ndarray, np.ndarray]:

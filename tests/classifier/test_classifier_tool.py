@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from tools.base import Subject, ToolStatus
-from tools.classifier import load_scorer, sft_score, train_default_tree, tree_score
-from workflows.models import Run
+from flowsleuth.tools.base import Subject, ToolStatus
+from flowsleuth.tools.classifier import load_scorer, sft_score, train_default_tree, tree_score
+from flowsleuth.workflows.models import Run
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
-from agent.fusion import Fusion
-from tools.classifier import TreeScorer, load_scorer
-from tools.diagnosis import RUN_CLASSES, DiagnosisModel, diagnose_run
-from tools.pretrained import pretrained_models_dir, provenance
-from workflows.loader import load_run
-from workflows.sample import sample_run, sample_runs
+from flowsleuth.agent.fusion import Fusion
+from flowsleuth.tools.classifier import TreeScorer, load_scorer
+from flowsleuth.tools.diagnosis import RUN_CLASSES, DiagnosisModel, diagnose_run
+from flowsleuth.tools.pretrained import pretrained_models_dir, provenance
+from flowsleuth.workflows.loader import load_run
+from flowsleuth.workflows.sample import sample_run, sample_runs
 
 WORKFLOWS = {"1000-genome", "montage", "predict-future-sales"}
 

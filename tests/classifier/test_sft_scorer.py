@@ -6,11 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from tools.classifier import ArtifactError, load_scorer
-from tools.classifier.sft import SFTScorer
-from tools.classifier.sft_train import TrainConfig
-from workflows.models import Run
+from flowsleuth.tools.classifier import ArtifactError, load_scorer
+from flowsleuth.tools.classifier.sft import SFTScorer
+from flowsleuth.tools.classifier.sft_train import TrainConfig
+from flowsleuth.workflows.models import Run
 
 CFG = TrainConfig(epochs=1, batch_size=8, eval_every=2, patience=2, progress=False, seed=7)
 
@@ -82,7 +81,7 @@ def test_empty_and_nan_inputs(tiny: SFTScorer, hdd_run: Run) -> None:
 
 
 def test_enriched_sentences_carry_context(hdd_run: Run) -> None:
-    from tools.classifier.text import render_inputs
+    from flowsleuth.tools.classifier.text import render_inputs
 
     paper = render_inputs(hdd_run, "paper")
     rich = render_inputs(hdd_run, "enriched")
@@ -92,8 +91,7 @@ def test_enriched_sentences_carry_context(hdd_run: Run) -> None:
 
 def test_labels_never_reach_the_sft_input(tiny: SFTScorer, hdd_run: Run) -> None:
     import pandas as pd
-
-    from tools.classifier.text import render_inputs
+    from flowsleuth.tools.classifier.text import render_inputs
 
     shuffled = pd.Series(
         np.random.default_rng(1).permutation(hdd_run.labels.to_numpy()),  # type: ignore[union-attr]
@@ -108,7 +106,7 @@ def test_labels_never_reach_the_sft_input(tiny: SFTScorer, hdd_run: Run) -> None
 
 
 def test_default_length_keeps_whole_enriched_sentences(tiny: SFTScorer, hdd_run: Run) -> None:
-    from tools.classifier.text import render_inputs
+    from flowsleuth.tools.classifier.text import render_inputs
 
     lengths = [len(ids) for ids in tiny.tokenizer(list(render_inputs(hdd_run, "enriched")))["input_ids"]]
     assert max(lengths) < TrainConfig().max_length
@@ -116,9 +114,8 @@ def test_default_length_keeps_whole_enriched_sentences(tiny: SFTScorer, hdd_run:
 
 def test_cuda_without_a_gpu_is_a_clear_error() -> None:
     import torch
-
-    from tools.classifier.sft_train import resolve_device
-    from workflows.errors import FlowsleuthError
+    from flowsleuth.tools.classifier.sft_train import resolve_device
+    from flowsleuth.workflows.errors import FlowsleuthError
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")

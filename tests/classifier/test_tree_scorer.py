@@ -7,13 +7,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from tools.classifier import ArtifactError, Scorer, load_scorer
-from tools.classifier.features import tree_features
-from tools.classifier.scorer import SCORE_COLUMNS
-from tools.classifier.tree import TreeScorer
-from workflows.baseline import BaselineProfile
-from workflows.models import Run
+from flowsleuth.tools.classifier import ArtifactError, Scorer, load_scorer
+from flowsleuth.tools.classifier.features import tree_features
+from flowsleuth.tools.classifier.scorer import SCORE_COLUMNS
+from flowsleuth.tools.classifier.tree import TreeScorer
+from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.models import Run
 
 
 def _fit(runs: list[Run], split: tuple[set, set], **kw: object) -> TreeScorer:

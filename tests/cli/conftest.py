@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from agent.prepare import prepare_home
-from workflows.loader import load_run
-from workflows.sample import sample_run
+from flowsleuth.agent.prepare import prepare_home
+from flowsleuth.workflows.loader import load_run
+from flowsleuth.workflows.sample import sample_run
 
 TRAIN = ["1000-genome-run0009", "1000-genome-run0059", "1000-genome-run0134", "1000-genome-run0209"]
 TARGET = "1000-genome-run0084"

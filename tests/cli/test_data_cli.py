@@ -3,10 +3,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from flowsleuth.cli.main import app
+from flowsleuth.workflows.sample import RUNS_DIR, sample_run
 from typer.testing import CliRunner
-
-from cli.main import app
-from workflows.sample import RUNS_DIR, sample_run
 
 runner = CliRunner()
 

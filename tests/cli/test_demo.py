@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import flowsleuth.retrieval.index  # noqa: F401  (attribute access below)
 import pytest
+from flowsleuth import retrieval
+from flowsleuth.cli.main import app
+from flowsleuth.retrieval.embedder import HashingEmbedder
 from typer.testing import CliRunner
-
-import retrieval
-import retrieval.index
-from cli.main import app
-from retrieval.embedder import HashingEmbedder
 
 
 @pytest.mark.slow

@@ -7,9 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from flowsleuth.cli.main import app
 from typer.testing import CliRunner
-
-from cli.main import app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [

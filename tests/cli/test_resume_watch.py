@@ -13,11 +13,10 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from flowsleuth.agent.triage_models import TriageRow
+from flowsleuth.cli.main import app
+from flowsleuth.workflows.sample import sample_run
 from typer.testing import CliRunner
-
-from agent.triage_models import TriageRow
-from cli.main import app
-from workflows.sample import sample_run
 
 RUNS = ["1000-genome-run0084", "1000-genome-run0010", "predict-future-sales-run0083"]
 

@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pandas as pd
+from flowsleuth.agent.triage_models import TriageRow
+from flowsleuth.cli.main import app
 from typer.testing import CliRunner
-
-from agent.triage_models import TriageRow
-from cli.main import app
 
 runner = CliRunner()
 

@@ -7,10 +7,9 @@ import time
 from pathlib import Path
 
 import pytest
+from flowsleuth.agent.verdict import Verdict
+from flowsleuth.cli.main import app
 from typer.testing import CliRunner
-
-from agent.verdict import Verdict
-from cli.main import app
 
 runner = CliRunner()
 JOB = "individuals_ID0000047"

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from tools.base import Subject
-from tools.diagnosis import DiagnosisModel, fit_default_diagnosis
-from workflows.baseline import BaselineProfile
-from workflows.loader import load_run
-from workflows.models import Run
-from workflows.sample import sample_runs
+from flowsleuth.tools.base import Subject
+from flowsleuth.tools.diagnosis import DiagnosisModel, fit_default_diagnosis
+from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.loader import load_run
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.sample import sample_runs
 
 
 @pytest.fixture(autouse=True)

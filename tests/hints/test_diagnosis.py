@@ -7,18 +7,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from tools.base import Subject
-from tools.diagnosis import DiagnosisModel, diagnose_job, diagnose_run
-from tools.diagnosis.evaluate import Truth, score, score_pairs
-from tools.diagnosis.model import RunView
-from tools.diagnosis.schema import CulpritHost, RunDiagnosis
-from tools.diagnosis.truth import culprit_hosts
-from tools.registry import default_registry
-from workflows.errors import DataError
-from workflows.loader import load_run
-from workflows.models import Run
-from workflows.sample import sample_runs
+from flowsleuth.tools.base import Subject
+from flowsleuth.tools.diagnosis import DiagnosisModel, diagnose_job, diagnose_run
+from flowsleuth.tools.diagnosis.evaluate import Truth, score, score_pairs
+from flowsleuth.tools.diagnosis.model import RunView
+from flowsleuth.tools.diagnosis.schema import CulpritHost, RunDiagnosis
+from flowsleuth.tools.diagnosis.truth import culprit_hosts
+from flowsleuth.tools.registry import default_registry
+from flowsleuth.workflows.errors import DataError
+from flowsleuth.workflows.loader import load_run
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.sample import sample_runs
 
 
 def test_features_never_see_labels(cpu_run: Run, demo_model: DiagnosisModel) -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from tools.diagnosis import DiagnosisModel
-from tools.diagnosis.evaluate import score
-from workflows.flowbench import run_files
-from workflows.loader import load_run
-from workflows.splits import split_of_runs
+from flowsleuth.tools.diagnosis import DiagnosisModel
+from flowsleuth.tools.diagnosis.evaluate import score
+from flowsleuth.workflows.flowbench import run_files
+from flowsleuth.workflows.loader import load_run
+from flowsleuth.workflows.splits import split_of_runs
 
 
 @pytest.mark.shared

@@ -8,10 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from tools.base import Subject, ToolStatus
-from tools.registry import Registry, default_registry, register_object
-from workflows.models import Run
+from flowsleuth.tools.base import Subject, ToolStatus
+from flowsleuth.tools.registry import Registry, default_registry, register_object
+from flowsleuth.workflows.models import Run
 
 PLUGIN_DIR = Path(__file__).resolve().parents[2] / "examples" / "flowsleuth-example-plugin"
 

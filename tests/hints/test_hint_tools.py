@@ -5,13 +5,18 @@ from __future__ import annotations
 import math
 
 import pytest
-
-from tools.base import Subject, ToolResult, ToolStatus
-from tools.diagnosis.truth import culprit_hosts
-from tools.hints import HINTS, dag_neighbours, host_peers, resource_signature, transformation_baseline
-from workflows.baseline import BaselineProfile
-from workflows.dag import Dag
-from workflows.models import Run
+from flowsleuth.tools.base import Subject, ToolResult, ToolStatus
+from flowsleuth.tools.diagnosis.truth import culprit_hosts
+from flowsleuth.tools.hints import (
+    HINTS,
+    dag_neighbours,
+    host_peers,
+    resource_signature,
+    transformation_baseline,
+)
+from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.dag import Dag
+from flowsleuth.workflows.models import Run
 
 
 def test_host_peers_flags_the_culprit_host(cpu_subject: Subject, culprit_id: str) -> None:

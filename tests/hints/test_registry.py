@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tools.base import Subject, ToolResult, ToolStatus
-from tools.registry import (
+from flowsleuth.tools.base import Subject, ToolResult, ToolStatus
+from flowsleuth.tools.registry import (
     FileExists,
     ModelArtifact,
     ReachableUrl,
@@ -19,8 +18,8 @@ from tools.registry import (
     ToolError,
     default_registry,
 )
-from tools.registry import entry_points as ep_module
-from workflows.models import Run
+from flowsleuth.tools.registry import entry_points as ep_module
+from flowsleuth.workflows.models import Run
 
 BUILTINS = {"host_peers", "transformation_baseline", "resource_signature", "dag_neighbours"}
 

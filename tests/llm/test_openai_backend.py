@@ -10,11 +10,10 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from flowsleuth.agent.llm import LLMError, LLMSettings, make_backend
+from flowsleuth.agent.llm.openai_backend import OpenAIBackend
+from flowsleuth.agent.verdict import Narrative
 from langchain_core.messages import HumanMessage
-
-from agent.llm import LLMError, LLMSettings, make_backend
-from agent.llm.openai_backend import OpenAIBackend
-from agent.verdict import Narrative
 
 
 def _free_port() -> int:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 
 import torch
-
-from agent.llm.processors import CopyNumbers, NoRepeatGenerated, StopAtLength, written_numbers
+from flowsleuth.agent.llm.processors import CopyNumbers, NoRepeatGenerated, StopAtLength, written_numbers
 
 # A toy vocabulary: single digits and a dot, as in SmolLM2's tokenizer, plus a few words.
 VOCAB = [*"0123456789", ".", " ", "x", " ran", " worker", "-", "ID", '"']
@@ -69,8 +68,8 @@ def test_stop_at_length_after_two_sentences_not_at_a_decimal_point() -> None:
 
 
 def test_brief_narrative_plan_stops_after_two_sentences() -> None:
-    from agent.llm.constrained import plan_for
-    from agent.verdict import BriefNarrative
+    from flowsleuth.agent.llm.constrained import plan_for
+    from flowsleuth.agent.verdict import BriefNarrative
 
     (plan,) = plan_for(BriefNarrative)
     assert (plan.kind, plan.max_length, plan.max_sentences) == ("text", 300, 2)

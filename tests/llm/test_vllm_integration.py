@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flowsleuth.agent.llm import LLMSettings, make_backend
+from flowsleuth.agent.verdict import Narrative
 from langchain_core.messages import HumanMessage, SystemMessage
-
-from agent.llm import LLMSettings, make_backend
-from agent.verdict import Narrative
 
 ROOT = Path(__file__).resolve().parents[2]
 PORT = os.environ.get("FLOWSLEUTH_VLLM_TEST_PORT", "8617")

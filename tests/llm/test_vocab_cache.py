@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
-from agent.llm.constrained import GuidedDecoder
-from agent.llm.vocab import cached_texts, token_texts, vocab_key
+from flowsleuth.agent.llm.constrained import GuidedDecoder
+from flowsleuth.agent.llm.vocab import cached_texts, token_texts, vocab_key
 
 
 class CountingTokenizer:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from retrieval.embedder import HashingEmbedder
-from retrieval.index import JobIndex, open_index
-from workflows.loader import load_run
-from workflows.models import Run
-from workflows.sample import sample_runs
+from flowsleuth.retrieval.embedder import HashingEmbedder
+from flowsleuth.retrieval.index import JobIndex, open_index
+from flowsleuth.workflows.loader import load_run
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.sample import sample_runs
 
 
 @pytest.fixture(scope="session")

@@ -11,13 +11,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from retrieval.embedder import HashingEmbedder
-from retrieval.fewshot import select_few_shot
-from retrieval.index import open_index
-from retrieval.knn import knn_vote
-from tools.base import Subject, ToolStatus
-from workflows.models import Run
+from flowsleuth.retrieval.embedder import HashingEmbedder
+from flowsleuth.retrieval.fewshot import select_few_shot
+from flowsleuth.retrieval.index import open_index
+from flowsleuth.retrieval.knn import knn_vote
+from flowsleuth.tools.base import Subject, ToolStatus
+from flowsleuth.workflows.models import Run
 
 CHROMA = Path(sys.executable).parent / "chroma"
 

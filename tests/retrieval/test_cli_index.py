@@ -5,10 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from flowsleuth.cli.main import app
+from flowsleuth.workflows.sample import sample_run
 from typer.testing import CliRunner
-
-from cli.main import app
-from workflows.sample import sample_run
 
 runner = CliRunner()
 GENOME = ["1000-genome-run0009", "1000-genome-run0059", "1000-genome-run0084"]

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import pytest
-
-from retrieval.documents import CONTEXT_TEMPLATE, PAPER_TEMPLATE, doc_id, run_metadata, run_texts
-from retrieval.errors import JobIndexError
-from workflows.models import Run
-from workflows.sentence import render_frame
+from flowsleuth.retrieval.documents import CONTEXT_TEMPLATE, PAPER_TEMPLATE, doc_id, run_metadata, run_texts
+from flowsleuth.retrieval.errors import JobIndexError
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.sentence import render_frame
 
 
 def test_paper_template_is_the_paper_sentence(hdd_run: Run) -> None:

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from retrieval.cache import CachedEmbedder, VectorCache
-from retrieval.embedder import HashingEmbedder, MiniLMEmbedder, cached, embedder_by_name
-from retrieval.errors import EmbedderError
+from flowsleuth.retrieval.cache import CachedEmbedder, VectorCache
+from flowsleuth.retrieval.embedder import HashingEmbedder, MiniLMEmbedder, cached, embedder_by_name
+from flowsleuth.retrieval.errors import EmbedderError
 
 
 class CountingEmbedder:

@@ -3,13 +3,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from retrieval.embedder import HashingEmbedder
-from retrieval.errors import JobIndexError
-from retrieval.fewshot import select_few_shot
-from retrieval.index import JobIndex, open_index
-from tools.base import Subject
-from workflows.models import Run
+from flowsleuth.retrieval.embedder import HashingEmbedder
+from flowsleuth.retrieval.errors import JobIndexError
+from flowsleuth.retrieval.fewshot import select_few_shot
+from flowsleuth.retrieval.index import JobIndex, open_index
+from flowsleuth.tools.base import Subject
+from flowsleuth.workflows.models import Run
 
 
 def _anomalous_job(run: Run) -> str:

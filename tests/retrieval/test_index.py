@@ -3,13 +3,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from retrieval.embedder import HashingEmbedder
-from retrieval.errors import IndexMismatchError
-from retrieval.index import JobIndex, collection_name
-from retrieval.query import job_vector
-from tools.base import Subject
-from workflows.models import Run
+from flowsleuth.retrieval.embedder import HashingEmbedder
+from flowsleuth.retrieval.errors import IndexMismatchError
+from flowsleuth.retrieval.index import JobIndex, collection_name
+from flowsleuth.retrieval.query import job_vector
+from flowsleuth.tools.base import Subject
+from flowsleuth.workflows.models import Run
 
 
 def test_adding_the_same_run_twice_adds_nothing(fresh_index: JobIndex, hdd_run: Run) -> None:
@@ -78,7 +77,7 @@ def test_another_embedder_is_refused(fresh_index: JobIndex, hdd_run: Run) -> Non
 
 
 def test_templates_live_in_separate_collections(tmp_path: Path, hdd_run: Run) -> None:
-    from retrieval.index import open_index
+    from flowsleuth.retrieval.index import open_index
 
     emb = HashingEmbedder(dim=32)
     paper = open_index(tmp_path / "i", embedder=emb, template="paper-v1", create=True)

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import pytest
-
-from retrieval.index import JobIndex, Neighbour
-from retrieval.knn import knn_vote, vote, vote_run
-from tools.base import Subject, ToolStatus
-from workflows.models import Run
+from flowsleuth.retrieval.index import JobIndex, Neighbour
+from flowsleuth.retrieval.knn import knn_vote, vote, vote_run
+from flowsleuth.tools.base import Subject, ToolStatus
+from flowsleuth.workflows.models import Run
 
 
 def _n(label: str, distance: float) -> Neighbour:
@@ -73,7 +72,7 @@ def test_a_whole_run_is_not_a_job(built_index: JobIndex, hdd_run: Run) -> None:
 
 
 def test_index_failures_become_error_results(built_index: JobIndex, hdd_run: Run) -> None:
-    from retrieval.embedder import HashingEmbedder
+    from flowsleuth.retrieval.embedder import HashingEmbedder
 
     wrong = {"index": built_index, "embedder": HashingEmbedder(dim=16)}
     result = knn_vote(Subject(hdd_run, hdd_run.job_ids[0], extras=wrong))

@@ -8,11 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from retrieval.client import resolve
-from retrieval.errors import IndexNotFoundError, IndexUnavailableError, JobIndexError
-from retrieval.index import open_index
-from workflows.errors import FlowsleuthError
+from flowsleuth.retrieval.client import resolve
+from flowsleuth.retrieval.errors import IndexNotFoundError, IndexUnavailableError, JobIndexError
+from flowsleuth.retrieval.index import open_index
+from flowsleuth.workflows.errors import FlowsleuthError
 
 
 def test_missing_index_directory(tmp_path: Path) -> None:

@@ -3,12 +3,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from workflows.baseline import BaselineProfile
-from workflows.dag import load_dag
-from workflows.errors import DataError
-from workflows.loader import load_runs
-from workflows.sample import RUNS_DIR, bundled_dag
+from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.dag import load_dag
+from flowsleuth.workflows.errors import DataError
+from flowsleuth.workflows.loader import load_runs
+from flowsleuth.workflows.sample import RUNS_DIR, bundled_dag
 
 
 def test_baseline_fits_only_normal_runs_and_round_trips(tmp_path: Path) -> None:

@@ -3,9 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from workflows.context import CONTEXT_FEATURES, host_context, job_ratios, run_context
-from workflows.models import Run
+from flowsleuth.workflows.context import CONTEXT_FEATURES, host_context, job_ratios, run_context
+from flowsleuth.workflows.models import Run
 
 
 def _frame(runtimes: list[float], hosts: list[str], tf: str = "t") -> pd.DataFrame:

@@ -1,6 +1,5 @@
 import pytest
-
-from workflows.labels import AnomalyKind, UnknownLabelError, binary_label, parse_label
+from flowsleuth.workflows.labels import AnomalyKind, UnknownLabelError, binary_label, parse_label
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from workflows.errors import DataError
-from workflows.loader import iter_runs, load_run, load_runs, parse_run_name
-from workflows.models import UnknownJobError
-from workflows.sample import RUNS_DIR, sample_run
+from flowsleuth.workflows.errors import DataError
+from flowsleuth.workflows.loader import iter_runs, load_run, load_runs, parse_run_name
+from flowsleuth.workflows.models import UnknownJobError
+from flowsleuth.workflows.sample import RUNS_DIR, sample_run
 
 
 def test_sample_run_loads_with_labels_and_metadata(hdd_run) -> None:

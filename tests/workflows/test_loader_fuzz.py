@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from flowsleuth.workflows.errors import DataError
+from flowsleuth.workflows.loader import run_from_bytes
+from flowsleuth.workflows.sample import sample_run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from workflows.errors import DataError
-from workflows.loader import run_from_bytes
-from workflows.sample import sample_run
 
 _VALID = sample_run("1000-genome-run0084").read_bytes().splitlines(keepends=True)[:6]
 _VALID_TEXT = b"".join(_VALID)

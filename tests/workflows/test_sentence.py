@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
-from workflows.flowbench import paper_split_rows, run_files
-from workflows.loader import load_run
-from workflows.sentence import render, render_frame
-from workflows.splits import labelled_sentences, paper_split
+from flowsleuth.workflows.flowbench import paper_split_rows, run_files
+from flowsleuth.workflows.loader import load_run
+from flowsleuth.workflows.sentence import render, render_frame
+from flowsleuth.workflows.splits import labelled_sentences, paper_split
 
 PAPER_EXAMPLE = (
     "wms_delay is 6.0 queue_delay is 1006.0 runtime is 808.0 post_script_delay is 5.0 "

@@ -4,8 +4,7 @@ from collections import Counter
 
 import pandas as pd
 import pytest
-
-from workflows.splits import labelled_sentences, paper_split, run_split
+from flowsleuth.workflows.splits import labelled_sentences, paper_split, run_split
 
 
 def _runs(n_per: int) -> list[tuple[str, str, str]]:

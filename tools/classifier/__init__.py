@@ -21,15 +21,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tools.classifier.artifact import ArtifactError, ArtifactMeta
-from tools.classifier.calibration import Calibration
-from tools.classifier.scorer import Scorer, load_scorer
-from tools.classifier.tasks import TASKS, Task
-from tools.classifier.tool import sft_score, tree_score
+from flowsleuth.tools.classifier.artifact import ArtifactError, ArtifactMeta
+from flowsleuth.tools.classifier.calibration import Calibration
+from flowsleuth.tools.classifier.scorer import Scorer, load_scorer
+from flowsleuth.tools.classifier.tasks import TASKS, Task
+from flowsleuth.tools.classifier.tool import sft_score, tree_score
 
 if TYPE_CHECKING:
-    from tools.classifier.sft import SFTScorer
-    from tools.classifier.tree import TreeScorer
+    from flowsleuth.tools.classifier.sft import SFTScorer
+    from flowsleuth.tools.classifier.tree import TreeScorer
 
 __all__ = [
     "TASKS",
@@ -49,15 +49,15 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "SFTScorer":
-        from tools.classifier.sft import SFTScorer
+        from flowsleuth.tools.classifier.sft import SFTScorer
 
         return SFTScorer
     if name == "TreeScorer":
-        from tools.classifier.tree import TreeScorer
+        from flowsleuth.tools.classifier.tree import TreeScorer
 
         return TreeScorer
     if name == "train_default_tree":
-        from tools.classifier.default import train_default_tree
+        from flowsleuth.tools.classifier.default import train_default_tree
 
         return train_default_tree
     raise AttributeError(name)

@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+from flowsleuth.tools.classifier.calibration import Calibration
+from flowsleuth.tools.classifier.tasks import Task
+from flowsleuth.workflows.errors import FlowsleuthError
 from pydantic import BaseModel, Field
-
-from tools.classifier.calibration import Calibration
-from tools.classifier.tasks import Task
-from workflows.errors import FlowsleuthError
 
 META_FILE = "meta.json"
 FORMAT_VERSION = 1

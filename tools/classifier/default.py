@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-
-from tools.classifier.tree import TreeScorer
-from workflows.baseline import BaselineProfile
-from workflows.loader import load_run
-from workflows.models import Run
-from workflows.sample import sample_runs
+from flowsleuth.tools.classifier.tree import TreeScorer
+from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.loader import load_run
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.sample import sample_runs
 
 
 def train_default_tree(out_dir: str | Path, seed: int = 42, runs: Sequence[Run] | None = None) -> TreeScorer:

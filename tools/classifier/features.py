@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from workflows.baseline import BaselineProfile
-from workflows.context import CONTEXT_FEATURES, run_context
-from workflows.models import Run
-from workflows.schema import EXTRA_NUMERIC, ONLINE_FEATURES, PAPER_FEATURES
+from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.context import CONTEXT_FEATURES, run_context
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.schema import EXTRA_NUMERIC, ONLINE_FEATURES, PAPER_FEATURES
 
 FEATURE_SETS: dict[str, str] = {"paper": "tree-paper-v1", "context": "tree-context-v2"}
 

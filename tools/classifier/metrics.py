@@ -6,8 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-
-from tools.classifier.tasks import Task, target_of
+from flowsleuth.tools.classifier.tasks import Task, target_of
 
 
 def binary_metrics(y: np.ndarray, score: np.ndarray, threshold: float = 0.5) -> dict[str, float]:

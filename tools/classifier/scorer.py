@@ -8,11 +8,10 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
-
-from tools.classifier.artifact import ArtifactMeta, check_expected, read_meta
-from tools.classifier.calibration import Calibration
-from workflows.labels import NORMAL_LABEL
-from workflows.models import Run
+from flowsleuth.tools.classifier.artifact import ArtifactMeta, check_expected, read_meta
+from flowsleuth.tools.classifier.calibration import Calibration
+from flowsleuth.workflows.labels import NORMAL_LABEL
+from flowsleuth.workflows.models import Run
 
 SCORE_COLUMNS = ("run_id", "node_id", "score", "pred_class", "class_probs")
 Keys = Collection[tuple[str, str]]
@@ -92,9 +91,9 @@ def load_scorer(
     meta = read_meta(directory)
     check_expected(meta, directory, template=template, labels=labels, kind=kind)
     if meta.kind == "tree":
-        from tools.classifier.tree import TreeScorer
+        from flowsleuth.tools.classifier.tree import TreeScorer
 
         return TreeScorer.load(directory, meta)
-    from tools.classifier.sft import SFTScorer
+    from flowsleuth.tools.classifier.sft import SFTScorer
 
     return SFTScorer.load(directory, meta)

@@ -11,16 +11,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from tools.classifier.artifact import ArtifactError, ArtifactMeta, data_hash, write_meta
-from tools.classifier.calibration import Method, fit_calibration
-from tools.classifier.metrics import binary_metrics
-from tools.classifier.scorer import Keys, empty_scores, row_mask, score_frame
-from tools.classifier.sft_train import TrainConfig, predict_logits, train_loop
-from tools.classifier.tasks import Task, class_list, target_of
-from tools.classifier.text import TEMPLATES, render_inputs
-from workflows.errors import FlowsleuthError
-from workflows.models import Run
+from flowsleuth.tools.classifier.artifact import ArtifactError, ArtifactMeta, data_hash, write_meta
+from flowsleuth.tools.classifier.calibration import Method, fit_calibration
+from flowsleuth.tools.classifier.metrics import binary_metrics
+from flowsleuth.tools.classifier.scorer import Keys, empty_scores, row_mask, score_frame
+from flowsleuth.tools.classifier.sft_train import TrainConfig, predict_logits, train_loop
+from flowsleuth.tools.classifier.tasks import Task, class_list, target_of
+from flowsleuth.tools.classifier.text import TEMPLATES, render_inputs
+from flowsleuth.workflows.errors import FlowsleuthError
+from flowsleuth.workflows.models import Run
 
 MODEL_DIR = "model"
 

@@ -50,7 +50,7 @@ def resolve_device(device: Device) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
-        from workflows.errors import FlowsleuthError
+        from flowsleuth.workflows.errors import FlowsleuthError
 
         raise FlowsleuthError("device 'cuda' asked for, but torch sees no GPU; use --device cpu")
     return device
@@ -90,9 +90,8 @@ def predict_logits(
 
 
 def _auc(y: np.ndarray, logits: np.ndarray) -> float:
+    from flowsleuth.tools.classifier.calibration import softmax
     from sklearn.metrics import roc_auc_score
-
-    from tools.classifier.calibration import softmax
 
     if y.min() == y.max():
         return -float(np.mean(np.log(np.clip(softmax(logits)[np.arange(len(y)), y], 1e-9, 1))))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from workflows.labels import NORMAL_LABEL, parse_label
+from flowsleuth.workflows.labels import NORMAL_LABEL, parse_label
 
 Task = Literal["binary", "kind", "multiclass"]
 TASKS: tuple[Task, ...] = ("binary", "kind", "multiclass")

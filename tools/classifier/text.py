@@ -6,10 +6,9 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-
-from workflows.context import run_context
-from workflows.models import Run
-from workflows.sentence import TEMPLATE_VERSION, render_frame
+from flowsleuth.workflows.context import run_context
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.sentence import TEMPLATE_VERSION, render_frame
 
 ENRICHED_VERSION = "enriched-v1"
 TEMPLATES: dict[str, str] = {"paper": TEMPLATE_VERSION, "enriched": ENRICHED_VERSION}

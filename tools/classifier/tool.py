@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-
-from tools.base import Subject, ToolResult
-from workflows.errors import FlowsleuthError
+from flowsleuth.tools.base import Subject, ToolResult
+from flowsleuth.workflows.errors import FlowsleuthError
 
 _CACHE = "classifier_scores"
 _TOP = 5

@@ -10,16 +10,15 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-
-from tools.classifier.artifact import ArtifactError, ArtifactMeta, data_hash, write_meta
-from tools.classifier.calibration import Method, fit_calibration
-from tools.classifier.features import FEATURE_SETS, tree_features
-from tools.classifier.metrics import binary_metrics
-from tools.classifier.scorer import Keys, empty_scores, row_mask, score_frame
-from tools.classifier.tasks import Task, class_list, target_of
-from workflows.baseline import BaselineProfile
-from workflows.errors import FlowsleuthError
-from workflows.models import Run
+from flowsleuth.tools.classifier.artifact import ArtifactError, ArtifactMeta, data_hash, write_meta
+from flowsleuth.tools.classifier.calibration import Method, fit_calibration
+from flowsleuth.tools.classifier.features import FEATURE_SETS, tree_features
+from flowsleuth.tools.classifier.metrics import binary_metrics
+from flowsleuth.tools.classifier.scorer import Keys, empty_scores, row_mask, score_frame
+from flowsleuth.tools.classifier.tasks import Task, class_list, target_of
+from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.errors import FlowsleuthError
+from flowsleuth.workflows.models import Run
 
 Balance = Literal["weights", "none"]
 MODEL_FILE = "model.txt"

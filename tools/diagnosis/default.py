@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tools.diagnosis.model import ARTIFACT_NAME, DiagnosisModel
-from workflows.loader import load_run
-from workflows.sample import sample_runs
+from flowsleuth.tools.diagnosis.model import ARTIFACT_NAME, DiagnosisModel
+from flowsleuth.workflows.loader import load_run
+from flowsleuth.workflows.sample import sample_runs
 
 ENV = "FLOWSLEUTH_DIAGNOSIS_MODEL"
 _loaded: dict[str, DiagnosisModel] = {}

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
-
-from tools.base import Subject, ToolStatus
-from tools.diagnosis.model import DiagnosisModel, RunView
-from tools.diagnosis.schema import CulpritHost, JobDiagnosis, RunDiagnosis
-from workflows.models import Run
+from flowsleuth.tools.base import Subject, ToolStatus
+from flowsleuth.tools.diagnosis.model import DiagnosisModel, RunView
+from flowsleuth.tools.diagnosis.schema import CulpritHost, JobDiagnosis, RunDiagnosis
+from flowsleuth.workflows.models import Run
 
 _EVIDENCE = (
     "base_runtime_p50",
@@ -108,7 +107,7 @@ def diagnose_run(
     if model is None:
         model = subject.extras.get("diagnosis_model")
     if model is None:
-        from tools.diagnosis.default import default_model
+        from flowsleuth.tools.diagnosis.default import default_model
 
         model = default_model()
     run = subject.run
@@ -144,12 +143,12 @@ def diagnose_job(
     hints: dict[str, str] = {}
     signature = None
     if run_hints and subject.baseline is None:
-        from tools.diagnosis.default import default_model
+        from flowsleuth.tools.diagnosis.default import default_model
 
         subject = subject.for_job(job.node_id)
         subject.baseline = (model or default_model()).baseline
     if run_hints:
-        from tools.hints import HINTS
+        from flowsleuth.tools.hints import HINTS
 
         for name, fn in HINTS.items():
             try:

@@ -6,15 +6,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from flowsleuth.tools.base import Subject
+from flowsleuth.tools.diagnosis.diagnose import diagnose_run
+from flowsleuth.tools.diagnosis.model import DiagnosisModel
+from flowsleuth.tools.diagnosis.schema import RunDiagnosis
+from flowsleuth.tools.diagnosis.truth import culprit_hosts
+from flowsleuth.workflows.models import Run
 from pydantic import BaseModel
 from sklearn.metrics import accuracy_score, f1_score
-
-from tools.base import Subject
-from tools.diagnosis.diagnose import diagnose_run
-from tools.diagnosis.model import DiagnosisModel
-from tools.diagnosis.schema import RunDiagnosis
-from tools.diagnosis.truth import culprit_hosts
-from workflows.models import Run
 
 
 class DiagnosisScores(BaseModel):

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from workflows.baseline import BaselineProfile
-from workflows.context import CONTEXT_FEATURES, host_context, job_ratios
-from workflows.models import Run
+from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.context import CONTEXT_FEATURES, host_context, job_ratios
+from flowsleuth.workflows.models import Run
 
 SHORTS: tuple[str, ...] = tuple(CONTEXT_FEATURES)
 _MEDIAN_AT = 5  # index of the 50th percentile in workflows.baseline.QUANTILES

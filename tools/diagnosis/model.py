@@ -18,14 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from flowsleuth.tools.diagnosis.features import host_table, job_table, run_features
+from flowsleuth.tools.diagnosis.truth import culprit_hosts
+from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.context import host_context, job_ratios
+from flowsleuth.workflows.errors import DataError
+from flowsleuth.workflows.models import Run
 from pydantic import BaseModel, Field
-
-from tools.diagnosis.features import host_table, job_table, run_features
-from tools.diagnosis.truth import culprit_hosts
-from workflows.baseline import BaselineProfile
-from workflows.context import host_context, job_ratios
-from workflows.errors import DataError
-from workflows.models import Run
 
 ARTIFACT_NAME = "diagnosis.json"
 RUN_CLASSES: tuple[str, ...] = ("None", "cpu_2", "cpu_3", "cpu_4", "hdd_5", "hdd_10")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from workflows.labels import parse_label
-from workflows.models import Run
+from flowsleuth.workflows.labels import parse_label
+from flowsleuth.workflows.models import Run
 
 
 def culprit_hosts(run: Run) -> set[str]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from tools.base import Subject, ToolResult
-from tools.hints._common import SLOW_RATIO, finite, rnd
-from workflows.dag import Dag
-from workflows.sample import bundled_dag
+from flowsleuth.tools.base import Subject, ToolResult
+from flowsleuth.tools.hints._common import SLOW_RATIO, finite, rnd
+from flowsleuth.workflows.dag import Dag
+from flowsleuth.workflows.sample import bundled_dag
 
 NAME = "dag_neighbours"
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-
-from tools.base import Subject, ToolResult
-from tools.hints._common import SLOW_RATIO, column, finite, rnd, robust_z
+from flowsleuth.tools.base import Subject, ToolResult
+from flowsleuth.tools.hints._common import SLOW_RATIO, column, finite, rnd, robust_z
 
 NAME = "host_peers"
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-from tools.base import Subject, ToolResult
-from tools.hints._common import finite, rnd, tf_medians
-from workflows.models import Job
+from flowsleuth.tools.base import Subject, ToolResult
+from flowsleuth.tools.hints._common import finite, rnd, tf_medians
+from flowsleuth.workflows.models import Job
 
 NAME = "resource_signature"
 THRESHOLD = math.log(1.5)  # mean log-ratio that counts as a signature

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-
-from tools.base import Subject, ToolResult
-from tools.hints._common import column, finite, rnd
+from flowsleuth.tools.base import Subject, ToolResult
+from flowsleuth.tools.hints._common import column, finite, rnd
 
 NAME = "transformation_baseline"
 

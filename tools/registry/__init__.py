@@ -2,7 +2,7 @@
 
 Public API::
 
-    from tools.registry import Registry, RegisteredTool, default_registry
+    from flowsleuth.tools.registry import Registry, RegisteredTool, default_registry
 
     reg = default_registry()            # built-ins + the ``flowsleuth.tools`` entry points
     reg.register(fn_or_tool, name=None, source="api", prerequisites=(), kind="hint")
@@ -26,10 +26,16 @@ Public API::
 
 from __future__ import annotations
 
-from tools.registry.builtins import register_builtins
-from tools.registry.core import KINDS, RegisteredTool, Registry, ToolError
-from tools.registry.entry_points import GROUP, load_entry_points, plugins_disabled, register_object
-from tools.registry.prerequisites import EnvVar, FileExists, ModelArtifact, Prerequisite, ReachableUrl
+from flowsleuth.tools.registry.builtins import register_builtins
+from flowsleuth.tools.registry.core import KINDS, RegisteredTool, Registry, ToolError
+from flowsleuth.tools.registry.entry_points import GROUP, load_entry_points, plugins_disabled, register_object
+from flowsleuth.tools.registry.prerequisites import (
+    EnvVar,
+    FileExists,
+    ModelArtifact,
+    Prerequisite,
+    ReachableUrl,
+)
 
 
 def default_registry(entry_points: bool | None = None, timeout_s: float | None = None) -> Registry:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tools.base import Subject, ToolResult
-from tools.hints import HINTS
-from tools.registry.core import Registry
+from flowsleuth.tools.base import Subject, ToolResult
+from flowsleuth.tools.hints import HINTS
+from flowsleuth.tools.registry.core import Registry
 
 DIAGNOSIS_TOOL = "run_diagnosis"
 
@@ -19,7 +19,7 @@ def run_diagnosis(subject: Subject) -> ToolResult:
     `job_confidence`, `host_confidence`. `notes` says what the data cannot show (e.g. disk
     throttling slows every host, so hdd culprits are less certain).
     """
-    from tools.diagnosis.diagnose import diagnose_job, diagnose_run, job_anomaly_score
+    from flowsleuth.tools.diagnosis.diagnose import diagnose_job, diagnose_run, job_anomaly_score
 
     if subject.job_id is None:
         diag = diagnose_run(subject)
@@ -45,7 +45,7 @@ def run_diagnosis(subject: Subject) -> ToolResult:
 
 
 def register_builtins(registry: Registry) -> Registry:
-    from tools.classifier import sft_score, tree_score
+    from flowsleuth.tools.classifier import sft_score, tree_score
 
     registry.register(tree_score, name="tree_score", source="builtin", kind="score")
     registry.register(sft_score, name="sft_score", source="builtin", kind="score", timeout_s=60.0)

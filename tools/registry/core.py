@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.base import Subject, ToolFn, ToolResult
-from tools.registry.prerequisites import Prerequisite, unmet
-from tools.registry.runner import DEFAULT_TIMEOUT_S, call_tool
-from workflows.errors import FlowsleuthError
+from flowsleuth.tools.base import Subject, ToolFn, ToolResult
+from flowsleuth.tools.registry.prerequisites import Prerequisite, unmet
+from flowsleuth.tools.registry.runner import DEFAULT_TIMEOUT_S, call_tool
+from flowsleuth.workflows.errors import FlowsleuthError
 
 KINDS: tuple[str, ...] = ("hint", "score", "retrieval", "diagnosis")
 

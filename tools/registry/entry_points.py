@@ -18,7 +18,7 @@ import os
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from tools.registry.core import RegisteredTool, Registry
+from flowsleuth.tools.registry.core import RegisteredTool, Registry
 
 GROUP = "flowsleuth.tools"
 DISABLE_ENV = "FLOWSLEUTH_NO_PLUGINS"  # set to 1 to skip entry points (the test suite does)

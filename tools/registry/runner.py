@@ -7,9 +7,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from flowsleuth.tools.base import Subject, ToolFn, ToolResult
 from pydantic import ValidationError
-
-from tools.base import Subject, ToolFn, ToolResult
 
 DEFAULT_TIMEOUT_S = 10.0
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workflows.dag import Dag, load_dag
-from workflows.names import PAPER_NAMES, canonical_workflow
+from flowsleuth.workflows.dag import Dag, load_dag
+from flowsleuth.workflows.names import PAPER_NAMES, canonical_workflow
 
 SAMPLE_DIR = Path(__file__).resolve().parent
 RUNS_DIR = SAMPLE_DIR / "runs"
