@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from flowsleuth.tools.classifier.calibration import best_f1_threshold
 from flowsleuth.workflows.errors import DataError
 from flowsleuth.workflows.names import canonical_workflow
 from pydantic import BaseModel, Field, ValidationError, model_validator
@@ -47,20 +48,6 @@ class _Logistic(BaseModel):
 
 def _records(scores: pd.DataFrame) -> list[dict[str, float]]:
     return [{str(k): float(v) for k, v in row.items() if pd.notna(v)} for row in scores.to_dict("records")]
-
-
-def best_f1_threshold(score: np.ndarray, y: np.ndarray) -> float:
-    """The threshold in [0.05, 0.95] that maximises F1 of ``score >= t`` (0.5 when undefined)."""
-    best, best_t = -1.0, 0.5
-    ok = ~np.isnan(score)
-    for t in np.arange(0.05, 0.951, 0.01):
-        pred = score[ok] >= t
-        tp = float(np.sum(pred & (y[ok] == 1)))
-        denom = float(np.sum(pred) + np.sum(y[ok] == 1))
-        f1 = 2 * tp / denom if denom else 0.0
-        if f1 > best:
-            best, best_t = f1, float(round(t, 2))
-    return best_t
 
 
 def _logit(p: float) -> float:

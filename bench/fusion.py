@@ -33,10 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import machine, write_results
-from flowsleuth.agent.fusion import Fusion, best_f1_threshold
+from flowsleuth.agent.fusion import Fusion
 from flowsleuth.agent.settings import Settings
 from flowsleuth.agent.setup import Toolkit
 from flowsleuth.agent.triage import batch_sources
+from flowsleuth.tools.classifier.calibration import best_f1_threshold
 from flowsleuth.workflows.baseline import BaselineProfile
 from flowsleuth.workflows.flowbench import require_root, run_files
 from flowsleuth.workflows.labels import binary_label

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from flowsleuth.agent.fusion import FORMAT_VERSION, Fusion
+from flowsleuth.tools.classifier.calibration import best_f1_threshold
 from flowsleuth.workflows.errors import DataError
 
 
@@ -56,6 +57,16 @@ def test_workflow_fit_borrows_pooled_models_for_subsets_it_lacks() -> None:
     own = fusion.for_workflow("wf-a")
     scores = {"a": 0.8, "b": 0.3, "c": 0.5}
     assert own.predict(scores) == pytest.approx(fusion.models["a+b+c"].predict(scores))
+
+
+def test_fitted_threshold_is_the_shared_f1_best_cut() -> None:
+    x, y, wf = _two_workflows(300, np.random.default_rng(7))
+    fusion = Fusion.fit(x, y, workflows=wf)
+    assert fusion.threshold == best_f1_threshold(fusion.predict_frame(x), y.to_numpy())
+    rows = np.array(wf) == "wf-a"
+    own = fusion.workflows["wf-a"]
+    xa = x[rows].reset_index(drop=True)
+    assert own.threshold == best_f1_threshold(own.predict_frame(xa), y[rows].to_numpy())
 
 
 def test_threshold_override_reaches_every_workflow() -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from flowsleuth.tools.classifier.calibration import (
-    best_threshold,
+    best_f1_threshold,
     expected_calibration_error,
     fit_calibration,
 )
@@ -36,9 +37,26 @@ def test_isotonic_is_monotone_and_calibrated() -> None:
     assert cal.score(cal.probs(np.zeros((0, 2)))).shape == (0,)
 
 
-def test_best_threshold_separates_clean_scores() -> None:
+def test_best_f1_threshold_by_hand() -> None:
+    # cut at 0.1: P 2/4 R 1 F1 .667; at 0.35: P 2/3 R 1 F1 .8; at 0.4: F1 .5; at 0.8: F1 .667.
+    # Best cut 0.35; halfway to the next lower score (0.1) is 0.225.
+    score = np.array([0.1, 0.4, 0.35, 0.8])
+    y = np.array([0, 0, 1, 1])
+    assert best_f1_threshold(score, y) == pytest.approx(0.225)
+    # NaN scores are left out, not counted as negatives
+    assert best_f1_threshold(np.r_[score, np.nan], np.r_[y, 1]) == pytest.approx(0.225)
+
+
+def test_best_f1_threshold_ties_and_undefined() -> None:
+    # F1 .667 at cut 0.1 (all kept) and at 0.7 (one kept, precision 1): the lower cut wins,
+    # and with no lower score the cut is that score itself
+    assert best_f1_threshold(np.array([0.1, 0.3, 0.5, 0.7]), np.array([1, 0, 0, 1])) == 0.1
+    assert best_f1_threshold(np.array([0.2, 0.6]), np.zeros(2)) == 0.5
+    assert best_f1_threshold(np.array([0.2, 0.6]), np.ones(2)) == 0.5
+    assert best_f1_threshold(np.array([]), np.array([])) == 0.5
+
+
+def test_best_f1_threshold_separates_clean_scores() -> None:
     score = np.array([0.1, 0.2, 0.35, 0.6, 0.7, 0.9])
     y = np.array([0, 0, 0, 1, 1, 1])
-    t = best_threshold(score, y)
-    assert 0.35 < t < 0.6
-    assert best_threshold(score, np.zeros(6)) == 0.5
+    assert best_f1_threshold(score, y) == pytest.approx(0.475)

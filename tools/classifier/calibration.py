@@ -70,20 +70,27 @@ def _fit_temperature(logits: np.ndarray, y_class: np.ndarray) -> float:
     return float(np.exp(res.x))
 
 
-def best_threshold(score: np.ndarray, y: np.ndarray) -> float:
-    """The score cut that maximises F1 on these (validation) rows; 0.5 when undefined."""
-    if len(score) == 0 or y.min() == y.max():
+def best_f1_threshold(score: np.ndarray, y: np.ndarray) -> float:
+    """The cut ``t`` that maximises F1 of ``score >= t`` on these (validation) rows.
+
+    The one threshold search of the project (classifier calibration and fusion both use it).
+    The cut lies halfway between the lowest score kept and the next lower score, so unseen scores
+    between the two are not decided by which side happened to be observed. NaN scores are
+    ignored; 0.5 when F1 is undefined (no rows, or a single class). Ties go to the lower cut.
+    """
+    from sklearn.metrics import precision_recall_curve
+
+    score = np.asarray(score, dtype=float)
+    ok = ~np.isnan(score)
+    s, pos = score[ok], np.asarray(y)[ok] != 0
+    if len(s) == 0 or pos.all() or not pos.any():
         return 0.5
-    order = np.argsort(-score)
-    s, t = score[order], y[order]
-    tp = np.cumsum(t)
-    fp = np.cumsum(1 - t)
-    f1 = 2 * tp / (tp + fp + t.sum())
-    # only cut between distinct scores
-    last = np.r_[s[1:] != s[:-1], True]
-    i = int(np.argmax(np.where(last, f1, -1)))
-    nxt = s[i + 1] if i + 1 < len(s) else s[i] - 1e-6
-    return float(np.clip((s[i] + nxt) / 2, 1e-6, 1 - 1e-6))
+    precision, recall, cuts = precision_recall_curve(pos, s)
+    p, r = precision[:-1], recall[:-1]  # the last point (recall 0) has no cut
+    f1 = np.divide(2 * p * r, p + r, out=np.zeros_like(p), where=(p + r) > 0)
+    cut = float(cuts[int(np.argmax(f1))])
+    lower = s[s < cut]
+    return (cut + float(lower.max())) / 2 if lower.size else cut
 
 
 def fit_calibration(logits: np.ndarray, y_class: np.ndarray, method: Method = "temperature") -> Calibration:
@@ -104,5 +111,5 @@ def fit_calibration(logits: np.ndarray, y_class: np.ndarray, method: Method = "t
         cal.iso_y = [float(v) for v in iso.y_thresholds_]
     score = cal.score(cal.probs(logits))
     cal.ece_after = expected_calibration_error(score, y_bin)
-    cal.threshold = best_threshold(score, y_bin)
+    cal.threshold = best_f1_threshold(score, y_bin)
     return cal
