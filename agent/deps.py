@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from flowsleuth.agent.fusion import Fusion
-from flowsleuth.tools.base import Subject, ToolResult
+from flowsleuth.tools.decision.fusion import Fusion
+from flowsleuth.workflows.contract import Subject, ToolResult
 
 FewShot = Callable[[Subject, int], list[dict[str, Any]]]
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 
 from flowsleuth.agent.verdict import EvidenceItem
-from flowsleuth.tools.base import ToolResult, ToolStatus
+from flowsleuth.workflows.contract import ToolResult, ToolStatus
 
 _PER_TOOL = 6
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flowsleuth.agent.decide import Decision
-from flowsleuth.tools.base import ToolResult, ToolStatus
+from flowsleuth.tools.decision.decide import Decision
+from flowsleuth.workflows.contract import ToolResult, ToolStatus
 
 
 def headline(job_id: str, host: str, decision: Decision) -> str:

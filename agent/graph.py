@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from flowsleuth.agent.decide import Decision, decide, decision_numbers
 from flowsleuth.agent.deps import Deps
 from flowsleuth.agent.evidence import allowed_numbers, evidence_items
 from flowsleuth.agent.explain import headline, plain_explanation
@@ -16,7 +15,8 @@ from flowsleuth.agent.prompts import SYSTEM, compact_messages, reasoning_message
 from flowsleuth.agent.state import InvestigationInput, InvestigationState
 from flowsleuth.agent.validate import strip_unbacked, unbacked
 from flowsleuth.agent.verdict import BackendInfo, BriefNarrative, Narrative, Verdict
-from flowsleuth.tools.base import ToolResult
+from flowsleuth.tools.decision.decide import Decision, decide, decision_numbers
+from flowsleuth.workflows.contract import ToolResult
 from langchain_core.messages import HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import StructuredTool
 from langgraph.graph import START, StateGraph

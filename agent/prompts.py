@@ -7,9 +7,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from flowsleuth.agent.decide import Decision
 from flowsleuth.agent.evidence import evidence_items
-from flowsleuth.tools.base import ToolResult, ToolStatus
+from flowsleuth.tools.decision.decide import Decision
+from flowsleuth.workflows.contract import ToolResult, ToolStatus
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 SYSTEM = """You are a senior system administrator investigating one job of a scientific workflow run

@@ -10,7 +10,7 @@ import operator
 from typing import Annotated, Any, TypedDict
 
 from flowsleuth.agent.verdict import BriefNarrative, Narrative, Verdict
-from flowsleuth.tools.base import ToolResult
+from flowsleuth.workflows.contract import ToolResult
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
-from flowsleuth.agent.decide import pick_class
 from flowsleuth.agent.investigate import investigate
-from flowsleuth.agent.setup import SCORER_TOOLS, Toolkit
 from flowsleuth.agent.triage_models import RunTriage, TriageRow
-from flowsleuth.tools.base import Subject
+from flowsleuth.cli.app.toolkit import SCORER_TOOLS, Toolkit
+from flowsleuth.tools.decision.decide import pick_class
+from flowsleuth.workflows.contract import Subject
 from flowsleuth.workflows.models import Run
 
 Explain = Callable[[str], str | None]

@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import machine, median, timed, write_results
 from flowsleuth.agent.investigate import investigate
-from flowsleuth.agent.prepare import is_prepared, prepare_home
-from flowsleuth.agent.settings import Settings
-from flowsleuth.agent.setup import load_toolkit
 from flowsleuth.agent.triage import triage_run
+from flowsleuth.cli.app.prepare import is_prepared, prepare_home
+from flowsleuth.cli.app.settings import Settings
+from flowsleuth.cli.app.toolkit import load_toolkit
 from flowsleuth.workflows.loader import load_run
 from flowsleuth.workflows.sample import sample_run, sample_runs
 

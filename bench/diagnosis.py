@@ -22,12 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flowsleuth.tools.base import Subject
 from flowsleuth.tools.diagnosis.diagnose import diagnose_run
 from flowsleuth.tools.diagnosis.evaluate import Truth, score_pairs
 from flowsleuth.tools.diagnosis.model import DiagnosisModel
 from flowsleuth.tools.registry import Registry, default_registry
 from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.contract import Subject
 from flowsleuth.workflows.flowbench import run_files
 from flowsleuth.workflows.loader import load_run
 from flowsleuth.workflows.models import Run

@@ -33,11 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import machine, write_results
-from flowsleuth.agent.fusion import Fusion
-from flowsleuth.agent.settings import Settings
-from flowsleuth.agent.setup import Toolkit
 from flowsleuth.agent.triage import batch_sources
+from flowsleuth.cli.app.settings import Settings
+from flowsleuth.cli.app.toolkit import Toolkit
 from flowsleuth.tools.classifier.calibration import best_f1_threshold
+from flowsleuth.tools.decision.fusion import Fusion
 from flowsleuth.workflows.baseline import BaselineProfile
 from flowsleuth.workflows.flowbench import require_root, run_files
 from flowsleuth.workflows.labels import binary_label

@@ -31,7 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import RESULTS, machine, median, write_results
 from flowsleuth.agent.llm import LLMError, LLMSettings, make_backend
 from flowsleuth.agent.llm.base import LLMBackend
-from flowsleuth.agent.llm.icl import (
+from flowsleuth.workflows.flowbench import paper_split_rows, run_files
+from flowsleuth.workflows.loader import load_run
+from flowsleuth.workflows.schema import PAPER_FEATURES
+from flowsleuth.workflows.splits import labelled_sentences, paper_split, split_of_runs
+from icl_prompts import (
     MODES,
     ClassStats,
     IclExample,
@@ -40,10 +44,6 @@ from flowsleuth.agent.llm.icl import (
     parse_sentence,
     static_examples,
 )
-from flowsleuth.workflows.flowbench import paper_split_rows, run_files
-from flowsleuth.workflows.loader import load_run
-from flowsleuth.workflows.schema import PAPER_FEATURES
-from flowsleuth.workflows.splits import labelled_sentences, paper_split, split_of_runs
 
 WORKFLOWS = ("1000-genome", "montage", "predict-future-sales")
 

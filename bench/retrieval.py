@@ -37,7 +37,7 @@ from flowsleuth.retrieval.fewshot import select_few_shot
 from flowsleuth.retrieval.index import JobIndex, open_index
 from flowsleuth.retrieval.knn import vote, vote_run
 from flowsleuth.retrieval.query import job_vector, run_vectors
-from flowsleuth.tools.base import Subject
+from flowsleuth.workflows.contract import Subject
 from flowsleuth.workflows.flowbench import paper_split_rows, run_files
 from flowsleuth.workflows.labels import parse_label
 from flowsleuth.workflows.loader import load_run, parse_run_name

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import typer
-from flowsleuth.agent.settings import load_settings
 from flowsleuth.cli import options
+from flowsleuth.cli.app.settings import load_settings
 from flowsleuth.cli.errors import handle_errors
 from rich.console import Console
 from rich.table import Table
@@ -25,7 +25,7 @@ def show(
     home: Path | None = options.Home,
 ) -> None:
     """Print every setting after precedence: flag > env (FLOWSLEUTH_*) > config file > default."""
-    from flowsleuth.agent.settings import config_file
+    from flowsleuth.cli.app.settings import config_file
 
     cfg = load_settings(backend=backend, base_url=base_url, model=model, home=home)
     values = json.loads(cfg.model_dump_json())

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 import typer
-from flowsleuth.agent.settings import load_settings
 from flowsleuth.cli import options
+from flowsleuth.cli.app.settings import load_settings
 from flowsleuth.cli.errors import err_console, handle_errors
 from rich.console import Console
 from rich.markup import escape
@@ -27,9 +27,9 @@ def demo(
 ) -> None:
     """Triage the bundled sample end to end on embedded defaults (the first run builds its job index)."""
     from flowsleuth.agent.investigate import investigate
-    from flowsleuth.agent.prepare import is_prepared, models_version, prepare_home
-    from flowsleuth.agent.setup import load_toolkit
     from flowsleuth.agent.triage import triage_run
+    from flowsleuth.cli.app.prepare import is_prepared, models_version, prepare_home
+    from flowsleuth.cli.app.toolkit import load_toolkit
     from flowsleuth.cli.triage import summary_table
     from flowsleuth.cli.why import render_verdict
     from flowsleuth.workflows.loader import load_run

@@ -159,7 +159,7 @@ def query(
     """The kNN vote and the few-shot examples for one job (never from its own run)."""
     from flowsleuth.retrieval.fewshot import select_few_shot
     from flowsleuth.retrieval.knn import knn_vote
-    from flowsleuth.tools.base import Subject
+    from flowsleuth.workflows.contract import Subject
 
     loaded = load_run(run)
     loaded.job(job_id)  # a clear error for an unknown job, before the index opens

@@ -8,9 +8,9 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
-from flowsleuth.agent.settings import load_settings
 from flowsleuth.agent.triage_models import RunTriage
 from flowsleuth.cli import options
+from flowsleuth.cli.app.settings import load_settings
 from flowsleuth.cli.errors import err_console, fail, handle_errors
 from flowsleuth.cli.triage_out import ResumableOutput, encode
 from flowsleuth.workflows.models import Run
@@ -90,8 +90,8 @@ def triage(
     chroma_url: str | None = options.ChromaUrl,
     threshold: float | None = options.Threshold,
 ) -> None:
-    from flowsleuth.agent.setup import load_toolkit
     from flowsleuth.agent.triage import triage_run
+    from flowsleuth.cli.app.toolkit import load_toolkit
     from flowsleuth.workflows.loader import count_runs, iter_runs
 
     fmt = fmt or (Format.table if sys.stdout.isatty() and out is None else Format.jsonl)

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import typer
-from flowsleuth.agent.settings import load_settings
 from flowsleuth.cli import options
+from flowsleuth.cli.app.settings import load_settings
 from flowsleuth.cli.errors import err_console, handle_errors
 from flowsleuth.workflows.errors import DataError
 from rich.markup import escape
@@ -33,8 +33,8 @@ def watch(
 ) -> None:
     """Emit one JSON verdict line per new job as it appears, re-computing the run context each
     time; each line carries ``latency_ms``, the time from seeing the job to its verdict."""
-    from flowsleuth.agent.setup import load_toolkit
     from flowsleuth.agent.triage import triage_run
+    from flowsleuth.cli.app.toolkit import load_toolkit
     from flowsleuth.workflows.loader import run_from_bytes
 
     cfg = load_settings(backend="none", home=home, chroma_url=chroma_url, threshold=threshold)

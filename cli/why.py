@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from flowsleuth.agent.settings import load_settings
 from flowsleuth.agent.verdict import Verdict
 from flowsleuth.cli import options
+from flowsleuth.cli.app.settings import load_settings
 from flowsleuth.cli.errors import err_console, handle_errors
 from rich.console import Console, Group
 from rich.markup import escape
@@ -61,7 +61,7 @@ def why(
 ) -> None:
     """Explain whether one job looks anomalous, how sure, what kind, which host, and why."""
     from flowsleuth.agent.investigate import investigate
-    from flowsleuth.agent.setup import load_toolkit
+    from flowsleuth.cli.app.toolkit import load_toolkit
     from flowsleuth.workflows.loader import load_run
 
     cfg = load_settings(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flowsleuth.retrieval.index import JobIndex, Neighbour
 from flowsleuth.retrieval.query import embedder_for, job_vector
-from flowsleuth.tools.base import Subject
+from flowsleuth.workflows.contract import Subject
 from flowsleuth.workflows.models import Job
 from pydantic import BaseModel, Field
 

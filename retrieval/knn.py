@@ -7,7 +7,7 @@ from typing import Any
 
 from flowsleuth.retrieval.index import JobIndex, Neighbour
 from flowsleuth.retrieval.query import embedder_for, job_vector, run_neighbours
-from flowsleuth.tools.base import Subject, ToolResult
+from flowsleuth.workflows.contract import Subject, ToolResult
 from flowsleuth.workflows.errors import FlowsleuthError
 from pydantic import BaseModel, Field
 

@@ -7,7 +7,7 @@ from flowsleuth.retrieval.documents import PAPER_TEMPLATE, job_text, run_texts
 from flowsleuth.retrieval.embedder import Embedder
 from flowsleuth.retrieval.errors import JobIndexError
 from flowsleuth.retrieval.index import JobIndex, Neighbour
-from flowsleuth.tools.base import Subject
+from flowsleuth.workflows.contract import Subject
 from flowsleuth.workflows.models import Job
 
 

@@ -14,7 +14,6 @@
 * ``LLMError(FlowsleuthError)``: unreachable server, timeout, or junk output. Catch it and fall
   back to the tool-only verdict: a verdict never depends on the LLM.
 * ``agent.llm.fake``: ``ScriptedChatModel`` / ``FakeBackend`` for tests.
-* ``agent.llm.icl``: the paper's in-context-learning prompts (zero-shot, few-shot, dynamic, CoT).
 """
 
 from flowsleuth.agent.llm.base import LLMBackend, Usage

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from flowsleuth.tools.base import Subject, ToolResult
+from flowsleuth.workflows.contract import Subject, ToolResult
 
 
 @dataclass

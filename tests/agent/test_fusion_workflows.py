@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from flowsleuth.agent.fusion import FORMAT_VERSION, Fusion
 from flowsleuth.tools.classifier.calibration import best_f1_threshold
+from flowsleuth.tools.decision.fusion import FORMAT_VERSION, Fusion
 from flowsleuth.workflows.errors import DataError
 
 

@@ -7,7 +7,7 @@ from flowsleuth.agent.deps import Deps
 from flowsleuth.agent.investigate import investigate
 from flowsleuth.agent.llm.fake import FakeBackend
 from flowsleuth.agent.verdict import BriefNarrative
-from flowsleuth.tools.base import Subject
+from flowsleuth.workflows.contract import Subject
 from flowsleuth.workflows.models import Run
 
 JOB = "individuals_ID0000047"

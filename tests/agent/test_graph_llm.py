@@ -8,7 +8,7 @@ from flowsleuth.agent.investigate import investigate
 from flowsleuth.agent.llm.errors import LLMError
 from flowsleuth.agent.llm.fake import FakeBackend
 from flowsleuth.agent.verdict import Narrative
-from flowsleuth.tools.base import Subject
+from flowsleuth.workflows.contract import Subject
 from flowsleuth.workflows.models import Run
 from langchain_core.messages import AIMessage
 

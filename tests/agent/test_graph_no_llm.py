@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flowsleuth.agent.deps import Deps
 from flowsleuth.agent.investigate import investigate, investigate_many, sqlite_checkpointer
-from flowsleuth.tools.base import Subject
+from flowsleuth.workflows.contract import Subject
 from flowsleuth.workflows.models import UnknownJobError
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from flowsleuth.agent.settings import Settings
-from flowsleuth.agent.setup import load_toolkit
+from flowsleuth.cli.app.settings import Settings
+from flowsleuth.cli.app.toolkit import load_toolkit
 from flowsleuth.tools.pretrained import pretrained_models_dir
 
 

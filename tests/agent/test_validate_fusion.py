@@ -3,10 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from flowsleuth.agent.decide import decide
-from flowsleuth.agent.fusion import Fusion
 from flowsleuth.agent.validate import quoted_numbers, strip_unbacked, unbacked
-from flowsleuth.tools.base import ToolResult
+from flowsleuth.tools.decision.decide import decide
+from flowsleuth.tools.decision.fusion import Fusion
+from flowsleuth.workflows.contract import ToolResult
 
 HOST = "worker2-container-16-19"
 JOB = "individuals_ID0000047"

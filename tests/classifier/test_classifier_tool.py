@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from flowsleuth.tools.base import Subject, ToolStatus
 from flowsleuth.tools.classifier import load_scorer, sft_score, train_default_tree, tree_score
+from flowsleuth.workflows.contract import Subject, ToolStatus
 from flowsleuth.workflows.models import Run
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from flowsleuth.agent.fusion import Fusion
 from flowsleuth.tools.classifier import TreeScorer, load_scorer
+from flowsleuth.tools.decision.fusion import Fusion
 from flowsleuth.tools.diagnosis import RUN_CLASSES, DiagnosisModel, diagnose_run
 from flowsleuth.tools.pretrained import pretrained_models_dir, provenance
 from flowsleuth.workflows.loader import load_run

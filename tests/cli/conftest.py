@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from flowsleuth.agent.prepare import prepare_home
+from flowsleuth.cli.app.prepare import prepare_home
 from flowsleuth.workflows.loader import load_run
 from flowsleuth.workflows.sample import sample_run
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from flowsleuth.tools.base import Subject
 from flowsleuth.tools.diagnosis import DiagnosisModel, fit_default_diagnosis
 from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.contract import Subject
 from flowsleuth.workflows.loader import load_run
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.sample import sample_runs

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from flowsleuth.tools.base import Subject
 from flowsleuth.tools.diagnosis import DiagnosisModel, diagnose_job, diagnose_run
 from flowsleuth.tools.diagnosis.evaluate import Truth, score, score_pairs
 from flowsleuth.tools.diagnosis.model import RunView
 from flowsleuth.tools.diagnosis.schema import CulpritHost, RunDiagnosis
 from flowsleuth.tools.diagnosis.truth import culprit_hosts
 from flowsleuth.tools.registry import default_registry
+from flowsleuth.workflows.contract import Subject
 from flowsleuth.workflows.errors import DataError
 from flowsleuth.workflows.loader import load_run
 from flowsleuth.workflows.models import Run

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flowsleuth.tools.base import Subject, ToolStatus
 from flowsleuth.tools.registry import Registry, default_registry, register_object
+from flowsleuth.workflows.contract import Subject, ToolStatus
 from flowsleuth.workflows.models import Run
 
 PLUGIN_DIR = Path(__file__).resolve().parents[2] / "examples" / "flowsleuth-example-plugin"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import pytest
-from flowsleuth.tools.base import Subject, ToolResult, ToolStatus
 from flowsleuth.tools.diagnosis.truth import culprit_hosts
 from flowsleuth.tools.hints import (
     HINTS,
@@ -15,6 +14,7 @@ from flowsleuth.tools.hints import (
     transformation_baseline,
 )
 from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.contract import Subject, ToolResult, ToolStatus
 from flowsleuth.workflows.dag import Dag
 from flowsleuth.workflows.models import Run
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flowsleuth.tools.base import Subject, ToolResult, ToolStatus
 from flowsleuth.tools.registry import (
     FileExists,
     ModelArtifact,
@@ -19,6 +18,7 @@ from flowsleuth.tools.registry import (
     default_registry,
 )
 from flowsleuth.tools.registry import entry_points as ep_module
+from flowsleuth.workflows.contract import Subject, ToolResult, ToolStatus
 from flowsleuth.workflows.models import Run
 
 BUILTINS = {"host_peers", "transformation_baseline", "resource_signature", "dag_neighbours"}

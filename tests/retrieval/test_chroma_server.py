@@ -15,7 +15,7 @@ from flowsleuth.retrieval.embedder import HashingEmbedder
 from flowsleuth.retrieval.fewshot import select_few_shot
 from flowsleuth.retrieval.index import open_index
 from flowsleuth.retrieval.knn import knn_vote
-from flowsleuth.tools.base import Subject, ToolStatus
+from flowsleuth.workflows.contract import Subject, ToolStatus
 from flowsleuth.workflows.models import Run
 
 CHROMA = Path(sys.executable).parent / "chroma"

@@ -7,7 +7,7 @@ from flowsleuth.retrieval.embedder import HashingEmbedder
 from flowsleuth.retrieval.errors import JobIndexError
 from flowsleuth.retrieval.fewshot import select_few_shot
 from flowsleuth.retrieval.index import JobIndex, open_index
-from flowsleuth.tools.base import Subject
+from flowsleuth.workflows.contract import Subject
 from flowsleuth.workflows.models import Run
 
 

@@ -7,7 +7,7 @@ from flowsleuth.retrieval.embedder import HashingEmbedder
 from flowsleuth.retrieval.errors import IndexMismatchError
 from flowsleuth.retrieval.index import JobIndex, collection_name
 from flowsleuth.retrieval.query import job_vector
-from flowsleuth.tools.base import Subject
+from flowsleuth.workflows.contract import Subject
 from flowsleuth.workflows.models import Run
 
 

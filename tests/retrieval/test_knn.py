@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from flowsleuth.retrieval.index import JobIndex, Neighbour
 from flowsleuth.retrieval.knn import knn_vote, vote, vote_run
-from flowsleuth.tools.base import Subject, ToolStatus
+from flowsleuth.workflows.contract import Subject, ToolStatus
 from flowsleuth.workflows.models import Run
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from flowsleuth.tools.base import Subject, ToolResult
+from flowsleuth.workflows.contract import Subject, ToolResult
 from flowsleuth.workflows.errors import FlowsleuthError
 
 _CACHE = "classifier_scores"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
-from flowsleuth.tools.base import Subject, ToolStatus
 from flowsleuth.tools.diagnosis.model import DiagnosisModel, RunView
 from flowsleuth.tools.diagnosis.schema import CulpritHost, JobDiagnosis, RunDiagnosis
+from flowsleuth.workflows.contract import Subject, ToolStatus
 from flowsleuth.workflows.models import Run
 
 _EVIDENCE = (

@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from flowsleuth.tools.base import Subject
 from flowsleuth.tools.diagnosis.diagnose import diagnose_run
 from flowsleuth.tools.diagnosis.model import DiagnosisModel
 from flowsleuth.tools.diagnosis.schema import RunDiagnosis
 from flowsleuth.tools.diagnosis.truth import culprit_hosts
+from flowsleuth.workflows.contract import Subject
 from flowsleuth.workflows.models import Run
 from pydantic import BaseModel
 from sklearn.metrics import accuracy_score, f1_score

@@ -6,11 +6,11 @@ given); the docstring of each function is the description the LLM reads.
 
 from __future__ import annotations
 
-from flowsleuth.tools.base import ToolFn
 from flowsleuth.tools.hints.dag_neighbours import dag_neighbours
 from flowsleuth.tools.hints.host_peers import host_peers
 from flowsleuth.tools.hints.resource_signature import resource_signature
 from flowsleuth.tools.hints.transformation_baseline import transformation_baseline
+from flowsleuth.workflows.contract import ToolFn
 
 HINTS: dict[str, ToolFn] = {
     "host_peers": host_peers,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from flowsleuth.tools.base import Subject, ToolResult
 from flowsleuth.tools.hints._common import SLOW_RATIO, finite, rnd
+from flowsleuth.workflows.contract import Subject, ToolResult
 from flowsleuth.workflows.dag import Dag
 from flowsleuth.workflows.sample import bundled_dag
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from flowsleuth.tools.base import Subject, ToolResult
 from flowsleuth.tools.hints._common import SLOW_RATIO, column, finite, rnd, robust_z
+from flowsleuth.workflows.contract import Subject, ToolResult
 
 NAME = "host_peers"
 

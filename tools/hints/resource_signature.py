@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from flowsleuth.tools.base import Subject, ToolResult
 from flowsleuth.tools.hints._common import finite, rnd, tf_medians
+from flowsleuth.workflows.contract import Subject, ToolResult
 from flowsleuth.workflows.models import Job
 
 NAME = "resource_signature"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from flowsleuth.tools.base import Subject, ToolResult
 from flowsleuth.tools.hints._common import column, finite, rnd
+from flowsleuth.workflows.contract import Subject, ToolResult
 
 NAME = "transformation_baseline"
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flowsleuth.tools.base import Subject, ToolResult
 from flowsleuth.tools.hints import HINTS
 from flowsleuth.tools.registry.core import Registry
+from flowsleuth.workflows.contract import Subject, ToolResult
 
 DIAGNOSIS_TOOL = "run_diagnosis"
 

@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowsleuth.tools.base import Subject, ToolFn, ToolResult
 from flowsleuth.tools.registry.prerequisites import Prerequisite, unmet
 from flowsleuth.tools.registry.runner import DEFAULT_TIMEOUT_S, call_tool
+from flowsleuth.workflows.contract import Subject, ToolFn, ToolResult
 from flowsleuth.workflows.errors import FlowsleuthError
 
 KINDS: tuple[str, ...] = ("hint", "score", "retrieval", "diagnosis")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from flowsleuth.tools.base import Subject, ToolFn, ToolResult
+from flowsleuth.workflows.contract import Subject, ToolFn, ToolResult
 from pydantic import ValidationError
 
 DEFAULT_TIMEOUT_S = 10.0

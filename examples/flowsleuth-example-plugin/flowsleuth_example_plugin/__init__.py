@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flowsleuth.tools.base import Subject, ToolResult
+from flowsleuth.workflows.contract import Subject, ToolResult
 
 NAME = "long_queue"
 

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import sys
+from pathlib import Path
 
 import pytest
-from flowsleuth.agent.llm.icl import (
-    ClassStats,
-    IclAnswer,
-    IclCotAnswer,
-    IclExample,
-    IclPrompter,
-    parse_label,
-    parse_sentence,
-    static_examples,
-)
 from flowsleuth.workflows.sentence import render
 
+# bench/ is scripts, not a package: load the bench's prompt module from its file.
+_PATH = Path(__file__).resolve().parents[2] / "bench" / "icl_prompts.py"
+_SPEC = importlib.util.spec_from_file_location("icl_prompts", _PATH)
+assert _SPEC is not None and _SPEC.loader is not None
+icl = importlib.util.module_from_spec(_SPEC)
+sys.modules["icl_prompts"] = icl
+_SPEC.loader.exec_module(icl)
+ClassStats, IclAnswer, IclCotAnswer = icl.ClassStats, icl.IclAnswer, icl.IclCotAnswer
+IclExample, IclPrompter, parse_label = icl.IclExample, icl.IclPrompter, icl.parse_label
+parse_sentence, static_examples = icl.parse_sentence, icl.static_examples
 NORMAL = render({"runtime": 10.0, "queue_delay": 5.0, "stage_in_bytes": float("nan")})
 SLOW = render({"runtime": 100.0, "queue_delay": 7.0, "stage_in_bytes": 3.0})
 POOL = [IclExample(text=NORMAL, label=0)] * 4 + [IclExample(text=SLOW, label=1)] * 2

@@ -6,8 +6,8 @@ import math
 from collections.abc import Sequence
 from typing import Literal
 
-from flowsleuth.agent.fusion import Fusion
-from flowsleuth.tools.base import ToolResult, ToolStatus
+from flowsleuth.tools.decision.fusion import Fusion
+from flowsleuth.workflows.contract import ToolResult, ToolStatus
 from pydantic import BaseModel, Field
 
 Confidence = Literal["low", "medium", "high"]

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from flowsleuth.agent.deps import Deps
-from flowsleuth.agent.fusion import Fusion
-from flowsleuth.agent.settings import Settings
-from flowsleuth.tools.base import Subject
+from flowsleuth.cli.app.settings import Settings
+from flowsleuth.tools.decision.fusion import Fusion
 from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.contract import Subject
 from flowsleuth.workflows.errors import FlowsleuthError
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.sample import bundled_dag

@@ -1,0 +1,1 @@
+"""The composition root: configuration (one ``Settings``), loading a home, preparing a home."""
