@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 from flowsleuth.workflows.errors import FlowsleuthError
+from flowsleuth.workflows.jobstatus import JobStatus
 from flowsleuth.workflows.labels import Label, parse_label
 from flowsleuth.workflows.schema import NUMERIC_COLUMNS, PAPER_FEATURES, TIMESTAMPS
 from pydantic import BaseModel, ConfigDict, Field
@@ -39,6 +40,9 @@ class Job(BaseModel):
     features: dict[str, float] = Field(description="numeric features; NaN where missing")
     timestamps: dict[str, float] = Field(description="epoch seconds; NaN where missing")
     label: Label | None = Field(default=None, description="ground truth, when the run has it")
+    status: JobStatus | None = Field(
+        default=None, description="recorded state, exit code, retries, output tails (Pegasus input)"
+    )
 
     def feature(self, name: str) -> float | None:
         """The feature's value, or None when it is missing or NaN."""
@@ -56,6 +60,14 @@ class Run:
     frame: pd.DataFrame
     labels: pd.Series | None = None  # ground truth, kept out of ``frame``
     injected: str | None = None  # the anomaly injected into the whole run: 'hdd_5', 'None', …
+    status: pd.DataFrame | None = None  # per-job JobStatus columns (Pegasus input), kept out of ``frame``
+    parent_run: str | None = None  # the run of the parent workflow, for a Pegasus sub-workflow
+
+    def status_of(self, node_id: str) -> JobStatus | None:
+        if self.status is None or node_id not in self.status.index:
+            return None
+        row = self.status.loc[node_id].to_dict()
+        return JobStatus.model_validate({k: (None if _isnan(v) else v) for k, v in row.items()})
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -98,6 +110,7 @@ class Run:
             features={c: float(row[c]) for c in NUMERIC_COLUMNS if c not in TIMESTAMPS},
             timestamps={c: float(row[c]) for c in TIMESTAMPS},
             label=self.label_of(node_id),
+            status=self.status_of(node_id),
         )
 
     def jobs(self) -> list[Job]:
@@ -107,4 +120,10 @@ class Run:
         return self.frame.loc[:, list(PAPER_FEATURES)]
 
     def without_labels(self) -> Run:
-        return Run(self.workflow, self.run_id, self.source, self.frame, None, None)
+        return Run(
+            self.workflow, self.run_id, self.source, self.frame, None, None, self.status, self.parent_run
+        )
+
+
+def _isnan(v: object) -> bool:
+    return isinstance(v, float) and math.isnan(v)

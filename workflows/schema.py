@@ -51,7 +51,21 @@ EXTRA_NUMERIC: tuple[str, ...] = (
     "stage_out_effective_bytes_per_sec",
 )
 
-NUMERIC_COLUMNS: tuple[str, ...] = PAPER_FEATURES + TIMESTAMPS + ONLINE_FEATURES + EXTRA_NUMERIC
+# Per-job resource usage from a Pegasus submit directory's kickstart records (``mainjob.usage``):
+# the CPU-contention and I/O signal a stampede DB lacks. Flow-Bench CSVs do not carry them.
+KICKSTART_USAGE: tuple[str, ...] = (
+    "kickstart_usage_utime",
+    "kickstart_usage_stime",
+    "kickstart_usage_maxrss",
+    "kickstart_usage_inblock",
+    "kickstart_usage_outblock",
+    "kickstart_usage_nvcsw",
+    "kickstart_usage_nivcsw",
+)
+
+NUMERIC_COLUMNS: tuple[str, ...] = (
+    PAPER_FEATURES + TIMESTAMPS + ONLINE_FEATURES + EXTRA_NUMERIC + KICKSTART_USAGE
+)
 
 TEXT_COLUMNS: tuple[str, ...] = (
     "type",

@@ -1,0 +1,145 @@
+"""Open a stampede database read-only: an SQLite file, or a ``sqlite://``/``mysql://``/``postgresql://``
+URL. Every failure is one :class:`DataError` line; nothing here ever writes or holds a write lock."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flowsleuth.workflows.errors import DataError
+from flowsleuth.workflows.pegasus.tables import SUPPORTED_VERSIONS, dbversion, workflow
+from sqlalchemy.engine import Engine, make_url
+
+_URL = re.compile(r"^[a-z][a-z0-9+]*://", re.IGNORECASE)
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+T = TypeVar("T")
+
+LOCK_RETRIES = 8  # monitord commits in short transactions; a reader waits them out
+LOCK_WAIT_S = 0.25
+
+
+def is_db_url(text: str) -> bool:
+    return bool(_URL.match(text))
+
+
+def check_sqlite_file(path: Path) -> None:
+    """Empty, non-SQLite and truncated files fail here, before SQLite sees them."""
+    if not path.is_file():
+        raise DataError(path, "no such file")
+    size = path.stat().st_size
+    if size == 0:
+        raise DataError(path, "empty file (not a stampede database)")
+    with path.open("rb") as fh:
+        header = fh.read(100)
+    if not header.startswith(_SQLITE_MAGIC):
+        raise DataError(path, "not an SQLite database (no SQLite header), so not a stampede DB")
+    if len(header) < 100:
+        raise DataError(path, f"truncated SQLite database ({size} bytes, shorter than its header)")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    change, valid_for = header[24:28], header[92:96]
+    if pages and change == valid_for and size < page_size * pages:
+        raise DataError(path, f"truncated SQLite database ({size} of {page_size * pages} bytes)")
+
+
+def _sqlite_engine(path: Path) -> Engine:
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+
+    def connect() -> sqlite3.Connection:
+        con = sqlite3.connect(uri, uri=True, timeout=LOCK_WAIT_S, check_same_thread=False)
+        con.execute("PRAGMA query_only = 1")
+        return con
+
+    return sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.NullPool)
+
+
+def open_engine(source: str | Path) -> tuple[Engine, str]:
+    """(read-only engine, display name) for a DB file path or a database URL."""
+    text = str(source)
+    if not is_db_url(text):
+        path = Path(text)
+        check_sqlite_file(path)
+        return _sqlite_engine(path), str(path)
+    try:
+        url = make_url(text)
+    except sa.exc.ArgumentError as err:
+        raise DataError(text, f"not a database URL ({err})") from None
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite":
+        if not url.database:
+            raise DataError(shown, "an in-memory sqlite URL holds no stampede data")
+        path = Path(url.database)
+        check_sqlite_file(path)
+        return _sqlite_engine(path), shown
+    if url.get_backend_name() not in ("mysql", "postgresql"):
+        raise DataError(shown, "unsupported database; use sqlite:///, mysql:// or postgresql://")
+    opts = {"postgresql_readonly": True} if url.get_backend_name() == "postgresql" else {}
+    try:
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool).execution_options(**opts)
+    except ModuleNotFoundError as err:
+        raise DataError(shown, f"the database driver is not installed ({err.name}); pip install it") from None
+    return engine, shown
+
+
+def _is_locked(err: sa.exc.OperationalError) -> bool:
+    msg = str(err.orig).lower()
+    return "database is locked" in msg or "database table is locked" in msg
+
+
+def with_retry(name: str, fn: Callable[[], T]) -> T:
+    """Run a read; wait out 'database is locked' (monitord writing); other DB errors are one line."""
+    for attempt in range(LOCK_RETRIES):
+        try:
+            return fn()
+        except sa.exc.OperationalError as err:
+            if _is_locked(err) and attempt < LOCK_RETRIES - 1:
+                time.sleep(LOCK_WAIT_S * (attempt + 1))
+                continue
+            if _is_locked(err):
+                raise DataError(name, f"database is locked (still, after {LOCK_RETRIES} tries)") from None
+            raise DataError(name, _reason(err)) from None
+        except sa.exc.DatabaseError as err:
+            raise DataError(name, _reason(err)) from None
+    raise AssertionError("unreachable")
+
+
+def _reason(err: sa.exc.DBAPIError) -> str:
+    msg = str(err.orig).strip().splitlines()[0] if err.orig is not None else str(err)
+    if "malformed" in msg or "not a database" in msg or "disk image" in msg:
+        return f"truncated or corrupt SQLite database ({msg})"
+    return f"cannot read the stampede database ({msg})"
+
+
+def check_schema(engine: Engine, name: str) -> int:
+    """The schema version; one clear line when the DB is empty, not stampede, or the wrong version."""
+
+    def read() -> tuple[set[str], int | None, int]:
+        with engine.connect() as con:
+            tables = set(sa.inspect(con).get_table_names())
+            if not {"dbversion", "workflow", "job", "job_instance", "jobstate"} <= tables:
+                return tables, None, 0
+            version = con.execute(
+                sa.select(dbversion.c.version_number).order_by(dbversion.c.id.desc()).limit(1)
+            ).scalar()
+            n_wf = con.execute(sa.select(sa.func.count()).select_from(workflow)).scalar() or 0
+            return tables, version, int(n_wf)
+
+    tables, version, n_wf = with_retry(name, read)
+    if not tables:
+        raise DataError(name, "empty database (no tables): not a stampede DB, or monitord never ran")
+    if version is None:
+        missing = {"dbversion", "workflow", "job", "job_instance", "jobstate"} - tables
+        raise DataError(name, f"not a stampede database (no table {sorted(missing)[0]!r})")
+    if int(version) not in SUPPORTED_VERSIONS:
+        want = ", ".join(map(str, SUPPORTED_VERSIONS))
+        raise DataError(name, f"stampede schema version {version}; flowsleuth reads version {want}")
+    if n_wf == 0:
+        raise DataError(name, "the stampede database holds no workflow yet")
+    return int(version)

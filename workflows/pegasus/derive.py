@@ -1,0 +1,127 @@
+"""Flow-Bench's columns from a job's recorded states, as Flow-Bench's parser derived them.
+
+Per job, on its last try (highest ``job_submit_seq``); timestamps are epoch seconds:
+
+- ``ready``      = max over DAG parents of the parent's end, where a parent's end is its
+                   ``post_script_end`` if it had a post-script, else its ``execute_end``;
+                   a root job (no parents) is ready at the workflow's start (``WORKFLOW_STARTED``,
+                   i.e. DAGMan's start); a retried job is ready no earlier than the end of its
+                   previous try (that try's last recorded state).
+- ``pre_script_start`` = ``PRE_SCRIPT_STARTED``; ``pre_script_end`` = ``PRE_SCRIPT_SUCCESS|FAILED``
+- ``submit`` = ``SUBMIT``; ``execute_start`` = ``EXECUTE``
+- ``execute_end`` = the terminal job state: ``JOB_SUCCESS``, else ``JOB_FAILURE`` / ``JOB_ABORTED``
+- ``post_script_start`` = ``POST_SCRIPT_STARTED``; ``post_script_end`` = ``POST_SCRIPT_SUCCESS|FAILED``
+- ``wms_delay``         = (``pre_script_start`` if any, else ``submit``) - ``ready``
+- ``pre_script_delay``  = ``pre_script_end`` - ``pre_script_start``
+- ``queue_delay``       = ``execute_start`` - ``submit``
+- ``runtime``           = ``execute_end`` - ``execute_start``
+- ``post_script_delay`` = ``post_script_end`` - ``post_script_start``
+- ``kickstart_executables_cpu_time`` = sum of ``invocation.remote_cpu_time`` over the try's tasks
+  with ``task_submit_seq >= 0`` (DAGMan pre/post scripts are -1/-2 and are left out)
+- ``kickstart_hostname`` = ``host.hostname`` of the try (a NULL ``host_id`` falls back to the
+  kickstart record's hostname, else ``unknown``)
+- ``kickstart_transformations`` / ``kickstart_executables`` / ``kickstart_executables_argv`` =
+  the tasks' ``invocation.transformation`` / ``executable`` / ``argv`` (comma-joined when clustered)
+- ``type`` = Flow-Bench's job type from ``job.type_desc``: compute and staged-compute -> compute;
+  stage-in-tx, stage-out-tx, inter-site-tx -> transfer; everything else -> auxiliary
+- ``kickstart_user`` / ``kickstart_site`` = ``job_instance.user`` / ``site``
+
+Not in a stampede DB, so NaN: stage-in/out times and bytes and the ``kickstart_online_*`` counters
+(Panorama's streaming monitor wrote them). ``kickstart_usage_*`` come from kickstart records.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from flowsleuth.workflows.schema import INDEX_COLUMN, NUMERIC_COLUMNS, TEXT_COLUMNS
+
+UNKNOWN_HOST = "unknown"
+_TYPES = {
+    "compute": "compute",
+    "staged-compute": "compute",
+    "stage-in-tx": "transfer",
+    "stage-out-tx": "transfer",
+    "inter-site-tx": "transfer",
+}
+STATE_TIMES = (
+    "pre_script_start",
+    "pre_script_end",
+    "submit",
+    "execute_start",
+    "execute_end",
+    "post_script_start",
+    "post_script_end",
+)
+
+
+def flowbench_type(type_desc: pd.Series) -> pd.Series:
+    return type_desc.map(lambda d: _TYPES.get(str(d), "auxiliary"))
+
+
+def ready_times(jobs: pd.DataFrame, edges: pd.DataFrame, wf_start: float) -> pd.Series:
+    """``ready`` per job (indexed by exec_job_id): latest parent end, or the workflow start."""
+    end = jobs["post_script_end"].where(jobs["post_script_end"].notna(), jobs["execute_end"])
+    parents = edges.assign(parent_end=edges["parent"].map(end))
+    latest = parents.groupby("child")["parent_end"].max()
+    has_parent = jobs.index.isin(edges["child"])
+    ready = pd.Series(np.where(has_parent, latest.reindex(jobs.index), wf_start), index=jobs.index, dtype=float)
+    if "previous_end" in jobs.columns:
+        prev = jobs["previous_end"].astype(float)
+        ready = ready.where(prev.isna() | (ready >= prev), prev)
+    return ready
+
+
+def task_columns(tasks: pd.DataFrame) -> pd.DataFrame:
+    """Per job instance: CPU time, joined transformations/executables/argv, first failing raw exit."""
+    if tasks.empty:
+        return pd.DataFrame(
+            columns=["cpu_time", "transformations", "executables", "argv", "task_exit_raw"],
+            index=pd.Index([], name="job_instance_id"),
+        )
+    g = tasks.groupby("job_instance_id", sort=False)
+
+    def joined(col: str) -> pd.Series:
+        return g[col].agg(lambda s: ",".join(dict.fromkeys(str(v) for v in s if v is not None and v == v)))
+
+    failing = tasks[tasks["exitcode"].fillna(0) != 0].groupby("job_instance_id")["exitcode"].first()
+    return pd.DataFrame(
+        {
+            "cpu_time": g["remote_cpu_time"].sum(min_count=1).astype(float),
+            "transformations": joined("transformation"),
+            "executables": joined("executable"),
+            "argv": joined("argv"),
+            "task_exit_raw": failing,
+        }
+    )
+
+
+def flowbench_frame(jobs: pd.DataFrame, edges: pd.DataFrame, tasks: pd.DataFrame, wf_start: float) -> pd.DataFrame:
+    """The run frame (Flow-Bench columns, NaN where the input has no value), indexed by node id."""
+    jobs = jobs.set_index("exec_job_id", drop=False)
+    per_task = task_columns(tasks)
+    inst = jobs["job_instance_id"]
+    out = pd.DataFrame(index=pd.Index(jobs.index.astype(str), name=INDEX_COLUMN))
+    for c in NUMERIC_COLUMNS:
+        out[c] = jobs[c].astype(float).to_numpy() if c in jobs.columns else np.nan
+    out["ready"] = ready_times(jobs, edges, wf_start).to_numpy()
+    start = out["pre_script_start"].where(out["pre_script_start"].notna(), out["submit"])
+    out["wms_delay"] = start - out["ready"]
+    out["pre_script_delay"] = out["pre_script_end"] - out["pre_script_start"]
+    out["queue_delay"] = out["execute_start"] - out["submit"]
+    out["runtime"] = out["execute_end"] - out["execute_start"]
+    out["post_script_delay"] = out["post_script_end"] - out["post_script_start"]
+    out["kickstart_executables_cpu_time"] = inst.map(per_task["cpu_time"]).astype(float).to_numpy()
+    text = {
+        "type": flowbench_type(jobs["type_desc"]),
+        "kickstart_hostname": jobs["hostname"].fillna(UNKNOWN_HOST),
+        "kickstart_transformations": inst.map(per_task["transformations"]),
+        "kickstart_executables": inst.map(per_task["executables"]),
+        "kickstart_executables_argv": inst.map(per_task["argv"]),
+        "kickstart_user": jobs.get("user"),
+        "kickstart_site": jobs.get("site"),
+    }
+    for c in TEXT_COLUMNS:
+        col = text.get(c)
+        out[c] = "" if col is None else col.fillna("").astype(str).to_numpy()
+    return out

@@ -1,0 +1,178 @@
+"""Read a real Pegasus run: a submit directory, a ``*.stampede.db`` file, or a database URL.
+
+Each workflow in the DB (``wf_id``) becomes one :class:`Run`: the workflow is its ``dax_label``,
+the run id its ``wf_uuid``, and a sub-workflow's ``parent_run`` is its parent's ``wf_uuid``.
+The columns follow Flow-Bench's meaning (see :mod:`.derive`); job states, exit codes, retries
+and output tails go to ``Run.status`` (see :mod:`.status`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pandas as pd
+from flowsleuth.workflows.errors import DataError
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.pegasus.connect import check_schema, is_db_url, open_engine
+from flowsleuth.workflows.pegasus.derive import flowbench_frame, task_columns
+from flowsleuth.workflows.pegasus.kickstart import KickstartRecord, read_record, record_files
+from flowsleuth.workflows.pegasus.stampede import StampedeData, read_stampede, read_texts
+from flowsleuth.workflows.pegasus.status import regular_exit, status_frame, tail
+from flowsleuth.workflows.pegasus.submitdir import looks_like_submit_dir, open_submit_dir
+from flowsleuth.workflows.schema import KICKSTART_USAGE
+
+
+def is_pegasus_source(source: str | Path) -> bool:
+    """A DB URL, a submit directory, or an SQLite file (by name or by header)."""
+    text = str(source)
+    if is_db_url(text):
+        return True
+    p = Path(text)
+    if p.is_dir():
+        return looks_like_submit_dir(p)
+    if p.name.endswith((".stampede.db", ".db", ".sqlite")):
+        return True
+    try:
+        with p.open("rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
+def _local_dirs(wfs: pd.DataFrame, root_dir: Path | None) -> dict[int, Path | None]:
+    """Each workflow's submit directory on this machine: the DB records where it was planned."""
+    out: dict[int, Path | None] = {}
+    roots = wfs[wfs["parent_wf_id"].isna()]
+    db_root = str(roots["submit_dir"].iloc[0]) if len(roots) and roots["submit_dir"].iloc[0] else None
+    if root_dir is None and db_root and Path(db_root).is_dir():
+        root_dir = Path(db_root)
+    for wf in wfs.itertuples():
+        where: Path | None = None
+        if root_dir is not None and db_root and isinstance(wf.submit_dir, str):
+            rel = os.path.relpath(wf.submit_dir, db_root)
+            where = root_dir if rel == "." else (None if rel.startswith("..") else root_dir / rel)
+        out[int(wf.wf_id)] = where if where is not None and where.is_dir() else None
+    return out
+
+
+def _records(jobs: pd.DataFrame, where: Path | None) -> dict[str, KickstartRecord]:
+    if where is None:
+        return {}
+    files = record_files(where)
+    out: dict[str, KickstartRecord] = {}
+    for name, out_file in zip(jobs["exec_job_id"], jobs["stdout_file"], strict=True):
+        f = where / PurePosixPath(out_file) if isinstance(out_file, str) and out_file else None
+        f = f if f is not None and f.is_file() and ".out." in f.name else files.get(name)
+        rec = read_record(f) if f is not None else None
+        if rec is not None:
+            out[name] = rec
+    return out
+
+
+def _exit_raw(jobs: pd.DataFrame, data: StampedeData) -> pd.Series:
+    """The raw exit status that explains the job: a failing task, else a failing script, else the try's."""
+    per_task = task_columns(data.tasks)
+    scripts = data.scripts[data.scripts["exitcode"].fillna(0) != 0].groupby("job_instance_id")["exitcode"].first()
+    inst = jobs["job_instance_id"]
+    raw = inst.map(per_task["task_exit_raw"]).astype(float)
+    raw = raw.where(raw.notna(), inst.map(scripts).astype(float))
+    failed = jobs["exitcode"].fillna(0) != 0
+    return raw.where(failed, jobs["exitcode"].astype(float))
+
+
+def _ks_status(jobs: pd.DataFrame, data: StampedeData, recs: dict[str, KickstartRecord]) -> pd.Series:
+    per_task = task_columns(data.tasks)
+    inst = jobs["job_instance_id"]
+    has_tasks = inst.isin(per_task.index)
+    raw = inst.map(per_task["task_exit_raw"]).astype(float).where(has_tasks, np.nan)
+    raw = raw.where(raw.notna() | ~has_tasks, 0.0)
+    from_rec = jobs["exec_job_id"].map(lambda n: recs[n].status if n in recs else None).astype(float)
+    return raw.where(raw.notna(), from_rec)
+
+
+def _texts(jobs: pd.DataFrame, problem: pd.Series, engine: object, name: str,
+           recs: dict[str, KickstartRecord]) -> pd.DataFrame:
+    ids = jobs.loc[problem & jobs["job_instance_id"].notna(), "job_instance_id"].astype(int).tolist()
+    texts = read_texts(engine, name, ids).set_index("job_instance_id")  # type: ignore[arg-type]
+    inst = jobs["job_instance_id"]
+    out = pd.DataFrame(index=jobs.index)
+    out["stdout_tail"] = inst.map(texts["stdout_text"]).map(lambda s: tail(s, quoted=True))
+    out["stderr_tail"] = inst.map(texts["stderr_text"]).map(lambda s: tail(s, quoted=True))
+    out["held_reason"] = inst.map(texts["held_reason"])
+    for col, attr in (("stdout_tail", "stdout"), ("stderr_tail", "stderr")):
+        fill = jobs["exec_job_id"].map(lambda n, a=attr: tail(getattr(recs[n], a)) if n in recs else "")
+        out[col] = out[col].where(out[col].fillna("") != "", fill).where(problem, "")
+    return out
+
+
+def _workflow_run(wf: object, data: StampedeData, where: Path | None, engine: object, name: str,
+                  parents: dict[int, str]) -> Run:
+    wf_id = int(wf.wf_id)  # type: ignore[attr-defined]
+    jobs = data.jobs[data.jobs["wf_id"] == wf_id].copy()
+    jobs["exec_job_id"] = jobs["exec_job_id"].astype(str)
+    recs = _records(jobs, where)
+    for col in KICKSTART_USAGE:
+        jobs[col] = jobs["exec_job_id"].map(lambda n, c=col: recs[n].usage.get(c, np.nan) if n in recs else np.nan)
+    rec_host = jobs["exec_job_id"].map(lambda n: recs[n].hostname if n in recs else None)
+    jobs["hostname"] = jobs["hostname"].where(jobs["hostname"].notna(), rec_host)
+    inst = set(jobs["job_instance_id"].dropna().astype(int))
+    tasks = data.tasks[data.tasks["job_instance_id"].isin(inst)]
+    edges = data.edges[data.edges["wf_id"] == wf_id]
+    start = float(wf.start) if pd.notna(wf.start) else float(wf.planned or np.nan)  # type: ignore[attr-defined]
+    frame = flowbench_frame(jobs, edges, tasks, start)
+    jobs = jobs.set_index(frame.index)
+    exit_raw = _exit_raw(jobs, data)
+    problem = (jobs["exitcode"].fillna(0) != 0) | jobs["held_at"].notna() | (jobs["tries"].fillna(0) > 1)
+    jobs = jobs.join(_texts(jobs, problem, engine, name, recs))
+    status = status_frame(jobs, exit_raw.map(regular_exit), _ks_status(jobs, data, recs))
+    parent = wf.parent_wf_id  # type: ignore[attr-defined]
+    return Run(
+        workflow=str(wf.dax_label or "unknown"),  # type: ignore[attr-defined]
+        run_id=str(wf.wf_uuid),  # type: ignore[attr-defined]
+        source=name if where is None else str(where),
+        frame=frame,
+        status=status,
+        parent_run=parents.get(int(parent)) if pd.notna(parent) else None,
+    )
+
+
+def iter_db_runs(source: str | Path, submit_dir: Path | None = None) -> Iterator[Run]:
+    """Runs from a stampede DB (file path or URL), root workflow first."""
+    engine, name = open_engine(source)
+    try:
+        check_schema(engine, name)
+        data = read_stampede(engine, name)
+        wfs = data.workflows.sort_values("wf_id")
+        parents = {int(r.wf_id): str(r.wf_uuid) for r in wfs.itertuples()}
+        dirs = _local_dirs(wfs, submit_dir)
+        for wf in wfs.itertuples():
+            yield _workflow_run(wf, data, dirs[int(wf.wf_id)], engine, name, parents)
+    finally:
+        engine.dispose()
+
+
+def iter_pegasus_runs(source: str | Path) -> Iterator[Run]:
+    """Runs from a submit directory, a stampede DB file, or a DB URL."""
+    text = str(source)
+    if is_db_url(text):
+        yield from iter_db_runs(text)
+        return
+    p = Path(text)
+    if not p.exists():
+        raise DataError(p, "no such file or directory")
+    if p.is_file():
+        sd = p.parent if (p.parent / "braindump.yml").is_file() else None
+        yield from iter_db_runs(p, sd)
+        return
+    sub = open_submit_dir(p)
+    if sub.db is not None:
+        yield from iter_db_runs(sub.db, p)
+        return
+    from flowsleuth.workflows.pegasus.jobstate import jobstate_run
+
+    yield jobstate_run(sub)
+
+

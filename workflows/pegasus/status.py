@@ -1,0 +1,102 @@
+"""Each job's recorded life (JobStatus columns) and pegasus-analyzer's run counts.
+
+pegasus-analyzer reads the last try of each job (highest ``job_submit_seq``): exit code 0 is
+succeeded, any other exit code failed; held means the last try has a ``JOB_HELD`` state; every
+other job (never submitted, or still running) counts as unsubmitted. We count the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+import numpy as np
+import pandas as pd
+from flowsleuth.workflows.jobstatus import STATUS_COLUMNS
+from pydantic import BaseModel, Field
+
+TAIL_LINES = 15
+TAIL_CHARS = 2000
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
+
+
+class RunCounts(BaseModel):
+    """pegasus-analyzer's summary of one workflow."""
+
+    total: int
+    succeeded: int
+    failed: int
+    held: int
+    unsubmitted: int = Field(description="neither succeeded nor failed: never submitted, or running")
+    running: int = Field(description="of the unsubmitted, those with a try that has no exit code yet")
+    retried: int = Field(description="jobs that needed more than one try")
+
+
+def regular_exit(raw: float | int | None) -> int | None:
+    """Pegasus's ``raw_to_regular``: exit status -> code; a signal -> its negative number."""
+    if raw is None or (isinstance(raw, float) and np.isnan(raw)):
+        return None
+    raw = int(raw)
+    if raw < 0:
+        return -128  # a failure to run at all
+    if raw & 127:
+        return -(raw & 127)
+    return raw >> 8
+
+
+def tail(text: object, *, quoted: bool = False) -> str:
+    """The last lines of an output text, control characters removed (the text is data)."""
+    if not isinstance(text, str) or not text:
+        return ""
+    if quoted:
+        text = unquote(text)
+    lines = text.strip("\n").splitlines()[-TAIL_LINES:]
+    return _CONTROL.sub("", "\n".join(lines))[-TAIL_CHARS:]
+
+
+def outcome(exitcode: pd.Series, tries: pd.Series) -> pd.Series:
+    tried = tries.fillna(0) > 0
+    return pd.Series(
+        np.select(
+            [~tried, exitcode.isna(), exitcode == 0],
+            ["unsubmitted", "running", "succeeded"],
+            default="failed",
+        ),
+        index=exitcode.index,
+    )
+
+
+def status_frame(jobs: pd.DataFrame, exit_codes: pd.Series, ks_status: pd.Series) -> pd.DataFrame:
+    """JobStatus columns per node id. ``jobs`` is indexed by node id and carries ``exitcode``
+    (raw, of the try), ``tries``, ``state``, ``held_at``, texts and ``type_desc``."""
+    out = pd.DataFrame(index=jobs.index)
+    out["outcome"] = outcome(jobs["exitcode"], jobs["tries"])
+    out["state"] = jobs["state"].astype(object).where(jobs["state"].notna(), None)
+    out["exit_code"] = _ints(exit_codes)
+    out["retries"] = (jobs["tries"].fillna(1).clip(lower=1) - 1).astype(int)
+    out["held"] = jobs["held_at"].notna()
+    out["held_reason"] = jobs.get("held_reason", pd.Series(None, index=jobs.index)).map(
+        lambda r: tail(r) or None if isinstance(r, str) else None
+    )
+    out["kickstart_status"] = _ints(ks_status)
+    out["stdout_tail"] = jobs.get("stdout_tail", pd.Series("", index=jobs.index)).fillna("")
+    out["stderr_tail"] = jobs.get("stderr_tail", pd.Series("", index=jobs.index)).fillna("")
+    out["pegasus_type"] = jobs["type_desc"].fillna("").astype(str)
+    return out.loc[:, list(STATUS_COLUMNS)]
+
+
+def _ints(values: pd.Series) -> pd.Series:
+    return pd.Series([None if v is None or v != v else int(v) for v in values], index=values.index, dtype=object)
+
+
+def run_counts(status: pd.DataFrame) -> RunCounts:
+    oc = status["outcome"]
+    return RunCounts(
+        total=len(status),
+        succeeded=int((oc == "succeeded").sum()),
+        failed=int((oc == "failed").sum()),
+        held=int(status["held"].sum()),
+        unsubmitted=int(oc.isin(["unsubmitted", "running"]).sum()),
+        running=int((oc == "running").sum()),
+        retried=int((status["retries"] > 0).sum()),
+    )
