@@ -23,7 +23,7 @@ Per job, on its last try (highest ``job_submit_seq``); timestamps are epoch seco
 - ``kickstart_transformations`` / ``kickstart_executables`` / ``kickstart_executables_argv`` =
   the tasks' ``invocation.transformation`` / ``executable`` / ``argv`` (comma-joined when clustered)
 - ``type`` = Flow-Bench's job type from ``job.type_desc``: compute and staged-compute -> compute;
-  stage-in-tx, stage-out-tx, inter-site-tx -> transfer; everything else -> auxiliary
+  stage-in-tx, stage-out-tx, inter-site-tx -> transfer; dax, dag -> subwf; everything else -> auxiliary
 - ``kickstart_user`` / ``kickstart_site`` = ``job_instance.user`` / ``site``
 
 Not in a stampede DB, so NaN: stage-in/out times and bytes and the ``kickstart_online_*`` counters
@@ -43,6 +43,8 @@ _TYPES = {
     "stage-in-tx": "transfer",
     "stage-out-tx": "transfer",
     "inter-site-tx": "transfer",
+    "dax": "subwf",
+    "dag": "subwf",
 }
 STATE_TIMES = (
     "pre_script_start",
@@ -80,8 +82,11 @@ def task_columns(tasks: pd.DataFrame) -> pd.DataFrame:
             index=pd.Index([], name="job_instance_id"),
         )
     g = tasks.groupby("job_instance_id", sort=False)
+    single = not tasks["job_instance_id"].duplicated().any()  # the common case: one task per job
 
     def joined(col: str) -> pd.Series:
+        if single:
+            return tasks.set_index("job_instance_id")[col].map(lambda v: "" if v is None or v != v else str(v))
         return g[col].agg(lambda s: ",".join(dict.fromkeys(str(v) for v in s if v is not None and v == v)))
 
     failing = tasks[tasks["exitcode"].fillna(0) != 0].groupby("job_instance_id")["exitcode"].first()
@@ -96,10 +101,10 @@ def task_columns(tasks: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def flowbench_frame(jobs: pd.DataFrame, edges: pd.DataFrame, tasks: pd.DataFrame, wf_start: float) -> pd.DataFrame:
-    """The run frame (Flow-Bench columns, NaN where the input has no value), indexed by node id."""
+def flowbench_frame(jobs: pd.DataFrame, edges: pd.DataFrame, per_task: pd.DataFrame, wf_start: float) -> pd.DataFrame:
+    """The run frame (Flow-Bench columns, NaN where the input has no value), indexed by node id.
+    ``per_task`` is :func:`task_columns` of the tries' tasks."""
     jobs = jobs.set_index("exec_job_id", drop=False)
-    per_task = task_columns(tasks)
     inst = jobs["job_instance_id"]
     out = pd.DataFrame(index=pd.Index(jobs.index.astype(str), name=INDEX_COLUMN))
     for c in NUMERIC_COLUMNS:

@@ -30,6 +30,10 @@ class KickstartRecord:
     status: int | None = None  # raw status of the first failing main task, else of the first
     stdout: str = ""
     stderr: str = ""
+    transformation: str = ""
+    executable: str = ""
+    argv: str = ""
+    cpu_time: float = math.nan  # sum of mainjob utime + stime: what monitord stores as remote_cpu_time
 
 
 def _num(v: Any) -> float:
@@ -52,6 +56,7 @@ def parse_record(text: str) -> KickstartRecord | None:
         return None
     usage = {f"kickstart_usage_{k}": 0.0 for k in USAGE_SUM}
     maxrss, status, out, err = math.nan, None, [], []
+    xforms, exes, argvs = [], [], []
     for inv in invs:
         main = inv.get("mainjob") or {}
         u = main.get("usage") or {}
@@ -61,6 +66,9 @@ def parse_record(text: str) -> KickstartRecord | None:
         raw = (main.get("status") or {}).get("raw")
         if isinstance(raw, int) and (status is None or (status == 0 and raw != 0)):
             status = raw
+        xforms.append(str(inv.get("transformation") or ""))
+        exes.append(str((main.get("executable") or {}).get("file_name") or ""))
+        argvs.append(" ".join(str(a) for a in (main.get("argument_vector") or [])))
         files = inv.get("files") or {}
         out.append(str((files.get("stdout") or {}).get("data") or ""))
         err.append(str((files.get("stderr") or {}).get("data") or ""))
@@ -72,6 +80,10 @@ def parse_record(text: str) -> KickstartRecord | None:
         status=status,
         stdout="".join(out),
         stderr="".join(err),
+        transformation=",".join(dict.fromkeys(x for x in xforms if x)),
+        executable=",".join(dict.fromkeys(x for x in exes if x)),
+        argv=",".join(a for a in argvs if a),
+        cpu_time=usage["kickstart_usage_utime"] + usage["kickstart_usage_stime"],
     )
 
 

@@ -72,10 +72,8 @@ def _records(jobs: pd.DataFrame, where: Path | None) -> dict[str, KickstartRecor
     return out
 
 
-def _exit_raw(jobs: pd.DataFrame, data: StampedeData) -> pd.Series:
+def _exit_raw(jobs: pd.DataFrame, per_task: pd.DataFrame, scripts: pd.Series) -> pd.Series:
     """The raw exit status that explains the job: a failing task, else a failing script, else the try's."""
-    per_task = task_columns(data.tasks)
-    scripts = data.scripts[data.scripts["exitcode"].fillna(0) != 0].groupby("job_instance_id")["exitcode"].first()
     inst = jobs["job_instance_id"]
     raw = inst.map(per_task["task_exit_raw"]).astype(float)
     raw = raw.where(raw.notna(), inst.map(scripts).astype(float))
@@ -83,8 +81,7 @@ def _exit_raw(jobs: pd.DataFrame, data: StampedeData) -> pd.Series:
     return raw.where(failed, jobs["exitcode"].astype(float))
 
 
-def _ks_status(jobs: pd.DataFrame, data: StampedeData, recs: dict[str, KickstartRecord]) -> pd.Series:
-    per_task = task_columns(data.tasks)
+def _ks_status(jobs: pd.DataFrame, per_task: pd.DataFrame, recs: dict[str, KickstartRecord]) -> pd.Series:
     inst = jobs["job_instance_id"]
     has_tasks = inst.isin(per_task.index)
     raw = inst.map(per_task["task_exit_raw"]).astype(float).where(has_tasks, np.nan)
@@ -108,8 +105,8 @@ def _texts(jobs: pd.DataFrame, problem: pd.Series, engine: object, name: str,
     return out
 
 
-def _workflow_run(wf: object, data: StampedeData, where: Path | None, engine: object, name: str,
-                  parents: dict[int, str]) -> Run:
+def _workflow_run(wf: object, data: StampedeData, per_task: pd.DataFrame, scripts: pd.Series,
+                  where: Path | None, engine: object, name: str, parents: dict[int, str]) -> Run:
     wf_id = int(wf.wf_id)  # type: ignore[attr-defined]
     jobs = data.jobs[data.jobs["wf_id"] == wf_id].copy()
     jobs["exec_job_id"] = jobs["exec_job_id"].astype(str)
@@ -118,16 +115,14 @@ def _workflow_run(wf: object, data: StampedeData, where: Path | None, engine: ob
         jobs[col] = jobs["exec_job_id"].map(lambda n, c=col: recs[n].usage.get(c, np.nan) if n in recs else np.nan)
     rec_host = jobs["exec_job_id"].map(lambda n: recs[n].hostname if n in recs else None)
     jobs["hostname"] = jobs["hostname"].where(jobs["hostname"].notna(), rec_host)
-    inst = set(jobs["job_instance_id"].dropna().astype(int))
-    tasks = data.tasks[data.tasks["job_instance_id"].isin(inst)]
     edges = data.edges[data.edges["wf_id"] == wf_id]
     start = float(wf.start) if pd.notna(wf.start) else float(wf.planned or np.nan)  # type: ignore[attr-defined]
-    frame = flowbench_frame(jobs, edges, tasks, start)
+    frame = flowbench_frame(jobs, edges, per_task, start)
     jobs = jobs.set_index(frame.index)
-    exit_raw = _exit_raw(jobs, data)
+    exit_raw = _exit_raw(jobs, per_task, scripts)
     problem = (jobs["exitcode"].fillna(0) != 0) | jobs["held_at"].notna() | (jobs["tries"].fillna(0) > 1)
     jobs = jobs.join(_texts(jobs, problem, engine, name, recs))
-    status = status_frame(jobs, exit_raw.map(regular_exit), _ks_status(jobs, data, recs))
+    status = status_frame(jobs, exit_raw.map(regular_exit), _ks_status(jobs, per_task, recs))
     parent = wf.parent_wf_id  # type: ignore[attr-defined]
     return Run(
         workflow=str(wf.dax_label or "unknown"),  # type: ignore[attr-defined]
@@ -148,8 +143,11 @@ def iter_db_runs(source: str | Path, submit_dir: Path | None = None) -> Iterator
         wfs = data.workflows.sort_values("wf_id")
         parents = {int(r.wf_id): str(r.wf_uuid) for r in wfs.itertuples()}
         dirs = _local_dirs(wfs, submit_dir)
+        per_task = task_columns(data.tasks)
+        failing = data.scripts[data.scripts["exitcode"].fillna(0) != 0]
+        scripts = failing.groupby("job_instance_id")["exitcode"].first()
         for wf in wfs.itertuples():
-            yield _workflow_run(wf, data, dirs[int(wf.wf_id)], engine, name, parents)
+            yield _workflow_run(wf, data, per_task, scripts, dirs[int(wf.wf_id)], engine, name, parents)
     finally:
         engine.dispose()
 

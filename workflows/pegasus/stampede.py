@@ -25,7 +25,7 @@ class StampedeData:
 
 
 def _frame(con: Connection, query: sa.Select | sa.TextClause, columns: Sequence[str]) -> pd.DataFrame:
-    rows = con.execute(query).all()
+    rows = [tuple(r) for r in con.execute(query).all()]  # plain tuples: pandas probes Row objects slowly
     return pd.DataFrame.from_records(rows, columns=list(columns))
 
 
