@@ -40,7 +40,9 @@ def test_failed_job_state_exit_code_and_stdout() -> None:
 
 def test_hierarchical_failure_names_the_failed_sub_workflow() -> None:
     run = next(iter(iter_pegasus_runs(FIXTURES / "hierarchical_wf_failure")))
-    assert run.status.index[run.status["outcome"] == "failed"].tolist() == ["pegasus-plan_diamond_subworkflow"]
+    assert run.status.index[run.status["outcome"] == "failed"].tolist() == [
+        "pegasus-plan_diamond_subworkflow"
+    ]
     st = run.status_of("pegasus-plan_diamond_subworkflow")
     assert st is not None and st.state == "PRE_SCRIPT_FAILED" and st.exit_code == 2
 
@@ -75,7 +77,9 @@ def test_flowbench_columns_from_states() -> None:
     assert f["type"] == "auxiliary" and f["kickstart_transformations"] == "pegasus::dirmanager"
     ls = run.frame.loc["ls_ID0000001"]
     assert ls["ready"] == run.frame.at["create_dir_process_0_local", "post_script_end"]
-    assert ls["kickstart_executables_cpu_time"] == pytest.approx(ls["kickstart_usage_utime"] + ls["kickstart_usage_stime"])
+    assert ls["kickstart_executables_cpu_time"] == pytest.approx(
+        ls["kickstart_usage_utime"] + ls["kickstart_usage_stime"]
+    )
 
 
 @pytest.mark.parametrize("name", ["process_wf_failure", "sample_wf_held"])

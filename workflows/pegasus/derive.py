@@ -67,7 +67,9 @@ def ready_times(jobs: pd.DataFrame, edges: pd.DataFrame, wf_start: float) -> pd.
     parents = edges.assign(parent_end=edges["parent"].map(end))
     latest = parents.groupby("child")["parent_end"].max()
     has_parent = jobs.index.isin(edges["child"])
-    ready = pd.Series(np.where(has_parent, latest.reindex(jobs.index), wf_start), index=jobs.index, dtype=float)
+    ready = pd.Series(
+        np.where(has_parent, latest.reindex(jobs.index), wf_start), index=jobs.index, dtype=float
+    )
     if "previous_end" in jobs.columns:
         prev = jobs["previous_end"].astype(float)
         ready = ready.where(prev.isna() | (ready >= prev), prev)
@@ -86,7 +88,9 @@ def task_columns(tasks: pd.DataFrame) -> pd.DataFrame:
 
     def joined(col: str) -> pd.Series:
         if single:
-            return tasks.set_index("job_instance_id")[col].map(lambda v: "" if v is None or v != v else str(v))
+            return tasks.set_index("job_instance_id")[col].map(
+                lambda v: "" if v is None or v != v else str(v)
+            )
         return g[col].agg(lambda s: ",".join(dict.fromkeys(str(v) for v in s if v is not None and v == v)))
 
     failing = tasks[tasks["exitcode"].fillna(0) != 0].groupby("job_instance_id")["exitcode"].first()
@@ -101,7 +105,9 @@ def task_columns(tasks: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def flowbench_frame(jobs: pd.DataFrame, edges: pd.DataFrame, per_task: pd.DataFrame, wf_start: float) -> pd.DataFrame:
+def flowbench_frame(
+    jobs: pd.DataFrame, edges: pd.DataFrame, per_task: pd.DataFrame, wf_start: float
+) -> pd.DataFrame:
     """The run frame (Flow-Bench columns, NaN where the input has no value), indexed by node id.
     ``per_task`` is :func:`task_columns` of the tries' tasks."""
     jobs = jobs.set_index("exec_job_id", drop=False)

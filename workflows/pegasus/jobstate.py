@@ -64,7 +64,7 @@ def parse_dag(dag: Path | None) -> tuple[list[str], pd.DataFrame]:
         return names, pd.DataFrame(columns=["parent", "child"])
     for line in dag.read_text(encoding="utf-8", errors="replace").splitlines():
         parts = line.split()
-        if len(parts) >= 2 and parts[0] == "JOB" or parts[:2] == ["SUBDAG", "EXTERNAL"]:
+        if (len(parts) >= 2 and parts[0] == "JOB") or parts[:2] == ["SUBDAG", "EXTERNAL"]:
             names.append(parts[1] if parts[0] == "JOB" else parts[2])
         elif parts and parts[0] == "PARENT" and "CHILD" in parts:
             k = parts.index("CHILD")
@@ -94,11 +94,15 @@ def _job_rows(lines: pd.DataFrame) -> pd.DataFrame:
     for name, g in lines.groupby("job", sort=False):
         last_seq = g["seq"].max()
         cur = g[g["seq"] == last_seq]
-        row: dict[str, object] = {"exec_job_id": name, "tries": g["seq"].nunique(), "job_instance_id": last_seq}
+        row: dict[str, object] = {
+            "exec_job_id": name,
+            "tries": g["seq"].nunique(),
+            "job_instance_id": last_seq,
+        }
         for state, (col, agg) in _TIME_STATES.items():
             ts = cur.loc[cur["state"] == state, "ts"]
             if len(ts):
-                row[col] = agg(ts) if col not in row else agg(row[col], agg(ts))  # type: ignore[call-overload]
+                row[col] = agg(ts) if col not in row else agg(row[col], agg(ts))
         row["state"] = cur["state"].iloc[-1]
         codes = cur[cur["state"].isin(_FAILURE)]["code"]
         if cur["state"].isin(_FAILURE).any():
@@ -133,21 +137,37 @@ def jobstate_run(sub: SubmitDir) -> Run:
     jobs["type_desc"] = jobs["exec_job_id"].map(type_from_name)
     jobs["hostname"] = get("hostname", None)
     for col in KICKSTART_USAGE:
-        jobs[col] = jobs["exec_job_id"].map(lambda n, c=col: recs[n].usage.get(c, np.nan) if n in recs else np.nan)
-    tasks = pd.DataFrame({
-        "job_instance_id": jobs["job_instance_id"], "task_submit_seq": 1,
-        "remote_cpu_time": get("cpu_time", np.nan), "exitcode": get("status", np.nan),
-        "transformation": get("transformation", None), "executable": get("executable", None),
-        "argv": get("argv", None),
-    })[jobs["exec_job_id"].isin(list(recs)).to_numpy()]
+        jobs[col] = jobs["exec_job_id"].map(
+            lambda n, c=col: recs[n].usage.get(c, np.nan) if n in recs else np.nan
+        )
+    tasks = pd.DataFrame(
+        {
+            "job_instance_id": jobs["job_instance_id"],
+            "task_submit_seq": 1,
+            "remote_cpu_time": get("cpu_time", np.nan),
+            "exitcode": get("status", np.nan),
+            "transformation": get("transformation", None),
+            "executable": get("executable", None),
+            "argv": get("argv", None),
+        }
+    )[jobs["exec_job_id"].isin(list(recs)).to_numpy()]
     frame = flowbench_frame(jobs, edges.assign(wf_id=0), task_columns(tasks), start)
     jobs = jobs.set_index(frame.index)
     problem = (jobs["exitcode"].fillna(0) != 0) | jobs["held_at"].notna() | (jobs["tries"].fillna(0) > 1)
-    errs = {n: p for n, p in ((f.name.split(".err.")[0], f) for f in sorted(sub.path.glob("*/*/*.err.[0-9][0-9][0-9]")))}
-    jobs["stdout_tail"] = [tail(recs[n].stdout + recs[n].stderr) if p and n in recs else ""
-                           for n, p in zip(jobs.index, problem, strict=True)]
-    jobs["stderr_tail"] = [tail(errs[n].read_text(errors="replace")) if p and n in errs else ""
-                           for n, p in zip(jobs.index, problem, strict=True)]
+    errs = {
+        n: p
+        for n, p in (
+            (f.name.split(".err.")[0], f) for f in sorted(sub.path.glob("*/*/*.err.[0-9][0-9][0-9]"))
+        )
+    }
+    jobs["stdout_tail"] = [
+        tail(recs[n].stdout + recs[n].stderr) if p and n in recs else ""
+        for n, p in zip(jobs.index, problem, strict=True)
+    ]
+    jobs["stderr_tail"] = [
+        tail(errs[n].read_text(errors="replace")) if p and n in errs else ""
+        for n, p in zip(jobs.index, problem, strict=True)
+    ]
     exit_codes = jobs["exitcode"].map(regular_exit)
     ks = jobs.index.to_series().map(lambda n: recs[n].status if n in recs else None).astype(float)
     status = status_frame(jobs, exit_codes, ks)

@@ -48,7 +48,7 @@ def parse_record(text: str) -> KickstartRecord | None:
     if "invocation:" not in text[:4096]:
         return None
     try:
-        docs = yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader is the safe loader
+        docs = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError:
         return None
     invs = [d for d in docs if isinstance(d, dict) and d.get("invocation")] if isinstance(docs, list) else []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,12 +50,12 @@ def _local_dirs(wfs: pd.DataFrame, root_dir: Path | None) -> dict[int, Path | No
     db_root = str(roots["submit_dir"].iloc[0]) if len(roots) and roots["submit_dir"].iloc[0] else None
     if root_dir is None and db_root and Path(db_root).is_dir():
         root_dir = Path(db_root)
-    for wf in wfs.itertuples():
+    for wf in wfs.to_dict("records"):
         where: Path | None = None
-        if root_dir is not None and db_root and isinstance(wf.submit_dir, str):
-            rel = os.path.relpath(wf.submit_dir, db_root)
+        if root_dir is not None and db_root and isinstance(wf["submit_dir"], str):
+            rel = os.path.relpath(wf["submit_dir"], db_root)
             where = root_dir if rel == "." else (None if rel.startswith("..") else root_dir / rel)
-        out[int(wf.wf_id)] = where if where is not None and where.is_dir() else None
+        out[int(wf["wf_id"])] = where if where is not None and where.is_dir() else None
     return out
 
 
@@ -90,8 +91,9 @@ def _ks_status(jobs: pd.DataFrame, per_task: pd.DataFrame, recs: dict[str, Kicks
     return raw.where(raw.notna(), from_rec)
 
 
-def _texts(jobs: pd.DataFrame, problem: pd.Series, engine: object, name: str,
-           recs: dict[str, KickstartRecord]) -> pd.DataFrame:
+def _texts(
+    jobs: pd.DataFrame, problem: pd.Series, engine: object, name: str, recs: dict[str, KickstartRecord]
+) -> pd.DataFrame:
     ids = jobs.loc[problem & jobs["job_instance_id"].notna(), "job_instance_id"].astype(int).tolist()
     texts = read_texts(engine, name, ids).set_index("job_instance_id")  # type: ignore[arg-type]
     inst = jobs["job_instance_id"]
@@ -105,28 +107,38 @@ def _texts(jobs: pd.DataFrame, problem: pd.Series, engine: object, name: str,
     return out
 
 
-def _workflow_run(wf: object, data: StampedeData, per_task: pd.DataFrame, scripts: pd.Series,
-                  where: Path | None, engine: object, name: str, parents: dict[int, str]) -> Run:
-    wf_id = int(wf.wf_id)  # type: ignore[attr-defined]
+def _workflow_run(
+    wf: dict[str, Any],
+    data: StampedeData,
+    per_task: pd.DataFrame,
+    scripts: pd.Series,
+    where: Path | None,
+    engine: object,
+    name: str,
+    parents: dict[int, str],
+) -> Run:
+    wf_id = int(wf["wf_id"])
     jobs = data.jobs[data.jobs["wf_id"] == wf_id].copy()
     jobs["exec_job_id"] = jobs["exec_job_id"].astype(str)
     recs = _records(jobs, where)
     for col in KICKSTART_USAGE:
-        jobs[col] = jobs["exec_job_id"].map(lambda n, c=col: recs[n].usage.get(c, np.nan) if n in recs else np.nan)
+        jobs[col] = jobs["exec_job_id"].map(
+            lambda n, c=col: recs[n].usage.get(c, np.nan) if n in recs else np.nan
+        )
     rec_host = jobs["exec_job_id"].map(lambda n: recs[n].hostname if n in recs else None)
     jobs["hostname"] = jobs["hostname"].where(jobs["hostname"].notna(), rec_host)
     edges = data.edges[data.edges["wf_id"] == wf_id]
-    start = float(wf.start) if pd.notna(wf.start) else float(wf.planned or np.nan)  # type: ignore[attr-defined]
+    start = float(wf["start"]) if pd.notna(wf["start"]) else float(wf["planned"] or np.nan)
     frame = flowbench_frame(jobs, edges, per_task, start)
     jobs = jobs.set_index(frame.index)
     exit_raw = _exit_raw(jobs, per_task, scripts)
     problem = (jobs["exitcode"].fillna(0) != 0) | jobs["held_at"].notna() | (jobs["tries"].fillna(0) > 1)
     jobs = jobs.join(_texts(jobs, problem, engine, name, recs))
     status = status_frame(jobs, exit_raw.map(regular_exit), _ks_status(jobs, per_task, recs))
-    parent = wf.parent_wf_id  # type: ignore[attr-defined]
+    parent = wf["parent_wf_id"]
     return Run(
-        workflow=str(wf.dax_label or "unknown"),  # type: ignore[attr-defined]
-        run_id=str(wf.wf_uuid),  # type: ignore[attr-defined]
+        workflow=str(wf["dax_label"] or "unknown"),
+        run_id=str(wf["wf_uuid"]),
         source=name if where is None else str(where),
         frame=frame,
         status=status,
@@ -141,13 +153,14 @@ def iter_db_runs(source: str | Path, submit_dir: Path | None = None) -> Iterator
         check_schema(engine, name)
         data = read_stampede(engine, name)
         wfs = data.workflows.sort_values("wf_id")
-        parents = {int(r.wf_id): str(r.wf_uuid) for r in wfs.itertuples()}
+        records: list[dict[str, Any]] = wfs.to_dict("records")  # type: ignore[assignment]
+        parents = {int(r["wf_id"]): str(r["wf_uuid"]) for r in records}
         dirs = _local_dirs(wfs, submit_dir)
         per_task = task_columns(data.tasks)
         failing = data.scripts[data.scripts["exitcode"].fillna(0) != 0]
         scripts = failing.groupby("job_instance_id")["exitcode"].first()
-        for wf in wfs.itertuples():
-            yield _workflow_run(wf, data, per_task, scripts, dirs[int(wf.wf_id)], engine, name, parents)
+        for wf in records:
+            yield _workflow_run(wf, data, per_task, scripts, dirs[int(wf["wf_id"])], engine, name, parents)
     finally:
         engine.dispose()
 
@@ -172,5 +185,3 @@ def iter_pegasus_runs(source: str | Path) -> Iterator[Run]:
     from flowsleuth.workflows.pegasus.jobstate import jobstate_run
 
     yield jobstate_run(sub)
-
-

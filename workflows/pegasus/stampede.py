@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -29,9 +30,11 @@ def _frame(con: Connection, query: sa.Select | sa.TextClause, columns: Sequence[
     return pd.DataFrame.from_records(rows, columns=list(columns))
 
 
-def _first(state: str | Sequence[str], agg: type[sa.sql.functions.GenericFunction] = sa.func.min) -> sa.ColumnElement:
+def _first(state: str | Sequence[str], agg: str = "min") -> sa.ColumnElement[Any]:
+    """min (or max) timestamp of the state(s) within a try: the state pivot runs in SQL."""
     cond = t.jobstate.c.state == state if isinstance(state, str) else t.jobstate.c.state.in_(state)
-    return agg(sa.case((cond, t.jobstate.c.timestamp)))  # type: ignore[operator]
+    fn = sa.func.max if agg == "max" else sa.func.min
+    return fn(sa.case((cond, t.jobstate.c.timestamp)))
 
 
 def _last_tries() -> sa.Subquery:
@@ -51,9 +54,26 @@ def _workflows(con: Connection) -> pd.DataFrame:
     w, ws = t.workflow, t.workflowstate
     wf = _frame(
         con,
-        sa.select(w.c.wf_id, w.c.wf_uuid, w.c.dax_label, w.c.dag_file_name, w.c.parent_wf_id, w.c.root_wf_id,
-                  w.c.submit_dir, w.c.timestamp),
-        ["wf_id", "wf_uuid", "dax_label", "dag_file_name", "parent_wf_id", "root_wf_id", "submit_dir", "planned"],
+        sa.select(
+            w.c.wf_id,
+            w.c.wf_uuid,
+            w.c.dax_label,
+            w.c.dag_file_name,
+            w.c.parent_wf_id,
+            w.c.root_wf_id,
+            w.c.submit_dir,
+            w.c.timestamp,
+        ),
+        [
+            "wf_id",
+            "wf_uuid",
+            "dax_label",
+            "dag_file_name",
+            "parent_wf_id",
+            "root_wf_id",
+            "submit_dir",
+            "planned",
+        ],
     )
     states = _frame(
         con,
@@ -73,9 +93,22 @@ def _jobs(con: Connection) -> pd.DataFrame:
     last = _last_tries()
     inst = (
         sa.select(
-            j.c.job_id, j.c.wf_id, j.c.exec_job_id, j.c.type_desc, j.c.clustered, j.c.executable, j.c.argv,
-            ji.c.job_instance_id, ji.c.exitcode, ji.c.site, ji.c.user, ji.c.stdout_file, ji.c.stderr_file,
-            ji.c.subwf_id, h.c.hostname, last.c.tries,
+            j.c.job_id,
+            j.c.wf_id,
+            j.c.exec_job_id,
+            j.c.type_desc,
+            j.c.clustered,
+            j.c.executable,
+            j.c.argv,
+            ji.c.job_instance_id,
+            ji.c.exitcode,
+            ji.c.site,
+            ji.c.user,
+            ji.c.stdout_file,
+            ji.c.stderr_file,
+            ji.c.subwf_id,
+            h.c.hostname,
+            last.c.tries,
         )
         .select_from(j)
         .outerjoin(last, last.c.job_id == j.c.job_id)
@@ -87,16 +120,21 @@ def _jobs(con: Connection) -> pd.DataFrame:
         sa.select(
             js.c.job_instance_id,
             _first(t.PRE_START).label("pre_script_start"),
-            _first(t.PRE_END_STATES, sa.func.max).label("pre_script_end"),
+            _first(t.PRE_END_STATES, "max").label("pre_script_end"),
             _first(t.SUBMIT).label("submit"),
             _first(t.EXECUTE).label("execute_start"),
-            _first(t.JOB_END_STATES, sa.func.max).label("execute_end"),
+            _first(t.JOB_END_STATES, "max").label("execute_end"),
             _first(t.POST_START).label("post_script_start"),
-            _first(t.POST_END_STATES, sa.func.max).label("post_script_end"),
-            _first(t.HELD, sa.func.max).label("held_at"),
+            _first(t.POST_END_STATES, "max").label("post_script_end"),
+            _first(t.HELD, "max").label("held_at"),
         )
-        .where(js.c.job_instance_id.in_(sa.select(ji.c.job_instance_id).join(
-            last, sa.and_(last.c.job_id == ji.c.job_id, last.c.seq == ji.c.job_submit_seq))))
+        .where(
+            js.c.job_instance_id.in_(
+                sa.select(ji.c.job_instance_id).join(
+                    last, sa.and_(last.c.job_id == ji.c.job_id, last.c.seq == ji.c.job_submit_seq)
+                )
+            )
+        )
         .group_by(js.c.job_instance_id)
     )
     times = _frame(con, pivot, [c.name for c in pivot.selected_columns])
@@ -111,7 +149,8 @@ def _jobs(con: Connection) -> pd.DataFrame:
         .label("rn"),
     ).subquery()
     last_state = _frame(
-        con, sa.select(ranked.c.job_instance_id, ranked.c.state).where(ranked.c.rn == 1),
+        con,
+        sa.select(ranked.c.job_instance_id, ranked.c.state).where(ranked.c.rn == 1),
         ["job_instance_id", "state"],
     )
     # A retry is ready when the try before it ended (its last recorded state).
@@ -123,28 +162,49 @@ def _jobs(con: Connection) -> pd.DataFrame:
         .group_by(ji.c.job_id)
     )
     previous = _frame(con, earlier, ["job_id", "previous_end"])
-    jobs = jobs.merge(times, on="job_instance_id", how="left").merge(last_state, on="job_instance_id", how="left")
+    jobs = jobs.merge(times, on="job_instance_id", how="left").merge(
+        last_state, on="job_instance_id", how="left"
+    )
     return jobs.merge(previous, on="job_id", how="left")
 
 
 def _edges(con: Connection) -> pd.DataFrame:
     e = t.job_edge
-    return _frame(con, sa.select(e.c.wf_id, e.c.parent_exec_job_id, e.c.child_exec_job_id),
-                  ["wf_id", "parent", "child"])
+    return _frame(
+        con, sa.select(e.c.wf_id, e.c.parent_exec_job_id, e.c.child_exec_job_id), ["wf_id", "parent", "child"]
+    )
 
 
 def _invocations(con: Connection) -> pd.DataFrame:
     i, ji = t.invocation, t.job_instance
     last = _last_tries()
     q = (
-        sa.select(i.c.job_instance_id, i.c.task_submit_seq, i.c.remote_cpu_time, i.c.exitcode,
-                  i.c.transformation, i.c.executable, i.c.argv)
+        sa.select(
+            i.c.job_instance_id,
+            i.c.task_submit_seq,
+            i.c.remote_cpu_time,
+            i.c.exitcode,
+            i.c.transformation,
+            i.c.executable,
+            i.c.argv,
+        )
         .join(ji, ji.c.job_instance_id == i.c.job_instance_id)
         .join(last, sa.and_(last.c.job_id == ji.c.job_id, last.c.seq == ji.c.job_submit_seq))
         .order_by(i.c.job_instance_id, i.c.task_submit_seq)
     )
-    return _frame(con, q, ["job_instance_id", "task_submit_seq", "remote_cpu_time", "exitcode",
-                           "transformation", "executable", "argv"])
+    return _frame(
+        con,
+        q,
+        [
+            "job_instance_id",
+            "task_submit_seq",
+            "remote_cpu_time",
+            "exitcode",
+            "transformation",
+            "executable",
+            "argv",
+        ],
+    )
 
 
 def read_stampede(engine: Engine, name: str) -> StampedeData:
@@ -172,23 +232,35 @@ def read_texts(engine: Engine, name: str, instance_ids: Sequence[int]) -> pd.Dat
         with engine.connect() as con:
             for k in range(0, len(ids), _CHUNK):
                 chunk = ids[k : k + _CHUNK]
-                parts.append(_frame(
-                    con,
-                    sa.select(ji.c.job_instance_id, ji.c.stdout_text, ji.c.stderr_text)
-                    .where(ji.c.job_instance_id.in_(chunk)),
-                    ["job_instance_id", "stdout_text", "stderr_text"],
-                ))
-                reasons.append(_frame(
-                    con,
-                    sa.select(js.c.job_instance_id, js.c.reason)
-                    .where(js.c.job_instance_id.in_(chunk), js.c.state == t.HELD)
-                    .order_by(js.c.timestamp),
-                    ["job_instance_id", "held_reason"],
-                ))
-        texts = pd.concat(parts) if parts else pd.DataFrame(columns=["job_instance_id", "stdout_text", "stderr_text"])
+                parts.append(
+                    _frame(
+                        con,
+                        sa.select(ji.c.job_instance_id, ji.c.stdout_text, ji.c.stderr_text).where(
+                            ji.c.job_instance_id.in_(chunk)
+                        ),
+                        ["job_instance_id", "stdout_text", "stderr_text"],
+                    )
+                )
+                reasons.append(
+                    _frame(
+                        con,
+                        sa.select(js.c.job_instance_id, js.c.reason)
+                        .where(js.c.job_instance_id.in_(chunk), js.c.state == t.HELD)
+                        .order_by(js.c.timestamp),
+                        ["job_instance_id", "held_reason"],
+                    )
+                )
+        texts = (
+            pd.concat(parts)
+            if parts
+            else pd.DataFrame(columns=["job_instance_id", "stdout_text", "stderr_text"])
+        )
         held = pd.concat(reasons) if reasons else pd.DataFrame(columns=["job_instance_id", "held_reason"])
         held = held.groupby("job_instance_id").tail(1)
         return texts.merge(held, on="job_instance_id", how="left")
 
-    return with_retry(name, read) if ids else pd.DataFrame(
-        columns=["job_instance_id", "stdout_text", "stderr_text", "held_reason"])
+    return (
+        with_retry(name, read)
+        if ids
+        else pd.DataFrame(columns=["job_instance_id", "stdout_text", "stderr_text", "held_reason"])
+    )

@@ -86,7 +86,9 @@ def status_frame(jobs: pd.DataFrame, exit_codes: pd.Series, ks_status: pd.Series
 
 
 def _ints(values: pd.Series) -> pd.Series:
-    return pd.Series([None if v is None or v != v else int(v) for v in values], index=values.index, dtype=object)
+    return pd.Series(
+        [None if v is None or v != v else int(v) for v in values], index=values.index, dtype=object
+    )
 
 
 def run_counts(status: pd.DataFrame) -> RunCounts:

@@ -17,7 +17,12 @@ from pathlib import Path
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.pegasus import tables as t
 
-FLOWBENCH_TO_PEGASUS = {"compute": "compute", "transfer": "stage-in-tx", "auxiliary": "cleanup", "subwf": "dax"}
+FLOWBENCH_TO_PEGASUS = {
+    "compute": "compute",
+    "transfer": "stage-in-tx",
+    "auxiliary": "cleanup",
+    "subwf": "dax",
+}
 _STATES = (
     ("PRE_SCRIPT_STARTED", "pre_script_start"),
     ("PRE_SCRIPT_TERMINATED", "pre_script_end"),
@@ -61,14 +66,22 @@ def write_stampede(
         con.execute("INSERT INTO dbversion (version_number, version, version_timestamp) VALUES (14, '14', 0)")
         ids = {"job": 0, "ji": 0, "host": 0, "inv": 0}
         for wf_id, run in enumerate(runs, start=1):
-            _write_run(con, wf_id, run, (edges or {}).get(run.run_id, ()), (starts or {}).get(run.run_id), ids)
+            _write_run(
+                con, wf_id, run, (edges or {}).get(run.run_id, ()), (starts or {}).get(run.run_id), ids
+            )
         con.commit()
     finally:
         con.close()
 
 
-def _write_run(con: sqlite3.Connection, wf_id: int, run: Run, edges: Iterable[tuple[str, str]],
-               start: float | None, ids: dict[str, int]) -> None:
+def _write_run(
+    con: sqlite3.Connection,
+    wf_id: int,
+    run: Run,
+    edges: Iterable[tuple[str, str]],
+    start: float | None,
+    ids: dict[str, int],
+) -> None:
     f = run.frame
     if start is None:
         start = float(f["ready"].min()) if f["ready"].notna().any() else 0.0
@@ -86,19 +99,42 @@ def _write_run(con: sqlite3.Connection, wf_id: int, run: Run, edges: Iterable[tu
     for h in f["kickstart_hostname"].unique():
         ids["host"] += 1
         hosts[str(h)] = ids["host"]
-        con.execute("INSERT INTO host (host_id, wf_id, site, hostname, ip) VALUES (?,?,?,?,?)",
-                    (ids["host"], wf_id, "condorpool", str(h), "10.0.0.1"))
+        con.execute(
+            "INSERT INTO host (host_id, wf_id, site, hostname, ip) VALUES (?,?,?,?,?)",
+            (ids["host"], wf_id, "condorpool", str(h), "10.0.0.1"),
+        )
     jobs, insts, states, invs = [], [], [], []
     cols = list(f.columns)
     for seq, (node, row) in enumerate(zip(f.index, f.itertuples(index=False, name=None), strict=True), 1):
         r = dict(zip(cols, row, strict=True))
         ids["job"] += 1
         ids["ji"] += 1
-        jobs.append((ids["job"], wf_id, str(node), f"00/00/{node}.sub",
-                     FLOWBENCH_TO_PEGASUS.get(str(r["type"]), "unknown"), 0, 1,
-                     _text(r["kickstart_executables"]) or "", _text(r["kickstart_executables_argv"]), 1))
-        insts.append((ids["ji"], ids["job"], hosts[str(r["kickstart_hostname"])], seq,
-                      _text(r["kickstart_site"]), _text(r["kickstart_user"]), 1, 0))
+        jobs.append(
+            (
+                ids["job"],
+                wf_id,
+                str(node),
+                f"00/00/{node}.sub",
+                FLOWBENCH_TO_PEGASUS.get(str(r["type"]), "unknown"),
+                0,
+                1,
+                _text(r["kickstart_executables"]) or "",
+                _text(r["kickstart_executables_argv"]),
+                1,
+            )
+        )
+        insts.append(
+            (
+                ids["ji"],
+                ids["job"],
+                hosts[str(r["kickstart_hostname"])],
+                seq,
+                _text(r["kickstart_site"]),
+                _text(r["kickstart_user"]),
+                1,
+                0,
+            )
+        )
         k = 0
         for state, col in _STATES:
             ts = _num(r[col])
@@ -106,21 +142,58 @@ def _write_run(con: sqlite3.Connection, wf_id: int, run: Run, edges: Iterable[tu
                 k += 1
                 states.append((ids["ji"], state, ts, k))
         ids["inv"] += 1
-        invs.append((ids["inv"], wf_id, ids["ji"], 1, _num(r["execute_start"]) or 0.0,
-                     _num(r["runtime"]) or 0.0, _num(r["kickstart_executables_cpu_time"]), 0,
-                     _text(r["kickstart_transformations"]) or "", _text(r["kickstart_executables"]) or "",
-                     _text(r["kickstart_executables_argv"])))
+        invs.append(
+            (
+                ids["inv"],
+                wf_id,
+                ids["ji"],
+                1,
+                _num(r["execute_start"]) or 0.0,
+                _num(r["runtime"]) or 0.0,
+                _num(r["kickstart_executables_cpu_time"]),
+                0,
+                _text(r["kickstart_transformations"]) or "",
+                _text(r["kickstart_executables"]) or "",
+                _text(r["kickstart_executables_argv"]),
+            )
+        )
         ids["inv"] += 1
-        invs.append((ids["inv"], wf_id, ids["ji"], -2, _num(r["post_script_start"]) or 0.0, 1.0, 1.0, 0,
-                     "dagman::post", "pegasus-exitcode", None))
-    con.executemany("INSERT INTO job (job_id, wf_id, exec_job_id, submit_file, type_desc, clustered, "
-                    "max_retries, executable, argv, task_count) VALUES (?,?,?,?,?,?,?,?,?,?)", jobs)
-    con.executemany("INSERT INTO job_instance (job_instance_id, job_id, host_id, job_submit_seq, site, "
-                    "user, multiplier_factor, exitcode) VALUES (?,?,?,?,?,?,?,?)", insts)
-    con.executemany("INSERT INTO jobstate (job_instance_id, state, timestamp, jobstate_submit_seq) "
-                    "VALUES (?,?,?,?)", states)
-    con.executemany("INSERT INTO invocation (invocation_id, wf_id, job_instance_id, task_submit_seq, "
-                    "start_time, remote_duration, remote_cpu_time, exitcode, transformation, executable, "
-                    "argv) VALUES (?,?,?,?,?,?,?,?,?,?,?)", invs)
-    con.executemany("INSERT INTO job_edge (wf_id, parent_exec_job_id, child_exec_job_id) VALUES (?,?,?)",
-                    [(wf_id, p, c) for p, c in edges])
+        invs.append(
+            (
+                ids["inv"],
+                wf_id,
+                ids["ji"],
+                -2,
+                _num(r["post_script_start"]) or 0.0,
+                1.0,
+                1.0,
+                0,
+                "dagman::post",
+                "pegasus-exitcode",
+                None,
+            )
+        )
+    con.executemany(
+        "INSERT INTO job (job_id, wf_id, exec_job_id, submit_file, type_desc, clustered, "
+        "max_retries, executable, argv, task_count) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        jobs,
+    )
+    con.executemany(
+        "INSERT INTO job_instance (job_instance_id, job_id, host_id, job_submit_seq, site, "
+        "user, multiplier_factor, exitcode) VALUES (?,?,?,?,?,?,?,?)",
+        insts,
+    )
+    con.executemany(
+        "INSERT INTO jobstate (job_instance_id, state, timestamp, jobstate_submit_seq) VALUES (?,?,?,?)",
+        states,
+    )
+    con.executemany(
+        "INSERT INTO invocation (invocation_id, wf_id, job_instance_id, task_submit_seq, "
+        "start_time, remote_duration, remote_cpu_time, exitcode, transformation, executable, "
+        "argv) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        invs,
+    )
+    con.executemany(
+        "INSERT INTO job_edge (wf_id, parent_exec_job_id, child_exec_job_id) VALUES (?,?,?)",
+        [(wf_id, p, c) for p, c in edges],
+    )
