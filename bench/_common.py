@@ -1,4 +1,5 @@
-"""Shared bits of the benchmark scripts: timing, medians, result files, rich tables."""
+"""Shared bits of the benchmark scripts: timing, medians, result files, rich tables, and the
+command that reproduces a result."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import json
 import os
 import platform
 import statistics
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,6 +18,21 @@ from rich.console import Console
 from rich.table import Table
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def results_dir(smoke: bool = False) -> Path:
+    """Where results go: ``$FLOWSLEUTH_BENCH_RESULTS`` if set, else bench/results; a ``--smoke``
+    run never writes there (its numbers mean nothing), so it falls back to a temp folder."""
+    if env := os.environ.get("FLOWSLEUTH_BENCH_RESULTS"):
+        return Path(env)
+    return Path(tempfile.gettempdir()) / "flowsleuth-bench-smoke" if smoke else RESULTS
+
+
+def command() -> str:
+    """The command line that reproduces this run (benchmarks run as ``python -m bench.<name>``)."""
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    name = f"-m {spec.name.removesuffix('.__main__')}" if spec else sys.argv[0]
+    return " ".join(["python", name, *sys.argv[1:]])
 
 
 def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[Any, list[float]]:
@@ -39,15 +57,20 @@ def machine() -> dict[str, Any]:
     }
 
 
-def write_results(name: str, rows: list[dict[str, Any]], meta: dict[str, Any], title: str) -> None:
-    """Print a rich table and write ``results/<name>.json`` and ``.md``."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+def write_results(
+    name: str, rows: list[dict[str, Any]], meta: dict[str, Any], title: str, out: Path | None = None
+) -> None:
+    """Print a rich table and write ``<out or results_dir()>/<name>.json`` and ``.md`` (with the
+    command)."""
+    meta = {"command": command(), **meta}
+    out = out or results_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     cols = list(dict.fromkeys(k for r in rows for k in r))  # union, in first-seen order
     md = [f"# {title}", "", *(f"- {k}: {v}" for k, v in meta.items()), ""]
     md += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     md += ["| " + " | ".join(_fmt(r.get(c)) for c in cols) + " |" for r in rows]
-    (RESULTS / f"{name}.md").write_text("\n".join(md) + "\n")
+    (out / f"{name}.md").write_text("\n".join(md) + "\n")
     table = Table(title=title)
     for c in cols:
         table.add_column(c)

@@ -5,7 +5,7 @@ without the runs measured here, as `flowsleuth demo` does). Triage is timed on t
 539-job Montage run (median of --repeat) and over all bundled runs (throughput); `why` is timed
 per job on jobs of the bundled 1000 Genome hdd_5 run, for each backend asked for.
 
-Usage: .venv/bin/python bench/agent.py [--home DIR] [--backends none embedded]
+Usage: .venv/bin/python -m bench.agent [--home DIR] [--backends none embedded]
        [--base-url URL --model NAME] [--jobs 10] [--repeat 3]
 Writes bench/results/agent.{json,md}.
 """
@@ -14,16 +14,10 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from _common import machine, median, timed, write_results
 from flowsleuth.agent.investigate import investigate
 from flowsleuth.agent.triage import triage_run
 from flowsleuth.cli.app.prepare import is_prepared, prepare_home
@@ -31,6 +25,8 @@ from flowsleuth.cli.app.settings import Settings
 from flowsleuth.cli.app.toolkit import load_toolkit
 from flowsleuth.workflows.loader import load_run
 from flowsleuth.workflows.sample import sample_run, sample_runs
+
+from bench._common import machine, median, timed, write_results
 
 MONTAGE = "montage-run0747"
 WHY_RUN = "1000-genome-run0084"

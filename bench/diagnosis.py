@@ -9,18 +9,15 @@ workflows; "no baseline" rows score the same test runs as if their workflow were
 The paper's split assigns single jobs, not runs: a run-level model fitted on any run has seen the
 runs of the paper's test jobs, so it is not reported here (the job-level classifiers report it).
 
-    .venv/bin/python bench/diagnosis.py [--save DIR] [--hint-repeats 3]
+    .venv/bin/python -m bench.diagnosis [--save DIR] [--hint-repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections import Counter
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flowsleuth.tools.diagnosis.diagnose import diagnose_run
 from flowsleuth.tools.diagnosis.evaluate import Truth, score_pairs

@@ -10,15 +10,14 @@ test jobs. Sources alone are measured at their own threshold (0.5) AND at an F1-
 picked on validation, pooled and per workflow, so fusion is compared with the strongest version
 of each source. Nothing is measured on runs used to fit or tune it.
 
-Usage: .venv/bin/python bench/fusion.py [--max-runs N] [--index-runs N] [--no-knn] [--save HOME]
+Usage: .venv/bin/python -m bench.fusion [--max-runs N] [--index-runs N] [--no-knn] [--save HOME]
 Writes bench/results/<--name, default fusion>.{json,md}. --save writes a flowsleuth home.
-bench/pretrained.py reuses this pipeline to build the models shipped in tools/pretrained/.
+scripts/build_models.py reuses this pipeline to build the models shipped in tools/pretrained/.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from collections.abc import Collection
@@ -28,11 +27,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from _common import machine, write_results
 from flowsleuth.agent.triage import batch_sources
 from flowsleuth.cli.app.settings import Settings
 from flowsleuth.cli.app.toolkit import Toolkit
@@ -44,6 +38,8 @@ from flowsleuth.workflows.labels import binary_label
 from flowsleuth.workflows.loader import load_run
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.splits import split_of_runs
+
+from bench._common import command, machine, write_results
 
 WORKFLOWS = ("1000-genome", "montage", "predict-future-sales")
 
@@ -242,7 +238,7 @@ def main() -> None:
     out = run_pipeline(args)
     if args.save:
         save_models(out["kit"], out["fusion"], args.save / "models")
-    cmd = "bench/fusion.py " + " ".join(sys.argv[1:])
+    cmd = command()
     write_results(
         args.name,
         out["rows"],

@@ -7,8 +7,8 @@ share (paper split and/or split by whole runs).
 The LLM's own label is the classifier; parse failures count as "normal" and are reported.
 
 Usage:
-  .venv/bin/python bench/icl.py --n 200                       # embedded SmolLM2-135M
-  .venv/bin/python bench/icl.py --backend openai --base-url http://127.0.0.1:8000/v1 --model smollm2
+  .venv/bin/python -m bench.icl --n 200                       # embedded SmolLM2-135M
+  .venv/bin/python -m bench.icl --backend openai --base-url http://127.0.0.1:8000/v1 --model smollm2
 Options: --modes, --workflows, --split paper|run|both, --output constrained|free, --max-tokens.
 Writes bench/results/icl.{json,md} (or --name).
 """
@@ -17,25 +17,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-# The repo root goes first: bench/agent.py would otherwise shadow the agent package.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from _common import RESULTS, machine, median, write_results
 from flowsleuth.agent.llm import LLMError, LLMSettings, make_backend
 from flowsleuth.agent.llm.base import LLMBackend
 from flowsleuth.workflows.flowbench import paper_split_rows, run_files
 from flowsleuth.workflows.loader import load_run
 from flowsleuth.workflows.schema import PAPER_FEATURES
 from flowsleuth.workflows.splits import labelled_sentences, paper_split, split_of_runs
-from icl_prompts import (
+
+from bench._common import command, machine, median, results_dir, write_results
+from bench.icl_prompts import (
     MODES,
     ClassStats,
     IclExample,
@@ -163,7 +157,7 @@ def main() -> None:
     backend = make_backend(settings)
     assert backend is not None
     which = ["paper", "run"] if args.split == "both" else [args.split]
-    progress = RESULTS / f"{args.name}.progress.tmp"
+    progress = results_dir() / f"{args.name}.progress.tmp"
     progress.parent.mkdir(parents=True, exist_ok=True)
     rows = []
     for wf in args.workflows:
@@ -190,7 +184,7 @@ def main() -> None:
         "n_per_workflow": args.n,
         "seed": args.seed,
         "max_tokens": args.max_tokens,
-        "command": "python bench/icl.py " + " ".join(sys.argv[1:]),
+        "command": command(),
         **machine(),
     }
     write_results(args.name, rows, meta, f"ICL replication ({backend.name}, {args.output})")

@@ -1,7 +1,7 @@
 """Per-call cost of one structured narration (Narrative) for each LLM backend.
 
 Usage:
-  .venv/bin/python bench/llm_narrate.py [--repeat 3] [--base-url http://127.0.0.1:8000/v1]
+  .venv/bin/python -m bench.llm_narrate [--repeat 3] [--base-url http://127.0.0.1:8000/v1]
 Measures the embedded SmolLM2 (unless --no-embedded), and an OpenAI-compatible server (e.g. CPU
 vLLM from scripts/start_vllm.sh) when --base-url is given, at max_tokens and twice that: a weak
 model can fill a JSON string until the cap, which then fails as "reply cut at max_tokens".
@@ -11,16 +11,13 @@ Writes bench/results/llm_narrate.{json,md}.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import machine, median, write_results
 from flowsleuth.agent.llm import LLMError, LLMSettings, make_backend
 from flowsleuth.agent.verdict import Narrative
 from langchain_core.messages import HumanMessage, SystemMessage
+
+from bench._common import command, machine, median, write_results
 
 PROMPT = [
     SystemMessage(
@@ -87,7 +84,7 @@ def main() -> None:
             )
             rows.append(measure(openai, args.repeat))
     meta = {
-        "command": "python bench/llm_narrate.py " + " ".join(sys.argv[1:]),
+        "command": command(),
         "max_tokens": args.max_tokens,
         **machine(),
     }

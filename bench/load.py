@@ -1,29 +1,29 @@
 """Foundation benchmark: load every Flow-Bench run and compute its run context.
 
-Usage: .venv/bin/python bench/load.py [--repeat 3]
-Writes bench/results/load.{json,md}.
+Usage: .venv/bin/python -m bench.load [--repeat 3] [--smoke]
+Writes bench/results/load.{json,md}. --smoke times the bundled sample runs instead (a check that
+the bench works, written outside bench/results).
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import machine, median, timed, write_results
 from flowsleuth.workflows.context import run_context
 from flowsleuth.workflows.flowbench import require_root, run_files
 from flowsleuth.workflows.loader import load_run
+from flowsleuth.workflows.sample import sample_runs
+
+from bench._common import machine, median, results_dir, timed, write_results
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeat", type=int, default=3, help="repeats of the single-run timings")
+    ap.add_argument("--smoke", action="store_true", help="the bundled sample, not Flow-Bench")
     args = ap.parse_args()
-    files = run_files(root=require_root())
+    files = sample_runs() if args.smoke else run_files(root=require_root())
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     runs, (t_load,) = timed(lambda: [load_run(f) for f in files])
@@ -59,7 +59,8 @@ def main() -> None:
         "peak_rss_mib": round(peak_mib, 1),
         "rss_before_mib": round(rss0 / 1024, 1),
     }
-    write_results("load", rows, meta, "Loading Flow-Bench and computing run context")
+    title = "Loading Flow-Bench and computing run context"
+    write_results("load", rows, meta, title, out=results_dir(args.smoke))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Read speed of the Pegasus reader: each real fixture, and a synthetic stampede DB.
 
-Usage: .venv/bin/python bench/pegasus_read.py [--jobs 100000] [--repeat 3]
+Usage: .venv/bin/python -m bench.pegasus_read [--jobs 100000] [--repeat 3]
 Writes bench/results/pegasus_read.{json,md}. Target (issue #12): >= 50,000 jobs/s on the
 synthetic DB. The synthetic DB is written the way monitord writes one (workflows/pegasus/writer.py):
 one workflow, JOBS jobs in layers of 1,000 with two parents each, ~9 job states per job, one task
@@ -10,20 +10,17 @@ invocation and one post-script invocation per job. Times are wall seconds, media
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import machine, median, timed, write_results
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.pegasus import iter_pegasus_runs
 from flowsleuth.workflows.pegasus.writer import write_stampede
 from flowsleuth.workflows.schema import INDEX_COLUMN, NUMERIC_COLUMNS, TEXT_COLUMNS
+
+from bench._common import command, machine, median, timed, write_results
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pegasus"
 LAYER = 1000
@@ -64,8 +61,15 @@ def main() -> None:
     for d in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
         runs, times = timed(lambda d=d: list(iter_pegasus_runs(d)), args.repeat)
         n = sum(len(r) for r in runs)
-        rows.append({"input": f"submit dir {d.name}", "workflows": len(runs), "jobs": n,
-                     "seconds": median(times), "jobs_per_s": n / median(times)})
+        rows.append(
+            {
+                "input": f"submit dir {d.name}",
+                "workflows": len(runs),
+                "jobs": n,
+                "seconds": median(times),
+                "jobs_per_s": n / median(times),
+            }
+        )
     run, edges = synthetic_run(args.jobs)
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "synthetic.stampede.db"
@@ -74,14 +78,21 @@ def main() -> None:
         back, times = timed(lambda: list(iter_pegasus_runs(db)), args.repeat)
         n = len(back[0])
         assert n == args.jobs and back[0].frame["runtime"].notna().all()
-        rows.append({"input": f"synthetic stampede DB ({size_mib:.0f} MiB)", "workflows": 1, "jobs": n,
-                     "seconds": median(times), "jobs_per_s": n / median(times)})
+        rows.append(
+            {
+                "input": f"synthetic stampede DB ({size_mib:.0f} MiB)",
+                "workflows": 1,
+                "jobs": n,
+                "seconds": median(times),
+                "jobs_per_s": n / median(times),
+            }
+        )
     meta = {
         **machine(),
         "repeat": args.repeat,
         "synthetic_write_s": round(t_write, 1),
         "target_jobs_per_s": 50_000,
-        "command": f"python bench/pegasus_read.py --jobs {args.jobs} --repeat {args.repeat}",
+        "command": command(),
         "note": "fixtures include kickstart YAML parsing; the synthetic DB has no submit dir",
     }
     write_results("pegasus_read", rows, meta, "Pegasus reader: read speed")

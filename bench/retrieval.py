@@ -7,7 +7,7 @@ on validation runs, every number below it is on test runs. The paper's job-level
 reported, on the jobs of the same sampled runs (that split lets neighbours come from the job's
 own run, as the paper's protocol does).
 
-    .venv/bin/python bench/retrieval.py [--train-runs 30 --val-runs 6 --test-runs 12]
+    .venv/bin/python -m bench.retrieval [--train-runs 30 --val-runs 6 --test-runs 12]
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -27,7 +26,6 @@ from rich.console import Console
 from rich.table import Table
 from sklearn.metrics import f1_score
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from flowsleuth.retrieval.cache import CachedEmbedder, VectorCache
@@ -44,8 +42,9 @@ from flowsleuth.workflows.loader import load_run, parse_run_name
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.splits import labelled_sentences, paper_split, run_split
 
+from bench._common import command, results_dir
+
 WORKFLOWS = ("1000-genome", "montage", "predict-future-sales")
-RESULTS = Path(__file__).resolve().parent / "results"
 NOTES = """
 Notes: a subsample (runs per workflow and split as in the setup line, stratified by injected
 anomaly), because MiniLM embedded only ~5-8 sentences/s on this shared 2-core box (load 9-13
@@ -300,13 +299,14 @@ def main() -> None:
                 }
             )
         print(f"{wf}: {res['adaptation'][-1]}", flush=True)
-    RESULTS.mkdir(exist_ok=True)
+    out = results_dir()
+    out.mkdir(parents=True, exist_ok=True)
     if args.hashing:
         return
-    (RESULTS / "retrieval.json").write_text(json.dumps(res, indent=2))
+    (out / "retrieval.json").write_text(json.dumps(res, indent=2))
     console, md = (
         Console(),
-        ["# Retrieval benchmark\n", f"`{' '.join(sys.argv)}`\n", json.dumps(res["setup"]) + "\n"],
+        ["# Retrieval benchmark\n", f"`{command()}`\n", json.dumps(res["setup"]) + "\n"],
     )
     for key in ("build", "validation", "test", "latency", "paper_split"):
         console.print(table(key, res[key]))
@@ -321,7 +321,7 @@ def main() -> None:
     )
     md.append(f"\nchosen template (validation mean F1): {json.dumps(res['chosen_template'])}\n")
     md.append(NOTES)
-    (RESULTS / "retrieval.md").write_text("\n".join(md))
+    (out / "retrieval.md").write_text("\n".join(md))
 
 
 if __name__ == "__main__":

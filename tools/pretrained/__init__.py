@@ -6,7 +6,7 @@ multi-class tree scorer on context features), ``diagnosis/`` (run class and culp
 They were fitted on the train and validation runs of Flow-Bench's split by whole runs, leaving
 out every run bundled in ``workflows/sample/runs`` (so the demo never scores a run they saw);
 ``provenance.json`` records the command, the runs and the test-split metrics.
-Rebuild with ``.venv/bin/python bench/pretrained.py`` (needs the Flow-Bench checkout).
+Rebuild with ``make models`` (``scripts/build_models.py``; needs the Flow-Bench checkout).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""bench/sft.py --part trees: LightGBM with and without run context, both splits, transfer."""
+"""`python -m bench.sft --part trees`: LightGBM with and without run context, both splits, transfer."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from flowsleuth.workflows.baseline import BaselineProfile
 from flowsleuth.workflows.models import Run
 from rich.console import Console
 
-from bench.sft_data import Split, restrict, truth
+from bench.sft.data import Split, restrict, truth
 
 console = Console()
 

@@ -1,4 +1,4 @@
-"""bench/sft.py --part side: the paper's side experiments at CPU scale (bias of untrained
+"""`python -m bench.sft --part side`: the paper's side experiments at CPU scale (bias of untrained
 checkpoints, bias mitigation, catastrophic forgetting)."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from flowsleuth.tools.classifier.sft import _load_backbone, default_backbone
 from flowsleuth.tools.classifier.sft_train import TrainConfig, predict_logits
 from rich.console import Console
 
-from bench.sft_data import Split, TextSource, subsample_keys
-from bench.sft_models import fit, test
+from bench.sft.data import Split, TextSource, subsample_keys
+from bench.sft.models import fit, test
 
 console = Console()
 GENOME, MONTAGE = "1000-genome", "montage"

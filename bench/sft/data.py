@@ -1,4 +1,4 @@
-"""Data for bench/sft.py: all Flow-Bench runs of a workflow, and both splits as job keys."""
+"""Data for bench.sft: all Flow-Bench runs of a workflow, and both splits as job keys."""
 
 from __future__ import annotations
 
@@ -116,7 +116,7 @@ def texts_of(splits: dict[str, dict[str, Split]]) -> dict[str, TextSource]:
 
 
 class ExportTexts:
-    """Rendered inputs read from a bench/sft_export.py file: the ``Texts`` interface without
+    """Rendered inputs read from a bench/sft/export.py file: the ``Texts`` interface without
     Flow-Bench (runs are not available, so end-to-end throughput is not measured from it)."""
 
     def __init__(self, jobs: dict[str, list[str]]):
@@ -133,7 +133,7 @@ class ExportTexts:
 
 
 def load_export(directory: Path, wf: str) -> tuple[dict[str, Split], ExportTexts]:
-    """Both splits (keys only) and the texts of one workflow from bench/sft_export.py output."""
+    """Both splits (keys only) and the texts of one workflow from bench/sft/export.py output."""
     import gzip
     import json
 

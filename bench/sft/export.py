@@ -1,7 +1,7 @@
 """Export rendered SFT inputs and both splits' job keys to a compact file per workflow, so that
-bench/sft.py can run on a machine without Flow-Bench (``--from-export``), e.g. a lent GPU.
+bench.sft can run on a machine without Flow-Bench (``--from-export``), e.g. a lent GPU.
 
-    .venv/bin/python bench/sft_export.py --out .gpu/data --fp16-backbone .gpu/minilm
+    .venv/bin/python -m bench.sft.export --out .gpu/data --fp16-backbone .gpu/minilm
 """
 
 from __future__ import annotations
@@ -9,20 +9,17 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flowsleuth.tools.classifier.text import render_inputs
 
-from bench.sft_data import WORKFLOWS, Keys, Split, load_workflow, splits_of, subsample_keys
+from bench.sft.data import WORKFLOWS, Keys, Split, load_workflow, splits_of, subsample_keys
 
 PARTS = ("train", "validation", "test")
 
 
 def caps(max_train: int | None, max_val: int, max_test: int | None) -> dict[str, tuple[int | None, int]]:
-    """Rows kept per part and the seed used (the seeds bench/sft_models.py subsamples with)."""
+    """Rows kept per part and the seed used (the seeds bench/sft/models.py subsamples with)."""
     return {"train": (max_train, 42), "validation": (max_val, 42), "test": (max_test, 0)}
 
 

@@ -3,11 +3,11 @@ run context), on the paper's split and the split by whole runs, plus the paper's
 experiments at CPU scale. Parts run separately (they can run at the same time) and
 ``--part report`` merges them into bench/results/sft.json and sft.md.
 
-    .venv/bin/python bench/sft.py --part trees --tree-max-train 40000 --save-model /tmp/tree-full
-    .venv/bin/python bench/sft.py --part sft --workflows 1000-genome \
+    .venv/bin/python -m bench.sft --part trees --tree-max-train 40000 --save-model /tmp/tree-full
+    .venv/bin/python -m bench.sft --part sft --workflows 1000-genome \
         --sft-train 400 --sft-val 100 --sft-test 300
-    .venv/bin/python bench/sft.py --part side --workflows 1000-genome montage --side bias,forgetting
-    .venv/bin/python bench/sft.py --part report
+    .venv/bin/python -m bench.sft --part side --workflows 1000-genome montage --side bias,forgetting
+    .venv/bin/python -m bench.sft --part report
 """
 
 from __future__ import annotations
@@ -22,13 +22,12 @@ from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flowsleuth.tools.classifier.sft_train import TrainConfig, resolve_device
 
-from bench._common import RESULTS, machine
-from bench.sft_data import WORKFLOWS, TextSource, load_export, load_workflow, splits_of, texts_of
-from bench.sft_report import write_report
+from bench._common import machine, results_dir
+from bench.sft.data import WORKFLOWS, TextSource, load_export, load_workflow, splits_of, texts_of
+from bench.sft.report import write_report
 
 
 def _device_name(device: str) -> str:
@@ -39,7 +38,9 @@ def _device_name(device: str) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m bench.sft", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     ap.add_argument("--part", choices=("trees", "sft", "side", "report"), required=True)
     ap.add_argument("--workflows", nargs="*", default=list(WORKFLOWS))
     ap.add_argument("--cache", type=Path, default=Path("/tmp/flowsleuth-bench-cache"))
@@ -50,13 +51,14 @@ def main() -> None:
     ap.add_argument("--tree-max-train", type=int, default=None, help="trees: subsample training rows")
     ap.add_argument("--sft-eval-every", type=int, default=None, help="SFT: steps between evaluations")
     ap.add_argument("--side", default="bias,balance,forgetting", help="side experiments to run")
-    ap.add_argument("--from-export", type=Path, default=None, help="read bench/sft_export.py output")
+    ap.add_argument("--from-export", type=Path, default=None, help="read bench/sft/export.py output")
     ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="SFT device")
     ap.add_argument("--epochs", type=float, default=1.0, help="SFT epochs (early stopping inside)")
     ap.add_argument("--batch-size", type=int, default=16, help="SFT batch size")
     ap.add_argument("--multiclass", action="store_true", help="SFT: also fit a multi-class model")
     ap.add_argument("--splits", nargs="*", default=["paper", "run"], help="SFT: which splits")
     ap.add_argument("--templates", nargs="*", default=["paper", "enriched"], help="SFT inputs to fit")
+    ap.add_argument("--rows-jsonl", type=Path, default=None, help="SFT: append each finished row here")
     ap.add_argument("--tag", default="", help="suffix of the result file: sft_<part><tag>.json")
     args = ap.parse_args()
     if args.part == "report":
@@ -80,19 +82,27 @@ def main() -> None:
         splits = {wf: splits_of(wf, runs) for wf, runs in data.items()}
         txs = texts_of(splits)
     if args.part == "trees":
-        from bench.sft_trees import run_trees
+        from bench.sft.trees import run_trees
 
         out: dict[str, Any] = run_trees(splits, args.save_model, args.tree_max_train)
     else:
         if args.part == "sft":
-            from bench.sft_models import run_sft
+            from bench.sft.models import run_sft
 
             chosen = {wf: {k: v for k, v in by.items() if k in args.splits} for wf, by in splits.items()}
             out = run_sft(
-                chosen, txs, n_train, args.sft_val, n_test, base, args.multiclass, tuple(args.templates)
+                chosen,
+                txs,
+                n_train,
+                args.sft_val,
+                n_test,
+                base,
+                args.multiclass,
+                tuple(args.templates),
+                args.rows_jsonl,
             )
         else:
-            from bench.sft_side import run_side
+            from bench.sft.side import run_side
 
             out = run_side(splits, txs, n_train, args.sft_val, n_test, args.side.split(","), base)
     out["meta"] = {
@@ -104,8 +114,8 @@ def main() -> None:
         "device": _device_name(args.device),
         "load_avg_end": os.getloadavg(),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"sft_{args.part}{args.tag}.json").write_text(json.dumps(out, indent=1, default=str))
+    results_dir().mkdir(parents=True, exist_ok=True)
+    (results_dir() / f"sft_{args.part}{args.tag}.json").write_text(json.dumps(out, indent=1, default=str))
     write_report()
 
 

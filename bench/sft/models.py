@@ -1,10 +1,12 @@
-"""bench/sft.py --part sft: fine-tuned MiniLM on paper vs enriched sentences, both splits,
+"""`python -m bench.sft --part sft`: fine-tuned MiniLM on paper vs enriched sentences, both splits,
 multi-class, transfer between workflows and online (prefix) detection."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,7 +18,7 @@ from flowsleuth.tools.classifier.sft_train import TrainConfig
 from flowsleuth.tools.classifier.tasks import Task
 from rich.console import Console
 
-from bench.sft_data import Split, TextSource, subsample_keys
+from bench.sft.data import Split, TextSource, subsample_keys
 
 console = Console()
 
@@ -93,7 +95,10 @@ def run_sft(
     base: TrainConfig,
     multiclass: bool = False,
     templates: tuple[str, ...] = ("paper", "enriched"),
+    rows_jsonl: Path | None = None,
 ) -> dict[str, Any]:
+    """Fit and test every (workflow, split, input) model. ``rows_jsonl`` gets one JSON line per
+    finished model at once, so a run cut by a time limit keeps what it finished."""
     rows, transfer, paper_models = [], [], {}
     exp: dict[str, Any] = {}
     for wf, by in splits.items():
@@ -128,6 +133,9 @@ def run_sft(
                         **ev,
                     }
                 )
+                if rows_jsonl is not None:
+                    with rows_jsonl.open("a") as f:
+                        f.write(json.dumps(rows[-1], default=str) + "\n")
                 console.print(
                     f"{wf} {split_name} {model.name}: {ev} {model.meta.train_seconds} s", highlight=False
                 )

@@ -1,11 +1,11 @@
-"""Merge the parts of bench/sft.py into bench/results/sft.json and a markdown report."""
+"""Merge the parts of bench.sft into bench/results/sft.json and a markdown report."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from bench._common import RESULTS
+from bench._common import results_dir
 
 COLS = (
     "workflow",
@@ -37,20 +37,20 @@ def _table(rows: list[dict[str, Any]], cols: tuple[str, ...]) -> list[str]:
 
 def _load(pattern: str) -> dict[str, Any]:
     """Result files matching ``pattern`` under bench/results, by file stem."""
-    return {p.stem: json.loads(p.read_text()) for p in sorted(RESULTS.glob(pattern))}
+    return {p.stem: json.loads(p.read_text()) for p in sorted(results_dir().glob(pattern))}
 
 
 def write_report() -> None:
     parts = {**_load("sft_trees.json"), **_load("sft_sft*.json"), **_load("sft_side*.json")}
     gpu = _load("sft_gpu.json").get("sft_gpu", {})
-    (RESULTS / "sft.json").write_text(json.dumps(parts, indent=1))
+    (results_dir() / "sft.json").write_text(json.dumps(parts, indent=1))
     md = [
-        "# Classifier benchmark (bench/sft.py)",
+        "# Classifier benchmark (bench.sft)",
         "",
         "Test rows only; never trained or tuned on. `n` = test rows scored. Paper split = the "
         "published test/validation rows; run split = whole runs held out (60/20/20, stratified).",
         "Decision threshold and calibration are fitted on validation. `device` says where a model "
-        "was trained: SFT rows marked H100 come from bench/sft_gpu.sh (see sft_gpu.md); "
+        "was trained: SFT rows marked H100 come from bench/sft/gpu.sh (see sft_gpu.md); "
         "`jobs_per_s` is always 2-core CPU scoring (empty where not measured on CPU).",
         "",
     ]
@@ -109,12 +109,12 @@ def write_report() -> None:
             md += [*_table(val["rows"], tuple(val["rows"][0])), ""]
     for p, v in parts.items():
         md += [
-            f"Part `{p}`: `python bench/sft.py {' '.join(v['meta']['argv'])}`, "
+            f"Part `{p}`: `python -m bench.sft {' '.join(v['meta']['argv'])}`, "
             f"wall {v['meta']['wall_s']} s, torch/LightGBM threads {v['meta']['threads']}, "
             f"load average at end {v['meta']['load_avg_end']}"
             + (f". Note: {v['meta']['note']}" if v["meta"].get("note") else ""),
             "",
         ]
     if gpu:
-        md += ["H100 rows: `bench/sft_gpu.sh`, stages and commands in `sft_gpu.md`.", ""]
-    (RESULTS / "sft.md").write_text("\n".join(md) + "\n")
+        md += ["H100 rows: `bench/sft/gpu.sh`, stages and commands in `sft_gpu.md`.", ""]
+    (results_dir() / "sft.md").write_text("\n".join(md) + "\n")
