@@ -26,7 +26,15 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from flowsleuth.tools.classifier.sft_train import TrainConfig, resolve_device
 
 from bench._common import machine, results_dir
-from bench.sft.data import WORKFLOWS, TextSource, load_export, load_workflow, splits_of, texts_of
+from bench.sft.data import (
+    WORKFLOWS,
+    TextSource,
+    load_export,
+    load_workflow,
+    sample_splits,
+    splits_of,
+    texts_of,
+)
 from bench.sft.report import write_report
 
 
@@ -60,10 +68,19 @@ def main() -> None:
     ap.add_argument("--templates", nargs="*", default=["paper", "enriched"], help="SFT inputs to fit")
     ap.add_argument("--rows-jsonl", type=Path, default=None, help="SFT: append each finished row here")
     ap.add_argument("--tag", default="", help="suffix of the result file: sft_<part><tag>.json")
+    ap.add_argument(
+        "--smoke", action="store_true", help="--part sft on the bundled sample, tiny; not in bench/results"
+    )
     args = ap.parse_args()
     if args.part == "report":
         write_report()
         return
+    if args.smoke:
+        if args.part != "sft":
+            ap.error("--smoke runs --part sft only")
+        args.workflows, args.splits, args.templates = ["1000-genome"], ["smoke"], ["paper"]
+        args.sft_train, args.sft_val, args.sft_test = 48, 16, 32
+    out_dir = results_dir(args.smoke)
     start = time.perf_counter()
     n_train, n_test = args.sft_train or None, args.sft_test or None
     base = TrainConfig(
@@ -73,10 +90,15 @@ def main() -> None:
         eval_every=args.sft_eval_every,
         progress=False,
     )
-    if args.from_export is not None:
+    txs: dict[str, TextSource]
+    if args.smoke:
+        splits, txs = {}, {}
+        for wf in args.workflows:
+            splits[wf], txs[wf] = sample_splits(wf)
+    elif args.from_export is not None:
         loaded = {wf: load_export(args.from_export, wf) for wf in args.workflows}
         splits = {wf: v[0] for wf, v in loaded.items()}
-        txs: dict[str, TextSource] = {wf: v[1] for wf, v in loaded.items()}
+        txs = {wf: v[1] for wf, v in loaded.items()}
     else:
         data = {wf: load_workflow(wf, args.cache) for wf in args.workflows}
         splits = {wf: splits_of(wf, runs) for wf, runs in data.items()}
@@ -114,9 +136,9 @@ def main() -> None:
         "device": _device_name(args.device),
         "load_avg_end": os.getloadavg(),
     }
-    results_dir().mkdir(parents=True, exist_ok=True)
-    (results_dir() / f"sft_{args.part}{args.tag}.json").write_text(json.dumps(out, indent=1, default=str))
-    write_report()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"sft_{args.part}{args.tag}.json").write_text(json.dumps(out, indent=1, default=str))
+    write_report(out_dir)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from flowsleuth.tools.classifier.text import render_inputs
 from flowsleuth.workflows.flowbench import paper_split_rows, run_files
 from flowsleuth.workflows.loader import load_run
 from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.sample import sample_runs
 from flowsleuth.workflows.splits import labelled_sentences, paper_split, split_of_runs
 
 WORKFLOWS = ("1000-genome", "montage", "predict-future-sales")
@@ -63,6 +64,18 @@ def splits_of(wf: str, runs: list[Run]) -> dict[str, Split]:
         "paper": Split("paper", paper_keys, {s: runs for s in paper_keys}),
         "run": Split("run", run_keys, run_runs),
     }
+
+
+def sample_splits(wf: str) -> tuple[dict[str, Split], Texts]:
+    """``--smoke``: the bundled sample runs of ``wf``, their jobs split 60/20/20 at random. A check
+    that the benchmark runs end to end, not a protocol (the sample has too few runs to split)."""
+    runs = [load_run(p) for p in sample_runs() if p.stem.rsplit("-run", 1)[0] == wf]
+    keys = sorted((r.run_id, j) for r in runs for j in r.job_ids)
+    order = np.random.default_rng(0).permutation(len(keys))
+    cut = np.split(order, [int(0.6 * len(keys)), int(0.8 * len(keys))])
+    parts = {p: {keys[i] for i in idx} for p, idx in zip(("train", "validation", "test"), cut, strict=True)}
+    # no runs: whole-run throughput is not timed on a smoke pass
+    return {"smoke": Split("smoke", parts, {p: [] for p in parts})}, Texts(runs)
 
 
 def restrict(run: Run, keys: Keys) -> Run:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from bench._common import results_dir
@@ -35,15 +36,18 @@ def _table(rows: list[dict[str, Any]], cols: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _load(pattern: str) -> dict[str, Any]:
-    """Result files matching ``pattern`` under bench/results, by file stem."""
-    return {p.stem: json.loads(p.read_text()) for p in sorted(results_dir().glob(pattern))}
+def _load(folder: Path, pattern: str) -> dict[str, Any]:
+    """Result files matching ``pattern`` under ``folder``, by file stem."""
+    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob(pattern))}
 
 
-def write_report() -> None:
-    parts = {**_load("sft_trees.json"), **_load("sft_sft*.json"), **_load("sft_side*.json")}
-    gpu = _load("sft_gpu.json").get("sft_gpu", {})
-    (results_dir() / "sft.json").write_text(json.dumps(parts, indent=1))
+def write_report(folder: Path | None = None) -> None:
+    """Merge the part files in ``folder`` (default: the results folder) into sft.json and sft.md."""
+    folder = folder or results_dir()
+    parts = {**_load(folder, "sft_trees.json"), **_load(folder, "sft_sft*.json")}
+    parts |= _load(folder, "sft_side*.json")
+    gpu = _load(folder, "sft_gpu.json").get("sft_gpu", {})
+    (folder / "sft.json").write_text(json.dumps(parts, indent=1))
     md = [
         "# Classifier benchmark (bench.sft)",
         "",
@@ -117,4 +121,4 @@ def write_report() -> None:
         ]
     if gpu:
         md += ["H100 rows: `bench/sft/gpu.sh`, stages and commands in `sft_gpu.md`.", ""]
-    (results_dir() / "sft.md").write_text("\n".join(md) + "\n")
+    (folder / "sft.md").write_text("\n".join(md) + "\n")

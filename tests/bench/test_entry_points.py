@@ -93,6 +93,19 @@ def test_gpu_report_reads_json_rows(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     assert (tmp_path / "sft.md").is_file()
 
 
+@pytest.mark.slow
+def test_sft_smoke_on_the_bundled_sample(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("FLOWSLEUTH_BENCH_RESULTS", str(tmp_path))
+    rows = tmp_path / "rows.jsonl"
+    argv = ["--part", "sft", "--smoke", "--device", "cpu", "--rows-jsonl", str(rows)]
+    assert _run("bench.sft", argv, monkeypatch) == 0
+    (row,) = [json.loads(line) for line in rows.read_text().splitlines()]
+    assert (row["split"], row["scorer"], row["train_rows"], row["n"]) == ("smoke", "sft-paper", 48, 32)
+    assert 0 <= row["f1"] <= 1
+    assert json.loads((tmp_path / "sft_sft.json").read_text())["meta"]["argv"] == argv
+    assert "sft-paper" in (tmp_path / "sft.md").read_text()
+
+
 @pytest.mark.shared
 @pytest.mark.slow
 def test_build_models_smoke(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
