@@ -16,7 +16,7 @@ WORKFLOWS = {"1000-genome", "montage", "predict-future-sales"}
 @pytest.fixture(scope="module")
 def shipped():
     d = pretrained_models_dir()
-    assert d is not None, "tools/pretrained/models is missing: run bench/pretrained.py"
+    assert d is not None, "tools/pretrained/models is missing: run make models"
     return d
 
 

@@ -17,7 +17,7 @@ def train_default_tree(out_dir: str | Path, seed: int = 42, runs: Sequence[Run] 
     """Train a multi-class tree scorer on the bundled sample (seconds) and save it to ``out_dir``.
 
     Jobs are split 75 / 25 at random for training and calibration: the sample is too small for
-    a split by runs. It is a demo model, not a benchmark (see bench/sft.py for honest numbers).
+    a split by runs. It is a demo model, not a benchmark (see bench/sft/ for honest numbers).
     """
     runs = list(runs) if runs is not None else [load_run(p) for p in sample_runs()]
     rng = np.random.default_rng(seed)
