@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from flowsleuth.cli.errors import handle_errors
+from flowsleuth.cli.errors import err_console, handle_errors
+from flowsleuth.cli.safe import safe
 from flowsleuth.workflows.loader import iter_runs
 from flowsleuth.workflows.summary import RunSummary, summarize
 from rich.console import Console
@@ -23,15 +24,15 @@ def _when(ts: float | None) -> str:
 def _counts(d: dict[str, int] | None) -> str:
     if d is None:
         return "(no labels)"
-    return ", ".join(f"{k} {v}" for k, v in sorted(d.items(), key=lambda kv: -kv[1]))
+    return safe(", ".join(f"{k} {v}" for k, v in sorted(d.items(), key=lambda kv: -kv[1])))
 
 
 def _run_table(s: RunSummary) -> Table:
-    t = Table(title=f"{s.run_id}  [dim]{s.source}[/]", show_header=False, title_justify="left")
+    t = Table(title=f"{safe(s.run_id)}  [dim]{safe(s.source)}[/]", show_header=False, title_justify="left")
     t.add_column(style="bold")
     t.add_column(overflow="fold")
-    t.add_row("workflow", s.workflow)
-    t.add_row("injected anomaly", s.injected or "unknown")
+    t.add_row("workflow", safe(s.workflow))
+    t.add_row("injected anomaly", safe(s.injected or "unknown"))
     t.add_row("jobs", str(s.jobs))
     t.add_row("hosts", str(s.hosts))
     t.add_row("job types", _counts(s.job_types))
@@ -51,7 +52,11 @@ def info(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Summarise runs: jobs, hosts, transformations, label counts and time span."""
-    summaries = [summarize(run) for run in iter_runs(path)]
+    summaries = []
+    for run in iter_runs(path):
+        summaries.append(summarize(run))
+        for note in run.notes:
+            err_console.print(f"[dim]note: {safe(note)}[/]")
     if as_json:
         payload = [s.model_dump() for s in summaries]
         typer.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))

@@ -11,8 +11,8 @@ import typer
 from flowsleuth.cli import options
 from flowsleuth.cli.app.settings import load_settings
 from flowsleuth.cli.errors import err_console, handle_errors
+from flowsleuth.cli.safe import safe
 from rich.console import Console
-from rich.markup import escape
 
 DEMO_RUN = "1000-genome-run0084"  # hdd_5: disk throttled on some hosts
 
@@ -46,20 +46,20 @@ def demo(
     if rebuild or not is_prepared(demo_home, key):
         with err_console.status("preparing the demo models") as status:
             prepare_home(demo_home, train, key, step=lambda s: status.update(f"preparing: {s}"))
-        err_console.print(f"prepared {escape(str(demo_home))}: an index of {len(train)} bundled runs")
+        err_console.print(f"prepared {safe(str(demo_home))}: an index of {len(train)} bundled runs")
     kit = load_toolkit(cfg)
     for note in kit.notes:
-        err_console.print(f"[dim]note: {escape(note)}[/]")
+        err_console.print(f"[dim]note: {safe(note)}[/]")
     console.print(f"[bold]Triage of bundled run {DEMO_RUN}[/] (held out of the models and the index)")
     t = triage_run(kit, target.without_labels())
     console.print(summary_table(t))
     flagged = sorted((r for r in t.rows if r.is_anomalous), key=lambda r: -(r.score or 0))
     if flagged:
-        console.print(f"[bold]Why is {escape(flagged[0].job_id)} flagged?[/]")
+        console.print(f"[bold]Why is {safe(flagged[0].job_id)} flagged?[/]")
         console.print(render_verdict(investigate(kit.deps(target.without_labels()), flagged[0].job_id)))
     truth = target.labels.value_counts().to_dict() if target.labels is not None else {}
     console.print(
-        f"[dim]ground truth of this run (not used above): {escape(str(truth))}; "
+        f"[dim]ground truth of this run (not used above): {safe(str(truth))}; "
         f"took {time.perf_counter() - t0:.1f} s. "
-        f"Try: flowsleuth triage --home {escape(str(demo_home))} RUN.csv[/]"
+        f"Try: flowsleuth triage --home {safe(str(demo_home))} RUN.csv[/]"
     )

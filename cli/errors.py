@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 import typer
+from flowsleuth.cli.safe import safe
 from flowsleuth.workflows.errors import FlowsleuthError
 from rich.console import Console
-from rich.markup import escape
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -30,6 +30,6 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except FlowsleuthError as err:
-            raise fail(escape(str(err))) from None
+            raise fail(safe(err, newlines=False)) from None
 
     return wrapper

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 import numpy as np
@@ -109,11 +109,30 @@ def _summary(t: RunTriage) -> str:
     )
 
 
+def _plot(make: Callable[[], str], what: str) -> str:
+    """One plot, with job fields drawn as plain text ('$' is not mathtext); a plot that still
+    fails becomes a line in the page, never a lost report."""
+    import matplotlib
+
+    try:
+        with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+            return make()
+    except Exception as err:  # a plot is decoration: the rows and tables must survive it
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+        return f'<p class="muted">{_esc(what)} plot unavailable ({_esc(type(err).__name__)})</p>'
+
+
 def render_report(triages: Sequence[RunTriage], starts: Mapping[str, Mapping[str, float]]) -> str:
     """The whole page. ``starts[run][job_id]`` is each job's execute start (epoch seconds)."""
     sections = []
     for t in triages:
-        plots = _timeline(t, starts.get(t.run, {}), t.threshold) + _heatmap(t) + _classes(t)
+        plots = (
+            _plot(lambda t=t: _timeline(t, starts.get(t.run, {}), t.threshold), "timeline")  # type: ignore[misc]
+            + _plot(lambda t=t: _heatmap(t), "heatmap")  # type: ignore[misc]
+            + _plot(lambda t=t: _classes(t), "class")  # type: ignore[misc]
+        )
         sections.append(
             f"<section><h2>{_esc(t.run)}</h2>{_summary(t)}<div class='plots'>{plots}</div>"
             f"<h3>Flagged jobs</h3>{_flagged_table(t)}</section>"

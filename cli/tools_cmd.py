@@ -6,6 +6,7 @@ import json
 
 import typer
 from flowsleuth.cli.errors import handle_errors
+from flowsleuth.cli.safe import safe
 from rich.console import Console
 from rich.table import Table
 
@@ -38,8 +39,8 @@ def list_tools(
         table.add_column(col, overflow="fold")
     for r in rows:
         style = "" if r["status"] == "ready" else "yellow"
-        table.add_row(r["name"], r["kind"], r["source"], r["status"], r["description"], style=style)
+        table.add_row(*(safe(r[k]) for k in ("name", "kind", "source", "status", "description")), style=style)
     console = Console()
     console.print(table)
     for line in registry.conflicts:
-        console.print(f"[yellow]note:[/] {line}", markup=True, highlight=False)
+        console.print(f"[yellow]note:[/] {safe(line)}", markup=True, highlight=False)

@@ -6,16 +6,20 @@ import sys
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 from flowsleuth.agent.triage_models import RunTriage
 from flowsleuth.cli import options
 from flowsleuth.cli.app.settings import load_settings
 from flowsleuth.cli.errors import err_console, fail, handle_errors
-from flowsleuth.cli.triage_out import ResumableOutput, encode
+from flowsleuth.cli.paths import check_writable
+from flowsleuth.cli.resume import ResumableOutput
+from flowsleuth.cli.safe import safe
+from flowsleuth.cli.triage_out import encode, encode_json
+from flowsleuth.workflows.errors import DataError
 from flowsleuth.workflows.models import Run
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -27,7 +31,9 @@ The fast path (classifier, kNN vote, run diagnosis) scores every job; the LLM ex
 top --explain flagged jobs. Ground-truth labels are never read for scoring.
 
 Exit codes: 0 it ran (and, with --fail-on anomalous, found nothing at threshold);
-{EXIT_ANOMALOUS} --fail-on anomalous and anomalous jobs were found; 1 bad input or usage."""
+{EXIT_ANOMALOUS} --fail-on anomalous and anomalous jobs were found; 1 bad input or usage, or a
+run of a directory or zip could not be read (it is reported and skipped; the rest are triaged).
+When both apply, {EXIT_ANOMALOUS} wins: anomalies found is the stronger signal."""
 
 
 class Format(StrEnum):
@@ -44,7 +50,7 @@ class FailOn(StrEnum):
 def summary_table(t: RunTriage, top: int = 10) -> Table:
     culprits = ", ".join(f"{c.host} ({c.confidence:.2f})" for c in t.culprits[:5]) or "none"
     table = Table(
-        title=escape(
+        title=safe(
             f"{t.run}: {t.n_flagged}/{t.n_jobs} jobs flagged ({t.share_flagged:.1%}); "
             f"run diagnosis {t.anomaly_class}; culprits {culprits}"
         ),
@@ -55,12 +61,12 @@ def summary_table(t: RunTriage, top: int = 10) -> Table:
     flagged = sorted((r for r in t.rows if r.is_anomalous), key=lambda r: -(r.score or 0))
     for r in flagged[:top]:
         table.add_row(
-            escape(r.job_id),
-            escape(r.host),
-            escape(r.transformation),
+            safe(r.job_id),
+            safe(r.host),
+            safe(r.transformation),
             f"{r.score:.3f}",
-            escape(r.anomaly_class),
-            escape(r.explanation or ""),
+            safe(r.anomaly_class),
+            safe(r.explanation or ""),
         )
     return table
 
@@ -90,13 +96,15 @@ def triage(
     chroma_url: str | None = options.ChromaUrl,
     threshold: float | None = options.Threshold,
 ) -> None:
-    from flowsleuth.agent.triage import triage_run
     from flowsleuth.cli.app.toolkit import load_toolkit
     from flowsleuth.workflows.loader import count_runs, iter_runs
 
     fmt = fmt or (Format.table if sys.stdout.isatty() and out is None else Format.jsonl)
     if out is not None and fmt is Format.table:
         raise fail("--out needs --format jsonl, json or csv")
+    for target, what in ((out, "--out"), (report, "--report")):
+        if target is not None:
+            check_writable(target, what)
     cfg = load_settings(
         backend=backend if explain else "none",
         base_url=base_url,
@@ -105,53 +113,86 @@ def triage(
         chroma_url=chroma_url,
         threshold=threshold,
     )
+    skipped: list[DataError] = []
+
+    def skip(err: DataError) -> None:
+        skipped.append(err)
+        err_console.print(f"[yellow]skipped:[/] {safe(err, newlines=False)}")
+
     total = count_runs(path)
-    runs = iter_runs(path)  # validates the path before any model loads
-    first = next(runs)
-    kit = load_toolkit(cfg, llm=explain > 0, sft=sft)
-    for note in kit.notes:
-        err_console.print(f"[dim]note: {escape(note)}[/]")
-    sink = (
-        ResumableOutput(out, fmt.value, restart)
-        if out is not None and fmt in (Format.jsonl, Format.csv)
-        else None
-    )
+    runs = iter_runs(path, on_error=skip)
+    first = next(runs, None)  # validates the path before any model loads
+    resumable = out is not None and fmt in (Format.jsonl, Format.csv)
+    sink = ResumableOutput(out, fmt.value, restart) if resumable and out is not None else None
+    try:
+        if first is None:
+            raise fail(f"no run of {safe(path)} could be read ({len(skipped)} skipped)")
+        kit = load_toolkit(cfg, llm=explain > 0, sft=sft)
+        for note in kit.notes:
+            err_console.print(f"[dim]note: {safe(note)}[/]")
+        done, flagged = _triage_all(kit, _chain(first, runs), total, fmt, sink, explain)
+    finally:
+        if sink is not None:
+            sink.close()
+    for note in getattr(kit.llm, "notes", []):
+        err_console.print(f"[dim]note: {safe(note)}[/]")
+    if fmt is Format.json:
+        payload = encode_json([t for t, _ in done])
+        (out.write_text(payload, encoding="utf-8") if out else sys.stdout.write(payload))
+    if report is not None:
+        _write_report(report, done)
+    if skipped:
+        err_console.print(f"[yellow]{len(skipped)} run(s) skipped[/] (see above)")
+    if fail_on is FailOn.anomalous and flagged:
+        raise typer.Exit(EXIT_ANOMALOUS)
+    if skipped:
+        raise typer.Exit(1)
+
+
+def _triage_all(
+    kit: Any, runs: Iterator[Run], total: int, fmt: Format, sink: ResumableOutput | None, explain: int
+) -> tuple[list[tuple[RunTriage, dict[str, float]]], int]:
+    """Triage every run, writing each as it finishes; returns (triages with job starts, flagged)."""
+    from flowsleuth.agent.triage import triage_run
+
     if sink is not None and sink.done:
-        err_console.print(f"resuming: {len(sink.done)} run(s) already in {escape(str(out))}")
+        err_console.print(f"resuming: {len(sink.done)} run(s) already in {safe(sink.path)}")
     console = Console()
-    done: list[RunTriage] = []
-    starts: dict[str, dict[str, float]] = {}
+    done: list[tuple[RunTriage, dict[str, float]]] = []
     flagged = 0
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("triage", total=total)
-        for run in _chain(first, runs):
-            bar.update(task, description=escape(run.run_id))
-            if sink is not None and sink.is_done(run.run_id):
-                flagged += sink.done[run.run_id]
+        for run in runs:
+            bar.update(task, description=safe(run.run_id, newlines=False))
+            for note in run.notes:
+                err_console.print(f"[dim]note: {safe(note)}[/]")
+            if sink is not None and sink.is_done(run.source):
+                flagged += sink.flagged(run.source)
                 bar.advance(task)
                 continue
             t = triage_run(kit, run, explain=explain)
             flagged += t.n_flagged
-            starts[t.run] = {str(k): float(v) for k, v in run.frame["execute_start"].dropna().items()}
             if sink is not None:
                 sink.write(t)
             elif fmt is Format.table:
                 console.print(summary_table(t))
             elif fmt is not Format.json:
                 sys.stdout.write(encode(t, fmt.value, header=not done))
-            done.append(t)
+            done.append((t, {str(k): float(v) for k, v in run.frame["execute_start"].dropna().items()}))
             bar.advance(task)
-    if fmt is Format.json:
-        payload = "[" + ",".join(t.model_dump_json() for t in done) + "]\n"
-        (out.write_text(payload) if out else sys.stdout.write(payload))
-    if report is not None:
-        from flowsleuth.cli.report import render_report
+    return done, flagged
 
-        report.write_text(render_report(done, starts), encoding="utf-8")
-        err_console.print(f"report written to {escape(str(report))}")
-    if fail_on is FailOn.anomalous and flagged:
-        raise typer.Exit(EXIT_ANOMALOUS)
+
+def _write_report(report: Path, done: list[tuple[RunTriage, dict[str, float]]]) -> None:
+    from flowsleuth.cli.report import render_report
+
+    page = render_report([t for t, _ in done], {t.run: s for t, s in done})
+    try:
+        report.write_text(page, encoding="utf-8")
+    except OSError as err:
+        raise fail(f"cannot write report {safe(report)} ({safe(err.strerror or err)})") from None
+    err_console.print(f"report written to {safe(report)}")
 
 
 def _chain(first: Run, rest: Iterator[Run]) -> Iterator[Run]:

@@ -10,8 +10,8 @@ import typer
 from flowsleuth.cli import options
 from flowsleuth.cli.app.settings import load_settings
 from flowsleuth.cli.errors import err_console, handle_errors
+from flowsleuth.cli.safe import safe
 from flowsleuth.workflows.errors import DataError
-from rich.markup import escape
 
 
 def _complete_lines(path: Path) -> bytes:
@@ -42,7 +42,7 @@ def watch(
         raise DataError(run_path, "no such file")
     kit = load_toolkit(cfg, llm=False, sft=False)
     for note in kit.notes:
-        err_console.print(f"[dim]note: {escape(note)}[/]")
+        err_console.print(f"[dim]note: {safe(note)}[/]")
     seen: set[str] = set()
     last_size, last_change = -1, time.monotonic()
     while True:

@@ -9,8 +9,8 @@ from flowsleuth.agent.verdict import Verdict
 from flowsleuth.cli import options
 from flowsleuth.cli.app.settings import load_settings
 from flowsleuth.cli.errors import err_console, handle_errors
+from flowsleuth.cli.safe import safe
 from rich.console import Console, Group
-from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -22,28 +22,28 @@ def render_verdict(v: Verdict) -> Panel:
     head.add_column()
     head.add_row("verdict", f"[{colour}]{'ANOMALOUS' if v.is_anomalous else 'normal'}[/]")
     head.add_row("score", "-" if v.score is None else f"{v.score:.3f} (calibrated)")
-    head.add_row("class", escape(v.anomaly_class))
-    head.add_row("culprit", escape(v.culprit or "-"))
+    head.add_row("class", safe(v.anomaly_class))
+    head.add_row("culprit", safe(v.culprit or "-"))
     head.add_row("confidence", v.confidence)
-    head.add_row("backend", escape(f"{v.backend.name} (LLM {'used' if v.backend.llm_used else 'not used'})"))
+    head.add_row("backend", safe(f"{v.backend.name} (LLM {'used' if v.backend.llm_used else 'not used'})"))
     ev = Table(title="evidence (tool -> number)", title_justify="left", expand=True)
     for c in ("tool", "measure", "value"):
         ev.add_column(c)
     for e in v.evidence:
-        ev.add_row(escape(e.tool), escape(e.name), f"{e.value:.4g}")
-    parts: list = [head, ev, Panel(escape(v.explanation), title="explanation", title_align="left")]
+        ev.add_row(safe(e.tool), safe(e.name), f"{e.value:.4g}")
+    parts: list = [head, ev, Panel(safe(v.explanation), title="explanation", title_align="left")]
     if v.examples:
         ex = Table(title="few-shot examples (other runs)", title_justify="left", expand=True)
         for c in ("run", "job", "label", "distance"):
             ex.add_column(c)
         for x in v.examples:
             ex.add_row(
-                *(escape(str(x.get(k, ""))) for k in ("run", "job", "label")), f"{x.get('distance', 0):.3f}"
+                *(safe(str(x.get(k, ""))) for k in ("run", "job", "label")), f"{x.get('distance', 0):.3f}"
             )
         parts.append(ex)
     if v.backend.reason:
-        parts.append(f"[dim]note: {escape(v.backend.reason)}[/]")
-    return Panel(Group(*parts), title=escape(f"{v.job_id}  ({v.run_id})"), title_align="left")
+        parts.append(f"[dim]note: {safe(v.backend.reason)}[/]")
+    return Panel(Group(*parts), title=safe(f"{v.job_id}  ({v.run_id})"), title_align="left")
 
 
 @handle_errors
@@ -77,7 +77,7 @@ def why(
     run.job(job_id)  # a wrong id fails before any model loads
     kit = load_toolkit(cfg)
     for note in kit.notes:
-        err_console.print(f"[dim]note: {escape(note)}[/]")
+        err_console.print(f"[dim]note: {safe(note)}[/]")
     verdict = investigate(kit.deps(run), job_id)
     if as_json:
         typer.echo(verdict.model_dump_json(indent=2))

@@ -6,6 +6,7 @@ labels *apart* from that frame, so no feature built from ``run.frame`` can ever 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +63,7 @@ class Run:
     injected: str | None = None  # the anomaly injected into the whole run: 'hdd_5', 'None', …
     status: pd.DataFrame | None = None  # per-job JobStatus columns (Pegasus input), kept out of ``frame``
     parent_run: str | None = None  # the run of the parent workflow, for a Pegasus sub-workflow
+    notes: tuple[str, ...] = ()  # data problems found while loading (implausible values)
 
     def status_of(self, node_id: str) -> JobStatus | None:
         if self.status is None or node_id not in self.status.index:
@@ -120,9 +122,7 @@ class Run:
         return self.frame.loc[:, list(PAPER_FEATURES)]
 
     def without_labels(self) -> Run:
-        return Run(
-            self.workflow, self.run_id, self.source, self.frame, None, None, self.status, self.parent_run
-        )
+        return dataclasses.replace(self, labels=None, injected=None)
 
 
 def _isnan(v: object) -> bool:
