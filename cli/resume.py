@@ -52,12 +52,16 @@ class ResumableOutput:
         self.done: dict[str, int] = {}
         self.offset = 0
         self.last_digest = ""
-        if restart:
-            self.progress_path.unlink(missing_ok=True)
-        else:
-            self._resume()
-        # Drop whatever a killed run half-wrote after the last finished run.
-        self._fh.truncate(self.offset)
+        try:
+            if restart:
+                self.progress_path.unlink(missing_ok=True)
+            else:
+                self._resume()
+            # Drop whatever a killed run half-wrote after the last finished run.
+            self._fh.truncate(self.offset)
+        except BaseException:
+            self._fh.close()  # releases the lock
+            raise
 
     def _resume(self) -> None:
         size = os.fstat(self._fh.fileno()).st_size

@@ -18,9 +18,9 @@ _COUNT_MAX = 1e16  # bytes, system calls, bytes per second
 def upper_bound(column: str) -> float:
     if column in TIMESTAMPS:
         return _EPOCH_MAX
-    if "bytes" in column or "system_calls" in column:
-        return _COUNT_MAX
-    return _SECONDS_MAX
+    if any(w in column for w in ("delay", "runtime", "time", "iowait")) and "per_sec" not in column:
+        return _SECONDS_MAX
+    return _COUNT_MAX
 
 
 def implausible_note(frame: pd.DataFrame, source: str) -> str | None:

@@ -130,8 +130,7 @@ def read_table(stream: IO[bytes], source: str) -> tuple[pd.DataFrame, pd.Series 
         reader = pd.read_csv(
             stream,
             encoding="utf-8-sig",
-            header=None,
-            skiprows=1,
+            header=0,
             usecols=[index_pos, *cols],
             dtype=str,
             keep_default_na=False,
@@ -139,7 +138,9 @@ def read_table(stream: IO[bytes], source: str) -> tuple[pd.DataFrame, pd.Series 
             chunksize=CHUNK_ROWS,
         )
         row = 2
+        positions = sorted([index_pos, *cols])
         for df in reader:
+            df.columns = positions  # by position: names are checked above, from the csv module
             frame, labels = _chunk(df, index_pos, cols, row, source)
             frames.append(frame)
             if labels is not None:
