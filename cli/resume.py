@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 from flowsleuth.agent.triage_models import RunTriage
 from flowsleuth.cli.triage_out import encode
 from flowsleuth.workflows.errors import FlowsleuthError
+from pydantic import BaseModel, Field, NonNegativeInt
 
-VERSION = 2
+VERSION: Literal[2] = 2
 _RESTART = "; rerun with --restart to start the file over"
 
 
@@ -29,6 +29,21 @@ def run_key(source: str) -> str:
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+class LastRecord(BaseModel):
+    length: NonNegativeInt = Field(description="bytes the last finished run wrote")
+    sha256: str = Field(description="digest of those bytes")
+
+
+class Progress(BaseModel):
+    """``<out>.progress.json``: what a resumed triage trusts, once checked against the file."""
+
+    version: Literal[2] = VERSION
+    format: str
+    offset: NonNegativeInt = Field(description="out-file size after the last finished run")
+    last: LastRecord
+    runs: dict[str, int] = Field(description="resolved source -> jobs flagged")
 
 
 class ResumableOutput:
@@ -51,7 +66,6 @@ class ResumableOutput:
             ) from None
         self.done: dict[str, int] = {}
         self.offset = 0
-        self.last_digest = ""
         try:
             if restart:
                 self.progress_path.unlink(missing_ok=True)
@@ -72,44 +86,32 @@ class ResumableOutput:
                 )
             return
         state = self._read_state()
-        offset, last = state["offset"], state["last"]
-        if size < offset:
+        if size < state.offset:
             raise FlowsleuthError(
-                f"{self.path} holds {size} bytes but its progress file records {offset}: "
+                f"{self.path} holds {size} bytes but its progress file records {state.offset}: "
                 f"it was truncated or replaced{_RESTART}"
             )
-        if last["length"] > offset:
+        if state.last.length > state.offset:
             raise FlowsleuthError(f"{self.progress_path}: inconsistent progress file{_RESTART}")
-        self._fh.seek(offset - last["length"])
-        if _digest(self._fh.read(last["length"])) != last["sha256"]:
+        self._fh.seek(state.offset - state.last.length)
+        if _digest(self._fh.read(state.last.length)) != state.last.sha256:
             raise FlowsleuthError(
                 f"{self.path}: its last finished run does not match the progress file "
                 f"(the file was edited or written by someone else){_RESTART}"
             )
-        self.done, self.offset, self.last_digest = state["runs"], offset, last["sha256"]
+        self.done, self.offset = dict(state.runs), state.offset
 
-    def _read_state(self) -> dict[str, Any]:
-        bad = f"{self.progress_path}: unreadable progress file"
+    def _read_state(self) -> Progress:
         try:
-            state = json.loads(self.progress_path.read_text())
-            if not isinstance(state, dict) or state.get("version") != VERSION:
-                raise ValueError("not a flowsleuth progress file of this version")
-            if state.get("format") != self.fmt:
-                raise FlowsleuthError(
-                    f"{self.path} was started as {state.get('format')}, not {self.fmt}{_RESTART}"
-                )
-            runs = {str(k): int(v) for k, v in dict(state["runs"]).items()}
-            last = {"length": int(state["last"]["length"]), "sha256": str(state["last"]["sha256"])}
-            offset = int(state["offset"])
-            if offset < 0 or last["length"] < 0:
-                raise ValueError("negative offset")
-        except FlowsleuthError:
-            raise
-        except (OSError, ValueError, KeyError, TypeError) as err:
+            state = Progress.model_validate_json(self.progress_path.read_bytes())
+        except (OSError, ValueError) as err:  # pydantic's ValidationError is a ValueError
+            first = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise FlowsleuthError(
-                f"{bad} ({str(err).splitlines()[0] if str(err) else type(err).__name__}){_RESTART}"
+                f"{self.progress_path}: unreadable progress file ({first}){_RESTART}"
             ) from None
-        return {"runs": runs, "offset": offset, "last": last}
+        if state.format != self.fmt:
+            raise FlowsleuthError(f"{self.path} was started as {state.format}, not {self.fmt}{_RESTART}")
+        return state
 
     def is_done(self, source: str) -> bool:
         return run_key(source) in self.done
@@ -125,17 +127,16 @@ class ResumableOutput:
         os.fsync(self._fh.fileno())
         self.offset += len(data)
         self.done[run_key(triage.source)] = triage.n_flagged
-        state = {
-            "version": VERSION,
-            "format": self.fmt,
-            "offset": self.offset,
-            "last": {"length": len(data), "sha256": _digest(data)},
-            "runs": self.done,
-        }
+        state = Progress(
+            format=self.fmt,
+            offset=self.offset,
+            last=LastRecord(length=len(data), sha256=_digest(data)),
+            runs=self.done,
+        )
         fd, tmp = tempfile.mkstemp(prefix=self.progress_path.name + ".", suffix=".tmp", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w") as fh:
-                json.dump(state, fh)
+                fh.write(state.model_dump_json())
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.progress_path)

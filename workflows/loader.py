@@ -6,6 +6,7 @@ In a batch (a directory or a zip), ``on_error`` lets the caller report a bad run
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import zipfile
@@ -125,7 +126,7 @@ def iter_runs(path: str | Path, on_error: OnError | None = None) -> Iterator[Run
         files = sorted(f for f in p.rglob("*.csv") if f.is_file())
         if not files:
             raise DataError(p, "the directory holds no run CSV files")
-        yield from _guarded((lambda f=f: load_run(f) for f in files), on_error)
+        yield from _guarded((functools.partial(load_run, f) for f in files), on_error)
     elif p.suffix.lower() == ".zip" or zipfile.is_zipfile(p):
         yield from _guarded(_zip_members(p), on_error)
     else:

@@ -97,7 +97,7 @@ def _check_labels(labels: pd.Series, source: str) -> pd.Series:
 def _chunk(
     df: pd.DataFrame, index_pos: int, cols: dict[int, str], first_row: int, source: str
 ) -> tuple[pd.DataFrame, pd.Series | None]:
-    ids = df.iloc[:, list(df.columns).index(index_pos)].str.strip()
+    ids: pd.Series = df[index_pos].str.strip()
     empty = (ids == "").to_numpy()
     if empty.any():
         raise DataError(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from flowsleuth.agent.prepare import prepare_home
+from flowsleuth.cli.app.prepare import prepare_home
 from flowsleuth.workflows.loader import load_run
 from flowsleuth.workflows.sample import sample_run
 

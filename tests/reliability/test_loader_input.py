@@ -17,11 +17,13 @@ from flowsleuth.workflows.sample import sample_run
 
 def _bomb(path: Path, size: int) -> Path:
     """A zip whose one CSV member inflates to ``size`` bytes of zeros."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        with zf.open("normal/1000-genome-run0001.csv", "w", force_zip64=True) as fh:
-            block = b"0" * (1 << 20)
-            for _ in range(size >> 20):
-                fh.write(block)
+    block = b"0" * (1 << 20)
+    with (
+        zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf,
+        zf.open("normal/1000-genome-run0001.csv", "w", force_zip64=True) as fh,
+    ):
+        for _ in range(size >> 20):
+            fh.write(block)
     return path
 
 
