@@ -24,8 +24,16 @@ def _compiled() -> CompiledStateGraph[Any, Any, Any, Any]:
     return build_graph().compile()
 
 
+def _begin_explanation(deps: Deps) -> None:
+    """Start the LLM's one deadline for this explanation (a guarded backend has ``begin``)."""
+    begin = getattr(deps.llm, "begin", None)
+    if callable(begin):
+        begin()
+
+
 def investigate(deps: Deps, job_id: str) -> Verdict:
     """Investigate one job of ``deps.subject.run``; raises UnknownJobError for a wrong id."""
+    _begin_explanation(deps)
     out = _compiled().invoke({"job_id": job_id}, context=deps, config={"recursion_limit": _RECURSION_LIMIT})
     return out["verdict"]
 
@@ -63,5 +71,6 @@ def investigate_many(
             yield snapshot.values["verdict"], True
             continue
         resume: Any = None if snapshot.next else {"job_id": job_id}
+        _begin_explanation(deps)
         out = graph.invoke(resume, config=config, context=deps)
         yield out["verdict"], False

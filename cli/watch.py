@@ -14,12 +14,6 @@ from flowsleuth.cli.safe import safe
 from flowsleuth.workflows.errors import DataError
 
 
-def _complete_lines(path: Path) -> bytes:
-    """The file up to its last newline: a half-written row is left for the next poll."""
-    raw = path.read_bytes()
-    return raw[: raw.rfind(b"\n") + 1]
-
-
 @handle_errors
 def watch(
     run_path: Path = typer.Argument(..., metavar="RUN.csv", help="A run CSV that grows as jobs finish."),
@@ -35,7 +29,7 @@ def watch(
     time; each line carries ``latency_ms``, the time from seeing the job to its verdict."""
     from flowsleuth.agent.triage import triage_run
     from flowsleuth.cli.app.toolkit import load_toolkit
-    from flowsleuth.workflows.loader import run_from_bytes
+    from flowsleuth.cli.follow import Follower
 
     cfg = load_settings(backend="none", home=home, chroma_url=chroma_url, threshold=threshold)
     if not run_path.is_file():
@@ -44,20 +38,13 @@ def watch(
     for note in kit.notes:
         err_console.print(f"[dim]note: {safe(note)}[/]")
     seen: set[str] = set()
-    last_size, last_change = -1, time.monotonic()
+    follower = Follower(run_path, report=lambda line: err_console.print(f"[yellow]watch:[/] {safe(line)}"))
+    last_change = time.monotonic()
     while True:
-        size = run_path.stat().st_size if run_path.exists() else 0
-        if size != last_size:
-            last_size, last_change = size, time.monotonic()
+        if follower.changed():
+            last_change = time.monotonic()
             t0 = time.perf_counter()
-            try:
-                run = run_from_bytes(
-                    _complete_lines(run_path), str(run_path), name=run_path.stem, dirname=run_path.parent.name
-                )
-            except DataError as err:
-                if err.reason not in ("empty file", "the run has no jobs"):
-                    raise
-                run = None
+            run = follower.poll()
             if run is not None and set(run.job_ids) - seen:
                 result = triage_run(kit, run.without_labels())
                 latency = (time.perf_counter() - t0) * 1000

@@ -39,6 +39,12 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
+def is_rust_panic(err: BaseException) -> bool:
+    """Chroma's Rust core panics as ``pyo3_runtime.PanicException``: a BaseException, so an
+    ``except Exception`` misses it. It is an index failure like any other."""
+    return type(err).__name__ == "PanicException"
+
+
 @contextmanager
 def chroma_errors(where: str) -> Iterator[None]:
     """Turn Chroma, HTTP and storage failures into :class:`IndexUnavailableError`."""
@@ -51,6 +57,10 @@ def chroma_errors(where: str) -> Iterator[None]:
         yield
     except (ChromaError, httpx.HTTPError, sqlite3.Error, OSError) as err:
         raise IndexUnavailableError(f"{where}: {_first_line(err)}") from None
+    except BaseException as err:
+        if not is_rust_panic(err):
+            raise
+        raise IndexUnavailableError(f"{where}: the index is corrupt ({_first_line(err)})") from None
 
 
 def persistent_client(index_dir: Path, *, create: bool) -> Any:
@@ -81,7 +91,9 @@ def persistent_client(index_dir: Path, *, create: bool) -> Any:
     try:
         client = chromadb.PersistentClient(path=str(index_dir), settings=_settings())
         client.list_collections()  # forces a read: a corrupt database fails here, not later
-    except Exception as err:  # chroma raises bare Exception subclasses from its Rust core
+    except BaseException as err:  # bare Exception subclasses, or a panic, from its Rust core
+        if not isinstance(err, Exception) and not is_rust_panic(err):
+            raise
         raise IndexUnavailableError(
             f"index at {index_dir} is corrupt or unreadable ({_first_line(err)}); {hint}"
         ) from None

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from flowsleuth.workflows.atomic import atomic_write_text
 from flowsleuth.workflows.context import CONTEXT_FEATURES
 from flowsleuth.workflows.errors import DataError
 from flowsleuth.workflows.models import Run
@@ -72,7 +73,7 @@ class BaselineProfile(BaseModel):
         return float(np.interp(value, uniq, pct, left=0.0, right=100.0))
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(self.model_dump_json(indent=1))
+        atomic_write_text(path, self.model_dump_json(indent=1))
 
     @classmethod
     def load(cls, path: str | Path) -> BaselineProfile:

@@ -83,7 +83,9 @@ def _describe(err: Exception, settings: LLMSettings, schema: type) -> str:
     if isinstance(err, ValidationError | OutputParserException | json.JSONDecodeError):
         return f"reply does not match {schema.__name__}: {str(err)[:120]}"
     if isinstance(err, openai.APITimeoutError):
-        return f"no answer from {settings.base_url} within {settings.timeout_s:g} s"
+        tries = settings.max_retries + 1
+        each = f"{settings.timeout_s:g} s"
+        return f"no answer from {settings.base_url} ({tries} attempt(s), each timed out after {each})"
     if isinstance(err, openai.APIConnectionError):
         return f"cannot reach {settings.base_url} (is the server running?)"
     if isinstance(err, openai.NotFoundError):

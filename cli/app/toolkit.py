@@ -79,32 +79,54 @@ def load_toolkit(settings: Settings, *, llm: bool = True, sft: bool = True) -> T
     """Load what ``settings.home`` holds. Missing pieces become notes, not errors; a home with
     no models at all uses the pretrained ones shipped in :mod:`tools.pretrained`."""
     from flowsleuth.retrieval import knn_vote
-    from flowsleuth.tools.classifier import load_scorer
+    from flowsleuth.tools.pretrained import pretrained_models_dir
     from flowsleuth.tools.registry import default_registry
 
     kit = Toolkit(settings=settings)
     models_dir = _models_dir(kit.notes, settings.models_dir)
-    for name in SCORER_TOOLS:
-        if name == "sft" and not sft:
-            continue
-        d = models_dir / name
-        if d.is_dir():
-            scorer = _try(kit.notes, f"{name} model", lambda d=d: load_scorer(d))
-            if scorer is not None:
-                kit.models[name] = scorer
-    if (models_dir / "baseline.json").is_file():
-        kit.baseline = _try(kit.notes, "baseline", lambda: BaselineProfile.load(models_dir / "baseline.json"))
-    if (models_dir / "fusion.json").is_file():
-        kit.fusion = _try(kit.notes, "fusion", lambda: Fusion.load(models_dir / "fusion.json")) or Fusion()
+    failed = _load_models(kit, models_dir, sft)
+    shipped = pretrained_models_dir()
+    if failed and shipped is not None and models_dir != shipped:
+        # All or nothing, as in _models_dir: a fusion is fitted for one set of sources.
+        kit.notes.append(
+            f"{', '.join(failed)} under {models_dir} could not be loaded: "
+            "using the pretrained models shipped with flowsleuth instead"
+        )
+        kit.models, kit.baseline, kit.fusion, kit.diagnosis = {}, None, Fusion(), None
+        _load_models(kit, shipped, sft)
     if settings.threshold is not None:
         kit.fusion = kit.fusion.with_threshold(settings.threshold)
-    kit.diagnosis = _load_diagnosis(kit.notes, models_dir / "diagnosis")
     kit.index = _open_index(kit.notes, settings)
     kit.registry = default_registry(timeout_s=settings.tool_timeout_s)
     kit.registry.register(knn_vote, name="knn_vote", source="builtin", kind="retrieval")
     if llm:
         kit.llm = _llm(kit.notes, settings)
     return kit
+
+
+def _load_models(kit: Toolkit, models_dir: Path, sft: bool) -> list[str]:
+    """Load scorers, baseline, fusion and diagnosis from ``models_dir``; the names that failed."""
+    from flowsleuth.tools.classifier import load_scorer
+
+    failed: list[str] = []
+    for name in SCORER_TOOLS:
+        if name == "sft" and not sft:
+            continue
+        d = models_dir / name
+        if d.is_dir():
+            scorer = _try(kit.notes, f"{name} model", lambda d=d: load_scorer(d))
+            if scorer is None:
+                failed.append(f"{name} model")
+            else:
+                kit.models[name] = scorer
+    if (models_dir / "baseline.json").is_file():
+        kit.baseline = _try(kit.notes, "baseline", lambda: BaselineProfile.load(models_dir / "baseline.json"))
+    if (models_dir / "fusion.json").is_file():
+        kit.fusion = _try(kit.notes, "fusion", lambda: Fusion.load(models_dir / "fusion.json")) or Fusion()
+    kit.diagnosis = _load_diagnosis(kit.notes, models_dir / "diagnosis")
+    if (models_dir / "diagnosis").is_dir() and kit.diagnosis is None:
+        failed.append("diagnosis model")
+    return failed
 
 
 def _models_dir(notes: list[str], home_models: Path) -> Path:
@@ -140,6 +162,7 @@ def _open_index(notes: list[str], settings: Settings) -> Any | None:
 
 def _llm(notes: list[str], settings: Settings) -> Any | None:
     from flowsleuth.agent.llm import LLMSettings, make_backend
+    from flowsleuth.agent.llm.breaker import GuardedLLM
 
     # LLMSettings maps None (not configured) to its own defaults.
     values: dict[str, Any] = {
@@ -153,4 +176,5 @@ def _llm(notes: list[str], settings: Settings) -> Any | None:
     if settings.backend == "openai":
         values["max_tokens"] = 512  # room for both capped Narrative fields to close their JSON
     cfg = LLMSettings.model_validate(values)
-    return _try(notes, "LLM", lambda: make_backend(cfg))
+    backend = _try(notes, "LLM", lambda: make_backend(cfg))
+    return None if backend is None else GuardedLLM(backend, deadline_s=settings.llm_timeout_s)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import pandas as pd
 from flowsleuth.tools.classifier.calibration import Calibration
 from flowsleuth.tools.classifier.tasks import Task
+from flowsleuth.workflows.atomic import atomic_write_text, sha256_hex
 from flowsleuth.workflows.errors import FlowsleuthError
 from pydantic import BaseModel, Field
 
@@ -21,6 +22,13 @@ FORMAT_VERSION = 1
 
 class ArtifactError(FlowsleuthError):
     """A model directory that is missing, unreadable, or not what the caller asked for."""
+
+
+class FileCheck(BaseModel):
+    """Size and digest of a weights file, recorded when it is written, checked before parsing."""
+
+    size: int = Field(ge=0)
+    sha256: str
 
 
 class ArtifactMeta(BaseModel):
@@ -42,6 +50,9 @@ class ArtifactMeta(BaseModel):
     metrics: dict[str, Any] = Field(default_factory=dict, description="validation metrics")
     calibration: Calibration = Field(default_factory=Calibration)
     created: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    files: dict[str, FileCheck] = Field(
+        default_factory=dict, description="weights file name -> size and sha256 (checked on load)"
+    )
 
 
 def data_hash(inputs: pd.DataFrame | pd.Series | Sequence[str], labels: Iterable[str]) -> str:
@@ -62,8 +73,32 @@ def data_hash(inputs: pd.DataFrame | pd.Series | Sequence[str], labels: Iterable
 def write_meta(directory: str | Path, meta: ArtifactMeta) -> Path:
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
-    (d / META_FILE).write_text(meta.model_dump_json(indent=1))
+    atomic_write_text(d / META_FILE, meta.model_dump_json(indent=1))
     return d
+
+
+def record_file(meta: ArtifactMeta, name: str, data: bytes) -> None:
+    meta.files[name] = FileCheck(size=len(data), sha256=sha256_hex(data))
+
+
+def read_checked(directory: str | Path, meta: ArtifactMeta, name: str) -> bytes:
+    """The bytes of weights file ``name``, or :class:`ArtifactError` when it is missing or is
+    not the file that was written (a partial copy, an interrupted save)."""
+    path = Path(directory) / name
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ArtifactError(f"{path}: cannot read model file ({err.strerror or err})") from None
+    check = meta.files.get(name)
+    if check is None:
+        return data  # written before digests were recorded: the caller checks the structure
+    if len(data) != check.size:
+        raise ArtifactError(
+            f"{path}: {len(data)} bytes, but {check.size} were written (truncated or replaced)"
+        )
+    if sha256_hex(data) != check.sha256:
+        raise ArtifactError(f"{path}: content does not match its recorded sha256 (corrupt or replaced)")
+    return data
 
 
 def read_meta(directory: str | Path) -> ArtifactMeta:

@@ -10,12 +10,20 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from flowsleuth.tools.classifier.artifact import ArtifactError, ArtifactMeta, data_hash, write_meta
+from flowsleuth.tools.classifier.artifact import (
+    ArtifactError,
+    ArtifactMeta,
+    data_hash,
+    read_checked,
+    record_file,
+    write_meta,
+)
 from flowsleuth.tools.classifier.calibration import Method, fit_calibration
 from flowsleuth.tools.classifier.features import FEATURE_SETS, tree_features
 from flowsleuth.tools.classifier.metrics import binary_metrics
 from flowsleuth.tools.classifier.scorer import Keys, empty_scores, row_mask, score_frame
 from flowsleuth.tools.classifier.tasks import Task, class_list, target_of
+from flowsleuth.workflows.atomic import atomic_write_bytes
 from flowsleuth.workflows.baseline import BaselineProfile
 from flowsleuth.workflows.errors import FlowsleuthError
 from flowsleuth.workflows.models import Run
@@ -24,6 +32,8 @@ Balance = Literal["weights", "none"]
 MODEL_FILE = "model.txt"
 BASELINE_FILE = "baseline.json"
 FeatureCache = dict[tuple[str, str], pd.DataFrame]
+# Sections LightGBM writes last: a file holding both was written to the end.
+_COMPLETE_MARKS = (b"\nend of trees\n", b"\nend of parameters\n")
 DEFAULT_PARAMS: dict[str, Any] = {
     "learning_rate": 0.05,
     "num_leaves": 63,
@@ -170,10 +180,14 @@ class TreeScorer:
         return score_frame(runs, logits, self.meta.labels, self.meta.calibration)
 
     def save(self, directory: str | Path) -> Path:
-        d = write_meta(directory, self.meta)
-        self.booster.save_model(str(d / MODEL_FILE), num_iteration=self.booster.best_iteration or None)
+        """Weights first, then the metadata recording their size and digest; each atomically."""
+        d = Path(directory)
+        data = self.booster.model_to_string(num_iteration=self.booster.best_iteration or None).encode()
+        record_file(self.meta, MODEL_FILE, data)
+        atomic_write_bytes(d / MODEL_FILE, data)
         if self.baseline is not None:
             self.baseline.save(d / BASELINE_FILE)
+        write_meta(d, self.meta)
         return d
 
     @classmethod
@@ -183,7 +197,14 @@ class TreeScorer:
         d = Path(directory)
         if not (d / MODEL_FILE).is_file():
             raise ArtifactError(f"{d}: tree model file {MODEL_FILE} is missing")
-        booster = lgb.Booster(model_file=str(d / MODEL_FILE))
+        data = read_checked(d, meta, MODEL_FILE)
+        # LightGBM's parser can segfault on a cut file: never hand it one.
+        if not all(mark in data for mark in _COMPLETE_MARKS):
+            raise ArtifactError(f"{d / MODEL_FILE}: incomplete LightGBM model (truncated?)")
+        try:
+            booster = lgb.Booster(model_str=data.decode("utf-8"))
+        except (lgb.basic.LightGBMError, UnicodeDecodeError) as err:
+            raise ArtifactError(f"{d / MODEL_FILE}: unreadable LightGBM model ({str(err)[:120]})") from None
         baseline = None
         if meta.params.get("baseline"):
             baseline = BaselineProfile.load(d / BASELINE_FILE)

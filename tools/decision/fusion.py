@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from flowsleuth.tools.classifier.calibration import best_f1_threshold
+from flowsleuth.workflows.atomic import atomic_write_text
 from flowsleuth.workflows.errors import DataError
 from flowsleuth.workflows.names import canonical_workflow
 from pydantic import BaseModel, Field, ValidationError, model_validator
@@ -183,7 +184,7 @@ class Fusion(FusionFit):
         return np.array([self.for_workflow(str(w)).threshold for w in workflows])
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(self.model_dump_json(indent=1))
+        atomic_write_text(path, self.model_dump_json(indent=1))
 
     @classmethod
     def load(cls, path: str | Path) -> Fusion:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from flowsleuth.tools.diagnosis.features import host_table, job_table, run_features
 from flowsleuth.tools.diagnosis.truth import culprit_hosts
+from flowsleuth.workflows.atomic import atomic_write_text
 from flowsleuth.workflows.baseline import BaselineProfile
 from flowsleuth.workflows.context import host_context, job_ratios
 from flowsleuth.workflows.errors import DataError
@@ -208,8 +209,7 @@ class DiagnosisModel:
     # -- persistence -----------------------------------------------------------------------
     def save(self, out_dir: str | Path) -> Path:
         path = Path(out_dir) / ARTIFACT_NAME
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.artifact.model_dump_json())
+        atomic_write_text(path, self.artifact.model_dump_json())
         return path
 
     @classmethod

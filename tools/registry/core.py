@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowsleuth.tools.registry.isolation import is_plugin, isolated
 from flowsleuth.tools.registry.prerequisites import Prerequisite, unmet
 from flowsleuth.tools.registry.runner import DEFAULT_TIMEOUT_S, call_tool
 from flowsleuth.workflows.contract import Subject, ToolFn, ToolResult
@@ -126,7 +127,11 @@ class Registry:
         if reasons:
             return ToolResult.failed(name, "prerequisite not met: " + "; ".join(reasons))
         limit = timeout_s if timeout_s is not None else (tool.timeout_s or self.default_timeout_s)
-        return call_tool(name, tool.fn, subject, limit)
+        if not is_plugin(tool.source):
+            return call_tool(name, tool.fn, subject, limit)
+        # A plugin asks for at most the configured timeout, and works on its own copy.
+        limit = min(limit, self.default_timeout_s)
+        return call_tool(name, tool.fn, isolated(subject), limit, plugin=True)
 
     def run_all(
         self, subject: Subject, kinds: Iterable[str] = ("hint",), timeout_s: float | None = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from flowsleuth.tools.registry.isolation import enter_plugin_thread, leave_plugin_thread
 from flowsleuth.workflows.contract import Subject, ToolFn, ToolResult
 from pydantic import ValidationError
 
@@ -32,7 +33,12 @@ def _invocation(subject: Subject) -> dict[str, Any]:
 
 
 def call_tool(
-    name: str, fn: ToolFn, subject: Subject, timeout_s: float | None = DEFAULT_TIMEOUT_S
+    name: str,
+    fn: ToolFn,
+    subject: Subject,
+    timeout_s: float | None = DEFAULT_TIMEOUT_S,
+    *,
+    plugin: bool = False,
 ) -> ToolResult:
     """Call ``fn(subject)`` in a daemon thread; give up after ``timeout_s`` (None: wait).
 
@@ -42,10 +48,15 @@ def call_tool(
     box: dict[str, Any] = {}
 
     def target() -> None:
+        if plugin:
+            enter_plugin_thread()  # its prints go to stderr, never into --json on stdout
         try:
             box["value"] = fn(subject)
         except BaseException as err:  # a plugin must never take the investigation down
             box["error"] = err
+        finally:
+            if plugin:
+                leave_plugin_thread()
 
     worker = threading.Thread(target=target, name=f"tool-{name}", daemon=True)
     worker.start()

@@ -1,0 +1,103 @@
+"""A hanging LLM server: one deadline per explanation, and after the first timeout the LLM is
+not called again in that command (with a note); the verdicts come from the tools."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flowsleuth.agent.llm.breaker import GuardedLLM
+from flowsleuth.agent.llm.errors import LLMError
+from flowsleuth.agent.llm.fake import FakeBackend
+from flowsleuth.agent.triage_models import TriageRow
+from flowsleuth.agent.verdict import Narrative
+from flowsleuth.cli.main import app
+from flowsleuth.workflows.sample import sample_run
+from langchain_core.messages import HumanMessage
+from typer.testing import CliRunner
+
+
+class _Hanging:
+    """A TCP server that accepts every connection and never answers; counts connections."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._held: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            self._held.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for c in self._held:
+            c.close()
+
+
+@pytest.fixture
+def hanging() -> Iterator[_Hanging]:
+    server = _Hanging()
+    yield server
+    server.close()
+
+
+def test_triage_against_a_hanging_server_waits_once(env, hanging: _Hanging, monkeypatch) -> None:
+    monkeypatch.setenv("FLOWSLEUTH_LLM_TIMEOUT_S", "2")
+    args = ["triage", str(sample_run("1000-genome-run0084")), "-f", "jsonl", "--threshold", "0"]
+    args += ["--explain", "4", "--backend", "openai", "--base-url", f"http://127.0.0.1:{hanging.port}/v1"]
+    start = time.monotonic()
+    result = CliRunner().invoke(app, args)
+    took = time.monotonic() - start
+    assert result.exit_code == 0, result.output
+    rows = [TriageRow.model_validate_json(line) for line in result.stdout.splitlines()]
+    explained = [r for r in rows if r.explanation]
+    assert len(explained) == 4  # all four explained, from the tool evidence
+    assert "no answer within the 2 s deadline" in result.stderr.replace("\n", " ")
+    assert "not called again in this command" in result.stderr.replace("\n", " ")
+    assert took < 30  # before: 4 explanations x 2 attempts x 2 s, plus re-narrations
+    assert hanging.connections <= 2  # one attempt, perhaps its retry; never per job
+
+
+def test_guard_deadline_is_per_explanation_not_per_call() -> None:
+    class Slow(FakeBackend):
+        def narrate(self, prompt_messages, schema):  # type: ignore[no-untyped-def]
+            time.sleep(0.4)
+            return schema.model_construct()
+
+    guard = GuardedLLM(Slow(), deadline_s=0.6)
+    guard.begin()
+    guard.narrate([HumanMessage("x")], Narrative)  # 0.4 s of the 0.6 s
+    with pytest.raises(LLMError, match="deadline for one explanation"):
+        guard.narrate([HumanMessage("x")], Narrative)  # a re-narration shares the deadline
+    assert guard.tripped and len(guard.notes) == 1
+    start = time.monotonic()
+    guard.begin()
+    with pytest.raises(LLMError, match="not called"):
+        guard.narrate([HumanMessage("x")], Narrative)
+    assert time.monotonic() - start < 0.1
+
+
+def test_other_llm_errors_do_not_trip_the_breaker(tmp_path: Path) -> None:
+    class Junk(FakeBackend):
+        def narrate(self, prompt_messages, schema):  # type: ignore[no-untyped-def]
+            raise LLMError("fake", "reply does not match Narrative")
+
+    guard = GuardedLLM(Junk(), deadline_s=5)
+    for _ in range(2):
+        with pytest.raises(LLMError, match="does not match"):
+            guard.narrate([HumanMessage("x")], Narrative)
+    assert not guard.tripped
