@@ -50,7 +50,7 @@ def enter_plugin_thread() -> None:
     """Call from the plugin's worker thread, before the plugin runs."""
     with _LOCK:
         if not isinstance(sys.stdout, _Router):
-            sys.stdout = _Router(sys.stdout)  # type: ignore[assignment]
+            sys.stdout = _Router(sys.stdout)
         _PLUGIN_THREADS.add(threading.get_ident())
 
 
