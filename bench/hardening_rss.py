@@ -13,8 +13,9 @@ bundled sample runs (no ../shared needed):
 in the same run, for a before/after ratio. The zip bomb is never given to a baseline: the old
 loader inflated it whole (8.5 GB).
 
-Usage: nice .venv/bin/python bench/hardening_rss.py [--jobs 474000] [--baseline-python PY]
-Writes bench/results/hardening_rss.{json,md}.
+Usage: nice .venv/bin/python -m bench.hardening_rss [--jobs 474000] [--baseline-python PY] [--smoke]
+Writes bench/results/hardening_rss.{json,md}. --smoke: a 64 MiB bomb and 2,000 jobs, written
+outside bench/results.
 """
 
 from __future__ import annotations
@@ -28,21 +29,20 @@ import time
 import zipfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import machine, write_results
 from flowsleuth.workflows.sample import sample_runs
+
+from bench._common import machine, results_dir, write_results
 
 CLI = "from flowsleuth.cli.main import app; app()"
 
 
-def make_bomb(path: Path, gib: int = 1) -> None:
+def make_bomb(path: Path, mib: int = 1024) -> None:
     block = b"0" * (1 << 20)
     with (
         zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf,
         zf.open("normal/1000-genome-run0001.csv", "w", force_zip64=True) as fh,
     ):
-        for _ in range(gib << 10):
+        for _ in range(mib):
             fh.write(block)
 
 
@@ -55,7 +55,8 @@ def make_big_csv(path: Path, jobs: int) -> None:
         fh.write(header + "\n")
         for i in range(jobs):
             row = rows[i % len(rows)]
-            fh.write(f"{row.split(',', 1)[0]}_c{i // len(rows)}," + row.split(",", 1)[1] + "\n")
+            job, rest = row.split(",", 1)
+            fh.write(f"{job}_{i},{rest}\n")
 
 
 def peak_rss(python: str, path: Path) -> dict[str, object]:
@@ -84,17 +85,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--jobs", type=int, default=474_000, help="jobs in the big CSV")
     ap.add_argument("--baseline-python", help="also measure the big CSV with this interpreter")
+    ap.add_argument("--smoke", action="store_true", help="tiny inputs: a check that the bench runs")
     args = ap.parse_args()
+    if args.smoke:
+        args.jobs = 2_000
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         bomb, big = Path(tmp) / "bomb.zip", Path(tmp) / "1000-genome-run9999.csv"
-        make_bomb(bomb)
+        make_bomb(bomb, 64 if args.smoke else 1024)
         make_big_csv(big, args.jobs)
         mb = {p: p.stat().st_size / 1e6 for p in (bomb, big)}
-        cases = [("zip bomb (1 GiB member)", sys.executable, bomb, "current")]
-        cases.append((f"big CSV ({args.jobs} jobs)", sys.executable, big, "current"))
+        cases = []
         if args.baseline_python:
             cases.append((f"big CSV ({args.jobs} jobs)", args.baseline_python, big, "baseline"))
+        cases.append((f"zip bomb ({64 if args.smoke else 1024} MiB member)", sys.executable, bomb, "current"))
+        cases.append((f"big CSV ({args.jobs} jobs)", sys.executable, big, "current"))
         for name, python, path, which in cases:
             r = peak_rss(python, path)
             rows.append(
@@ -110,11 +115,9 @@ def main() -> None:
         **machine(),
         "protocol": "peak RSS (ru_maxrss of the child) of `flowsleuth data info --json PATH`",
         "targets": "zip bomb: refused in one line, < 600 MB; big CSV: <= 3x file size",
-        "command": "nice .venv/bin/python bench/hardening_rss.py"
-        + (f" --jobs {args.jobs}" if args.jobs != 474_000 else "")
-        + (" --baseline-python PY" if args.baseline_python else ""),
     }
-    write_results("hardening_rss", rows, meta, "Peak RSS of data info on hostile and huge input")
+    title = "Peak RSS of data info on hostile and huge input"
+    write_results("hardening_rss", rows, meta, title, results_dir(args.smoke))
 
 
 if __name__ == "__main__":
