@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 Outcome = Literal["succeeded", "failed", "running", "unsubmitted"]
@@ -56,3 +57,28 @@ class JobStatus(BaseModel):
         if self.retries > 0:
             return "retried"
         return None
+
+
+class RunCounts(BaseModel):
+    """pegasus-analyzer's summary of one workflow."""
+
+    total: int
+    succeeded: int
+    failed: int
+    held: int
+    unsubmitted: int = Field(description="neither succeeded nor failed: never submitted, or running")
+    running: int = Field(description="of the unsubmitted, those with a try that has no exit code yet")
+    retried: int = Field(description="jobs that needed more than one try")
+
+
+def run_counts(status: pd.DataFrame) -> RunCounts:
+    oc = status["outcome"]
+    return RunCounts(
+        total=len(status),
+        succeeded=int((oc == "succeeded").sum()),
+        failed=int((oc == "failed").sum()),
+        held=int(status["held"].sum()),
+        unsubmitted=int(oc.isin(["unsubmitted", "running"]).sum()),
+        running=int((oc == "running").sum()),
+        retried=int((status["retries"] > 0).sum()),
+    )

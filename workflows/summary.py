@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from flowsleuth.workflows.jobstatus import RunCounts, run_counts
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.schema import PAPER_FEATURES, TIMESTAMPS
 from pydantic import BaseModel, Field
@@ -23,6 +24,10 @@ class RunSummary(BaseModel):
     end: float | None = Field(description="latest timestamp, epoch seconds")
     span_s: float | None
     missing_features: dict[str, int] = Field(description="NaN count per paper feature")
+    job_states: RunCounts | None = Field(
+        default=None, description="recorded outcomes as pegasus-analyzer counts them (Pegasus input)"
+    )
+    parent_run: str | None = Field(default=None, description="the parent workflow's run (sub-workflow)")
 
 
 def _counts(values: object) -> dict[str, int]:
@@ -50,4 +55,6 @@ def summarize(run: Run) -> RunSummary:
         end=end,
         span_s=(end - start) if start is not None and end is not None else None,
         missing_features={str(k): int(v) for k, v in nan_counts.items() if v},
+        job_states=run_counts(run.status) if run.status is not None else None,
+        parent_run=run.parent_run,
     )

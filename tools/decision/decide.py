@@ -77,8 +77,38 @@ def _confidence(score: float, threshold: float, sources: dict[str, float]) -> Co
     return "medium"
 
 
+def recorded_decision(results: Sequence[ToolResult], host: str | None) -> Decision | None:
+    """What the workflow system recorded, when it settles the question: a failed, held or
+    retried job is anomalous (certain, class = what happened); a job that never ran has no
+    measurements to score. None when there is no record or it settles nothing."""
+    from flowsleuth.tools.job_state import JOB_STATE_TOOL, recorded_state
+
+    state = recorded_state(results)
+    if state is None:
+        return None
+    if state.get("problem"):
+        sources = {**source_scores(results), JOB_STATE_TOOL: 1.0}
+        return Decision(
+            score=1.0,
+            is_anomalous=True,
+            anomaly_class=str(state["problem"]),
+            culprit=host if host and host != "unknown" else None,
+            confidence="high",
+            sources={k: round(v, 4) for k, v in sources.items()},
+        )
+    if state.get("outcome") == "unsubmitted":
+        return Decision(
+            score=None, is_anomalous=False, anomaly_class="None", culprit=None, confidence="low", sources={}
+        )
+    return None
+
+
 def decide(results: Sequence[ToolResult], fusion: Fusion, host: str | None) -> Decision:
-    """Fuse the sources; with no source at all the honest answer is 'not anomalous, low'."""
+    """Fuse the sources; with no source at all the honest answer is 'not anomalous, low'.
+    A recorded failure, hold or retry (the ``job_state`` tool) decides first."""
+    recorded = recorded_decision(results, host)
+    if recorded is not None:
+        return recorded
     sources = source_scores(results)
     score = fusion.predict(sources)
     if score is None:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from flowsleuth.workflows.errors import DataError
 from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.names import canonical_workflow
 from flowsleuth.workflows.pegasus.derive import flowbench_frame, task_columns
 from flowsleuth.workflows.pegasus.kickstart import read_record, record_files
 from flowsleuth.workflows.pegasus.status import regular_exit, status_frame, tail
@@ -172,7 +173,7 @@ def jobstate_run(sub: SubmitDir) -> Run:
     ks = jobs.index.to_series().map(lambda n: recs[n].status if n in recs else None).astype(float)
     status = status_frame(jobs, exit_codes, ks)
     return Run(
-        workflow=sub.label or "unknown",
+        workflow=canonical_workflow(sub.label or "unknown"),
         run_id=sub.wf_uuid or sub.path.name,
         source=str(sub.path),
         frame=frame,

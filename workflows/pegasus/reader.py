@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from flowsleuth.workflows.errors import DataError
 from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.names import canonical_workflow
 from flowsleuth.workflows.pegasus.connect import check_schema, is_db_url, open_engine
 from flowsleuth.workflows.pegasus.derive import flowbench_frame, task_columns
 from flowsleuth.workflows.pegasus.kickstart import KickstartRecord, read_record, record_files
@@ -137,7 +138,7 @@ def _workflow_run(
     status = status_frame(jobs, exit_raw.map(regular_exit), _ks_status(jobs, per_task, recs))
     parent = wf["parent_wf_id"]
     return Run(
-        workflow=str(wf["dax_label"] or "unknown"),
+        workflow=canonical_workflow(str(wf["dax_label"] or "unknown")),
         run_id=str(wf["wf_uuid"]),
         source=name if where is None else str(where),
         frame=frame,

@@ -1,4 +1,4 @@
-"""Each job's recorded life (JobStatus columns) and pegasus-analyzer's run counts.
+"""Each job's recorded life (JobStatus columns), as pegasus-analyzer reads it.
 
 pegasus-analyzer reads the last try of each job (highest ``job_submit_seq``): exit code 0 is
 succeeded, any other exit code failed; held means the last try has a ``JOB_HELD`` state; every
@@ -13,23 +13,10 @@ from urllib.parse import unquote
 import numpy as np
 import pandas as pd
 from flowsleuth.workflows.jobstatus import STATUS_COLUMNS
-from pydantic import BaseModel, Field
 
 TAIL_LINES = 15
 TAIL_CHARS = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
-
-
-class RunCounts(BaseModel):
-    """pegasus-analyzer's summary of one workflow."""
-
-    total: int
-    succeeded: int
-    failed: int
-    held: int
-    unsubmitted: int = Field(description="neither succeeded nor failed: never submitted, or running")
-    running: int = Field(description="of the unsubmitted, those with a try that has no exit code yet")
-    retried: int = Field(description="jobs that needed more than one try")
 
 
 def regular_exit(raw: float | int | None) -> int | None:
@@ -88,17 +75,4 @@ def status_frame(jobs: pd.DataFrame, exit_codes: pd.Series, ks_status: pd.Series
 def _ints(values: pd.Series) -> pd.Series:
     return pd.Series(
         [None if v is None or v != v else int(v) for v in values], index=values.index, dtype=object
-    )
-
-
-def run_counts(status: pd.DataFrame) -> RunCounts:
-    oc = status["outcome"]
-    return RunCounts(
-        total=len(status),
-        succeeded=int((oc == "succeeded").sum()),
-        failed=int((oc == "failed").sum()),
-        held=int(status["held"].sum()),
-        unsubmitted=int(oc.isin(["unsubmitted", "running"]).sum()),
-        running=int((oc == "running").sum()),
-        retried=int((status["retries"] > 0).sum()),
     )
