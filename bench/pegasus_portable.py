@@ -61,8 +61,12 @@ def main() -> None:
     for variant in VARIANTS:
         view = {s: [feature_view(r, variant) for r in rs] for s, rs in part.items()}
         t0 = time.perf_counter()
-        tree = TreeScorer.fit(view["train"], view["validation"], max_train=args.max_train,
-                              name=f"tree-{variant.replace('+', '-')}")
+        tree = TreeScorer.fit(
+            view["train"],
+            view["validation"],
+            max_train=args.max_train,
+            name=f"tree-{variant.replace('+', '-')}",
+        )
         fit_s = time.perf_counter() - t0
         thr = tree.meta.calibration.threshold
         for wf in sorted({r.workflow for r in view["test"]}):
@@ -70,9 +74,19 @@ def main() -> None:
             scores = tree.score_runs(test)
             y = np.concatenate([(r.labels != "None").to_numpy() for r in test]).astype(int)  # type: ignore[union-attr]
             m = binary_metrics(y, scores["score"].to_numpy(float), thr)
-            rows.append({"variant": variant, "workflow": wf, "test_runs": len(test), "jobs": len(y),
-                         "f1": m["f1"], "precision": m["precision"], "recall": m["recall"],
-                         "auc": m["roc_auc"], "fit_s": round(fit_s, 1)})
+            rows.append(
+                {
+                    "variant": variant,
+                    "workflow": wf,
+                    "test_runs": len(test),
+                    "jobs": len(y),
+                    "f1": m["f1"],
+                    "precision": m["precision"],
+                    "recall": m["recall"],
+                    "auc": m["roc_auc"],
+                    "fit_s": round(fit_s, 1),
+                }
+            )
         saved[variant] = tree
     meta = {
         **machine(),
@@ -88,8 +102,11 @@ def main() -> None:
             shutil.rmtree(OUT)
         for variant in ("portable", "portable+usage"):
             saved[variant].save(OUT / variant.replace("+", "_"))
-        (OUT / "provenance.json").write_text(json.dumps(
-            {**meta, "test_rows": rows, "test_runs": sorted(r.run_id for r in part["test"])}, indent=1))
+        (OUT / "provenance.json").write_text(
+            json.dumps(
+                {**meta, "test_rows": rows, "test_runs": sorted(r.run_id for r in part["test"])}, indent=1
+            )
+        )
     write_results("pegasus_portable", rows, meta, "Tree F1 per workflow by feature variant (test runs)")
 
 

@@ -64,5 +64,10 @@ def test_flowbench_run_has_no_record(cpu_run) -> None:
 def test_summary_counts() -> None:
     s = summarize(_run("sample_wf_held"))
     assert s.job_states is not None
-    assert (s.job_states.total, s.job_states.succeeded, s.job_states.failed, s.job_states.held) == (8, 2, 1, 1)
+    assert (s.job_states.total, s.job_states.succeeded, s.job_states.failed, s.job_states.held) == (
+        8,
+        2,
+        1,
+        1,
+    )
     assert s.job_states.unsubmitted == 5 and s.workflow == "Drug-Combination-Therapy"

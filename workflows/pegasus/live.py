@@ -73,13 +73,16 @@ class StampedeFollower:
         try:
             st = os.stat(self.db)
         except FileNotFoundError:
-            raise DataError(self.db, "the stampede DB is gone (deleted or rotated by monitord); stopped") from None
+            raise DataError(
+                self.db, "the stampede DB is gone (deleted or rotated by monitord); stopped"
+            ) from None
         return (st.st_dev, st.st_ino)
 
     def _check_file(self) -> None:
         if self._ident is not None and self._file_ident() != self._ident:
             raise DataError(
-                self.db, "the stampede DB was replaced (monitord rotated it); run watch again to follow the new one"
+                self.db,
+                "the stampede DB was replaced (monitord rotated it); run watch again to follow the new one",
             )
 
     def _current_signature(self) -> tuple[int, float]:
@@ -88,7 +91,9 @@ class StampedeFollower:
 
             def read() -> tuple[int, float]:
                 with engine.connect() as con:
-                    q = sa.select(sa.func.count(), sa.func.max(t.jobstate.c.timestamp)).select_from(t.jobstate)
+                    q = sa.select(sa.func.count(), sa.func.max(t.jobstate.c.timestamp)).select_from(
+                        t.jobstate
+                    )
                     n, ts = con.execute(q).one()
                     return int(n), float(ts or 0.0)
 
