@@ -58,7 +58,7 @@ STATE_TIMES = (
 
 
 def flowbench_type(type_desc: pd.Series) -> pd.Series:
-    return type_desc.map(lambda d: _TYPES.get(str(d), "auxiliary"))
+    return type_desc.astype(str).map(_TYPES).fillna("auxiliary")
 
 
 def ready_times(jobs: pd.DataFrame, edges: pd.DataFrame, wf_start: float) -> pd.Series:
@@ -88,9 +88,8 @@ def task_columns(tasks: pd.DataFrame) -> pd.DataFrame:
 
     def joined(col: str) -> pd.Series:
         if single:
-            return tasks.set_index("job_instance_id")[col].map(
-                lambda v: "" if v is None or v != v else str(v)
-            )
+            values = tasks.set_index("job_instance_id")[col]
+            return values.where(values.notna(), "").astype(str)
         return g[col].agg(lambda s: ",".join(dict.fromkeys(str(v) for v in s if v is not None and v == v)))
 
     failing = tasks[tasks["exitcode"].fillna(0) != 0].groupby("job_instance_id")["exitcode"].first()

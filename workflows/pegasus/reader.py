@@ -22,7 +22,7 @@ from flowsleuth.workflows.pegasus.connect import check_schema, is_db_url, open_e
 from flowsleuth.workflows.pegasus.derive import flowbench_frame, task_columns
 from flowsleuth.workflows.pegasus.kickstart import KickstartRecord, read_record, record_files
 from flowsleuth.workflows.pegasus.stampede import StampedeData, read_stampede, read_texts
-from flowsleuth.workflows.pegasus.status import regular_exit, status_frame, tail
+from flowsleuth.workflows.pegasus.status import regular_exits, status_frame, tail
 from flowsleuth.workflows.pegasus.submitdir import looks_like_submit_dir, open_submit_dir
 from flowsleuth.workflows.schema import KICKSTART_USAGE
 
@@ -74,6 +74,16 @@ def _records(jobs: pd.DataFrame, where: Path | None) -> dict[str, KickstartRecor
     return out
 
 
+def _record_frame(recs: dict[str, KickstartRecord]) -> pd.DataFrame:
+    """One row per job with a kickstart record: usage columns, hostname, status, output texts."""
+    cols = [*KICKSTART_USAGE, "ks_hostname", "ks_status", "ks_stdout", "ks_stderr"]
+    rows = {
+        n: [*(r.usage.get(c, np.nan) for c in KICKSTART_USAGE), r.hostname, r.status, r.stdout, r.stderr]
+        for n, r in recs.items()
+    }
+    return pd.DataFrame.from_dict(rows, orient="index", columns=cols) if rows else pd.DataFrame(columns=cols)
+
+
 def _exit_raw(jobs: pd.DataFrame, per_task: pd.DataFrame, scripts: pd.Series) -> pd.Series:
     """The raw exit status that explains the job: a failing task, else a failing script, else the try's."""
     inst = jobs["job_instance_id"]
@@ -83,28 +93,31 @@ def _exit_raw(jobs: pd.DataFrame, per_task: pd.DataFrame, scripts: pd.Series) ->
     return raw.where(failed, jobs["exitcode"].astype(float))
 
 
-def _ks_status(jobs: pd.DataFrame, per_task: pd.DataFrame, recs: dict[str, KickstartRecord]) -> pd.Series:
+def _ks_status(jobs: pd.DataFrame, per_task: pd.DataFrame) -> pd.Series:
     inst = jobs["job_instance_id"]
     has_tasks = inst.isin(per_task.index)
     raw = inst.map(per_task["task_exit_raw"]).astype(float).where(has_tasks, np.nan)
     raw = raw.where(raw.notna() | ~has_tasks, 0.0)
-    from_rec = jobs["exec_job_id"].map(lambda n: recs[n].status if n in recs else None).astype(float)
-    return raw.where(raw.notna(), from_rec)
+    return raw.where(raw.notna(), pd.to_numeric(jobs["ks_status"], errors="coerce").astype(float))
 
 
-def _texts(
-    jobs: pd.DataFrame, problem: pd.Series, engine: object, name: str, recs: dict[str, KickstartRecord]
-) -> pd.DataFrame:
-    ids = jobs.loc[problem & jobs["job_instance_id"].notna(), "job_instance_id"].astype(int).tolist()
+def _texts(jobs: pd.DataFrame, problem: pd.Series, engine: object, name: str) -> pd.DataFrame:
+    """Output tails and held reasons of the problem jobs (DB texts, else kickstart records)."""
+    out = pd.DataFrame({"stdout_tail": "", "stderr_tail": "", "held_reason": None}, index=jobs.index)
+    sel = jobs[problem]
+    if sel.empty:
+        return out
+    ids = sel["job_instance_id"].dropna().astype(int).tolist()
     texts = read_texts(engine, name, ids).set_index("job_instance_id")  # type: ignore[arg-type]
-    inst = jobs["job_instance_id"]
-    out = pd.DataFrame(index=jobs.index)
-    out["stdout_tail"] = inst.map(texts["stdout_text"]).map(lambda s: tail(s, quoted=True))
-    out["stderr_tail"] = inst.map(texts["stderr_text"]).map(lambda s: tail(s, quoted=True))
-    out["held_reason"] = inst.map(texts["held_reason"])
-    for col, attr in (("stdout_tail", "stdout"), ("stderr_tail", "stderr")):
-        fill = jobs["exec_job_id"].map(lambda n, a=attr: tail(getattr(recs[n], a)) if n in recs else "")
-        out[col] = out[col].where(out[col].fillna("") != "", fill).where(problem, "")
+    inst = sel["job_instance_id"]
+    for col, db_col, ks_col in (
+        ("stdout_tail", "stdout_text", "ks_stdout"),
+        ("stderr_tail", "stderr_text", "ks_stderr"),
+    ):
+        db_tail = inst.map(texts[db_col]).map(lambda s: tail(s, quoted=True))
+        ks_tail = sel[ks_col].map(tail)
+        out.loc[sel.index, col] = db_tail.where(db_tail != "", ks_tail)
+    out.loc[sel.index, "held_reason"] = inst.map(texts["held_reason"])
     return out
 
 
@@ -121,21 +134,18 @@ def _workflow_run(
     wf_id = int(wf["wf_id"])
     jobs = data.jobs[data.jobs["wf_id"] == wf_id].copy()
     jobs["exec_job_id"] = jobs["exec_job_id"].astype(str)
-    recs = _records(jobs, where)
-    for col in KICKSTART_USAGE:
-        jobs[col] = jobs["exec_job_id"].map(
-            lambda n, c=col: recs[n].usage.get(c, np.nan) if n in recs else np.nan
-        )
-    rec_host = jobs["exec_job_id"].map(lambda n: recs[n].hostname if n in recs else None)
-    jobs["hostname"] = jobs["hostname"].where(jobs["hostname"].notna(), rec_host)
+    ks = _record_frame(_records(jobs, where)).reindex(jobs["exec_job_id"])
+    for col in ks.columns:
+        jobs[col] = ks[col].to_numpy()
+    jobs["hostname"] = jobs["hostname"].where(jobs["hostname"].notna(), jobs["ks_hostname"])
     edges = data.edges[data.edges["wf_id"] == wf_id]
     start = float(wf["start"]) if pd.notna(wf["start"]) else float(wf["planned"] or np.nan)
     frame = flowbench_frame(jobs, edges, per_task, start)
     jobs = jobs.set_index(frame.index)
     exit_raw = _exit_raw(jobs, per_task, scripts)
     problem = (jobs["exitcode"].fillna(0) != 0) | jobs["held_at"].notna() | (jobs["tries"].fillna(0) > 1)
-    jobs = jobs.join(_texts(jobs, problem, engine, name, recs))
-    status = status_frame(jobs, exit_raw.map(regular_exit), _ks_status(jobs, per_task, recs))
+    jobs = jobs.join(_texts(jobs, problem, engine, name))
+    status = status_frame(jobs, regular_exits(exit_raw), _ks_status(jobs, per_task))
     parent = wf["parent_wf_id"]
     return Run(
         workflow=canonical_workflow(str(wf["dax_label"] or "unknown")),

@@ -13,7 +13,8 @@ from flowsleuth.workflows.pegasus import tables as t
 from flowsleuth.workflows.pegasus.connect import with_retry
 from sqlalchemy.engine import Connection, Engine
 
-_CHUNK = 900  # below SQLite's bound-parameter limit on old builds
+_CHUNK = 900
+_STATE_SLOTS = 64  # below SQLite's bound-parameter limit on old builds
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,11 @@ class StampedeData:
 
 
 def _frame(con: Connection, query: sa.Select | sa.TextClause, columns: Sequence[str]) -> pd.DataFrame:
-    rows = [tuple(r) for r in con.execute(query).all()]  # plain tuples: pandas probes Row objects slowly
+    result = con.execute(query)
+    try:  # the DBAPI cursor's plain tuples: SQLAlchemy's per-row objects cost more than the query
+        rows = result.cursor.fetchall() if result.cursor is not None else []  # type: ignore[attr-defined]
+    finally:
+        result.close()
     return pd.DataFrame.from_records(rows, columns=list(columns))
 
 
@@ -37,17 +42,18 @@ def _first(state: str | Sequence[str], agg: str = "min") -> sa.ColumnElement[Any
     return fn(sa.case((cond, t.jobstate.c.timestamp)))
 
 
-def _last_tries() -> sa.Subquery:
-    ji = t.job_instance
-    return (
-        sa.select(
-            ji.c.job_id,
-            sa.func.max(ji.c.job_submit_seq).label("seq"),
-            sa.func.count().label("tries"),
-        )
-        .group_by(ji.c.job_id)
-        .subquery("last")
-    )
+def _last_state_code() -> sa.ColumnElement[Any]:
+    """The try's last state in the same GROUP BY pass: highest ``jobstate_submit_seq``; a tie
+    (monitord writes JOB_FAILURE and PRE_SCRIPT_FAILED at one seq) goes to the later name."""
+    code = sa.case({s: i for i, s in enumerate(t.KNOWN_STATES, start=1)}, value=t.jobstate.c.state, else_=0)
+    return sa.func.max(t.jobstate.c.jobstate_submit_seq * _STATE_SLOTS + code)
+
+
+def _decode_state(value: object) -> str | None:
+    if value is None or value != value:
+        return None
+    i = int(value) % _STATE_SLOTS  # type: ignore[call-overload]
+    return t.KNOWN_STATES[i - 1] if i else "UNKNOWN"
 
 
 def _workflows(con: Connection) -> pd.DataFrame:
@@ -89,83 +95,51 @@ def _workflows(con: Connection) -> pd.DataFrame:
 
 
 def _jobs(con: Connection) -> pd.DataFrame:
+    """One row per job: its last try (highest ``job_submit_seq``) with that try's state times.
+
+    Plain SELECTs and GROUP BYs only (joins run in pandas): on SQLite they are the fast path."""
     j, ji, js, h = t.job, t.job_instance, t.jobstate, t.host
-    last = _last_tries()
-    inst = (
-        sa.select(
-            j.c.job_id,
-            j.c.wf_id,
-            j.c.exec_job_id,
-            j.c.type_desc,
-            j.c.clustered,
-            j.c.executable,
-            j.c.argv,
-            ji.c.job_instance_id,
-            ji.c.exitcode,
-            ji.c.site,
-            ji.c.user,
-            ji.c.stdout_file,
-            ji.c.stderr_file,
-            ji.c.subwf_id,
-            h.c.hostname,
-            last.c.tries,
-        )
-        .select_from(j)
-        .outerjoin(last, last.c.job_id == j.c.job_id)
-        .outerjoin(ji, sa.and_(ji.c.job_id == j.c.job_id, ji.c.job_submit_seq == last.c.seq))
-        .outerjoin(h, h.c.host_id == ji.c.host_id)
+    jq = sa.select(
+        j.c.job_id, j.c.wf_id, j.c.exec_job_id, j.c.type_desc, j.c.clustered, j.c.executable, j.c.argv
     )
-    jobs = _frame(con, inst, [c.name for c in inst.selected_columns])
-    pivot = (
-        sa.select(
-            js.c.job_instance_id,
-            _first(t.PRE_START).label("pre_script_start"),
-            _first(t.PRE_END_STATES, "max").label("pre_script_end"),
-            _first(t.SUBMIT).label("submit"),
-            _first(t.EXECUTE).label("execute_start"),
-            _first(t.JOB_END_STATES, "max").label("execute_end"),
-            _first(t.POST_START).label("post_script_start"),
-            _first(t.POST_END_STATES, "max").label("post_script_end"),
-            _first(t.HELD, "max").label("held_at"),
-        )
-        .where(
-            js.c.job_instance_id.in_(
-                sa.select(ji.c.job_instance_id).join(
-                    last, sa.and_(last.c.job_id == ji.c.job_id, last.c.seq == ji.c.job_submit_seq)
-                )
-            )
-        )
-        .group_by(js.c.job_instance_id)
-    )
-    times = _frame(con, pivot, [c.name for c in pivot.selected_columns])
-    ranked = sa.select(
+    jobs = _frame(con, jq, [c.name for c in jq.selected_columns])
+    iq = sa.select(
+        ji.c.job_instance_id,
+        ji.c.job_id,
+        ji.c.job_submit_seq,
+        ji.c.exitcode,
+        ji.c.site,
+        ji.c.user,
+        ji.c.stdout_file,
+        ji.c.stderr_file,
+        ji.c.subwf_id,
+        h.c.hostname,
+    ).select_from(ji.outerjoin(h, h.c.host_id == ji.c.host_id))
+    tries = _frame(con, iq, [c.name for c in iq.selected_columns])
+    pivot = sa.select(
         js.c.job_instance_id,
-        js.c.state,
-        sa.func.row_number()
-        .over(
-            partition_by=js.c.job_instance_id,
-            order_by=(js.c.jobstate_submit_seq.desc(), js.c.timestamp.desc(), js.c.state.desc()),
-        )
-        .label("rn"),
-    ).subquery()
-    last_state = _frame(
-        con,
-        sa.select(ranked.c.job_instance_id, ranked.c.state).where(ranked.c.rn == 1),
-        ["job_instance_id", "state"],
+        _first(t.PRE_START).label("pre_script_start"),
+        _first(t.PRE_END_STATES, "max").label("pre_script_end"),
+        _first(t.SUBMIT).label("submit"),
+        _first(t.EXECUTE).label("execute_start"),
+        _first(t.JOB_END_STATES, "max").label("execute_end"),
+        _first(t.POST_START).label("post_script_start"),
+        _first(t.POST_END_STATES, "max").label("post_script_end"),
+        _first(t.HELD, "max").label("held_at"),
+        sa.func.max(js.c.timestamp).label("last_ts"),
+        _last_state_code().label("last_state"),
+    ).group_by(js.c.job_instance_id)
+    times = _frame(con, pivot, [c.name for c in pivot.selected_columns])
+    times["state"] = times.pop("last_state").map(_decode_state)
+    tries = tries.merge(times, on="job_instance_id", how="left").sort_values(["job_id", "job_submit_seq"])
+    count = tries.groupby("job_id").size().rename("tries")
+    # A retry is ready when the try before it ended (that try's last recorded state).
+    earlier = tries.groupby("job_id")["last_ts"].shift(1)
+    tries["previous_end"] = earlier.groupby(tries["job_id"]).cummax()
+    last = tries.drop_duplicates("job_id", keep="last").drop(columns=["last_ts"])
+    return jobs.merge(last, on="job_id", how="left").merge(
+        count, left_on="job_id", right_index=True, how="left"
     )
-    # A retry is ready when the try before it ended (its last recorded state).
-    earlier = (
-        sa.select(ji.c.job_id, sa.func.max(js.c.timestamp).label("previous_end"))
-        .select_from(js)
-        .join(ji, ji.c.job_instance_id == js.c.job_instance_id)
-        .join(last, sa.and_(last.c.job_id == ji.c.job_id, ji.c.job_submit_seq < last.c.seq))
-        .group_by(ji.c.job_id)
-    )
-    previous = _frame(con, earlier, ["job_id", "previous_end"])
-    jobs = jobs.merge(times, on="job_instance_id", how="left").merge(
-        last_state, on="job_instance_id", how="left"
-    )
-    return jobs.merge(previous, on="job_id", how="left")
 
 
 def _edges(con: Connection) -> pd.DataFrame:
@@ -176,44 +150,30 @@ def _edges(con: Connection) -> pd.DataFrame:
 
 
 def _invocations(con: Connection) -> pd.DataFrame:
-    i, ji = t.invocation, t.job_instance
-    last = _last_tries()
-    q = (
-        sa.select(
-            i.c.job_instance_id,
-            i.c.task_submit_seq,
-            i.c.remote_cpu_time,
-            i.c.exitcode,
-            i.c.transformation,
-            i.c.executable,
-            i.c.argv,
-        )
-        .join(ji, ji.c.job_instance_id == i.c.job_instance_id)
-        .join(last, sa.and_(last.c.job_id == ji.c.job_id, last.c.seq == ji.c.job_submit_seq))
-        .order_by(i.c.job_instance_id, i.c.task_submit_seq)
-    )
-    return _frame(
-        con,
-        q,
-        [
-            "job_instance_id",
-            "task_submit_seq",
-            "remote_cpu_time",
-            "exitcode",
-            "transformation",
-            "executable",
-            "argv",
-        ],
-    )
+    """Task invocations (``task_submit_seq >= 0``) and failing pre/post scripts, every try."""
+    i = t.invocation
+    q = sa.select(
+        i.c.job_instance_id,
+        i.c.task_submit_seq,
+        i.c.remote_cpu_time,
+        i.c.exitcode,
+        i.c.transformation,
+        i.c.executable,
+        i.c.argv,
+    ).where(sa.or_(i.c.task_submit_seq >= 0, i.c.exitcode != 0))
+    inv = _frame(con, q, [c.name for c in q.selected_columns])
+    return inv.sort_values(["job_instance_id", "task_submit_seq"], kind="stable")
 
 
 def read_stampede(engine: Engine, name: str) -> StampedeData:
     def read() -> StampedeData:
         with engine.connect() as con:
+            jobs = _jobs(con)
             inv = _invocations(con)
+            inv = inv[inv["job_instance_id"].isin(jobs["job_instance_id"].dropna())]
             return StampedeData(
                 workflows=_workflows(con),
-                jobs=_jobs(con),
+                jobs=jobs,
                 edges=_edges(con),
                 tasks=inv[inv["task_submit_seq"] >= 0],
                 scripts=inv[inv["task_submit_seq"] < 0],

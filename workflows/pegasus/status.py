@@ -19,6 +19,15 @@ TAIL_CHARS = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
 
 
+def regular_exits(raw: pd.Series) -> pd.Series:
+    """:func:`regular_exit` over a column (NaN stays NaN)."""
+    r = pd.to_numeric(raw, errors="coerce").astype(float)
+    known = r.fillna(0).to_numpy(dtype=np.int64)
+    sig = known & 127
+    out = np.where(known < 0, -128, np.where(sig > 0, -sig, known >> 8)).astype(float)
+    return pd.Series(np.where(r.isna(), np.nan, out), index=raw.index)
+
+
 def regular_exit(raw: float | int | None) -> int | None:
     """Pegasus's ``raw_to_regular``: exit status -> code; a signal -> its negative number."""
     if raw is None or (isinstance(raw, float) and np.isnan(raw)):
@@ -62,9 +71,11 @@ def status_frame(jobs: pd.DataFrame, exit_codes: pd.Series, ks_status: pd.Series
     out["exit_code"] = _ints(exit_codes)
     out["retries"] = (jobs["tries"].fillna(1).clip(lower=1) - 1).astype(int)
     out["held"] = jobs["held_at"].notna()
-    out["held_reason"] = jobs.get("held_reason", pd.Series(None, index=jobs.index)).map(
-        lambda r: tail(r) or None if isinstance(r, str) else None
-    )
+    reasons = jobs["held_reason"] if "held_reason" in jobs.columns else pd.Series(None, index=jobs.index)
+    out["held_reason"] = pd.Series(None, index=jobs.index, dtype=object)
+    has = reasons.map(lambda r: isinstance(r, str)) if reasons.notna().any() else reasons.notna()
+    if has.any():
+        out.loc[has, "held_reason"] = reasons[has].map(lambda r: tail(r) or None)
     out["kickstart_status"] = _ints(ks_status)
     out["stdout_tail"] = jobs.get("stdout_tail", pd.Series("", index=jobs.index)).fillna("")
     out["stderr_tail"] = jobs.get("stderr_tail", pd.Series("", index=jobs.index)).fillna("")

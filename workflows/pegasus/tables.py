@@ -146,3 +146,36 @@ POST_START = "POST_SCRIPT_STARTED"
 POST_END_STATES = ("POST_SCRIPT_SUCCESS", "POST_SCRIPT_FAILED", "POST_SCRIPT_FAILURE")
 PRE_END_STATES = ("PRE_SCRIPT_SUCCESS", "PRE_SCRIPT_FAILED", "PRE_SCRIPT_FAILURE")
 HELD = "JOB_HELD"
+
+# Every state monitord writes (Pegasus/monitoring/job.py), in name order: the order ties break by.
+KNOWN_STATES: tuple[str, ...] = tuple(
+    sorted(
+        {
+            "PRE_SCRIPT_STARTED",
+            "PRE_SCRIPT_TERMINATED",
+            "PRE_SCRIPT_SUCCESS",
+            "PRE_SCRIPT_FAILED",
+            "SUBMIT",
+            "GRID_SUBMIT",
+            "GLOBUS_SUBMIT",
+            "SUBMIT_FAILED",
+            "EXECUTE",
+            "REMOTE_ERROR",
+            "IMAGE_SIZE",
+            "JOB_TERMINATED",
+            "JOB_SUCCESS",
+            "JOB_FAILURE",
+            "JOB_HELD",
+            "JOB_EVICTED",
+            "JOB_RELEASED",
+            "JOB_ABORTED",
+            "JOB_SUSPENDED",
+            "JOB_UNSUSPENDED",
+            "POST_SCRIPT_STARTED",
+            "POST_SCRIPT_TERMINATED",
+            "POST_SCRIPT_SUCCESS",
+            "POST_SCRIPT_FAILED",
+            "DAGMAN_SUBMIT",
+        }
+    )
+)

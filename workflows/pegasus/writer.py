@@ -37,6 +37,21 @@ _STATES = (
 )
 
 
+# The unique keys and indexes of Pegasus's schema.py that a stampede DB carries.
+MONITORD_INDEXES = (
+    'CREATE UNIQUE INDEX "UNIQUE_WF_UUID" ON workflow (wf_uuid)',
+    'CREATE UNIQUE INDEX "UNIQUE_JOB" ON job (wf_id, exec_job_id)',
+    'CREATE UNIQUE INDEX "UNIQUE_JOB_INSTANCE" ON job_instance (job_id, job_submit_seq)',
+    "CREATE UNIQUE INDEX jobstate_pk ON jobstate (job_instance_id, state, timestamp, jobstate_submit_seq)",
+    'CREATE UNIQUE INDEX "UNIQUE_INVOCATION" ON invocation (job_instance_id, task_submit_seq)',
+    "CREATE UNIQUE INDEX job_edge_pk ON job_edge (wf_id, parent_exec_job_id, child_exec_job_id)",
+    'CREATE INDEX "job_exec_job_id_COL" ON job (exec_job_id)',
+    'CREATE INDEX "job_type_desc_COL" ON job (type_desc)',
+    'CREATE INDEX "jobstate_jobstate_submit_seq_COL" ON jobstate (jobstate_submit_seq)',
+    'CREATE INDEX "invoc_wf_id_COL" ON invocation (wf_id)',
+)
+
+
 def _num(v: object) -> float | None:
     f = float(v)  # type: ignore[arg-type]
     return None if math.isnan(f) else f
@@ -63,6 +78,8 @@ def write_stampede(
     sa_engine.dispose()
     con = sqlite3.connect(path)
     try:
+        for ddl in MONITORD_INDEXES:
+            con.execute(ddl)
         con.execute("INSERT INTO dbversion (version_number, version, version_timestamp) VALUES (14, '14', 0)")
         ids = {"job": 0, "ji": 0, "host": 0, "inv": 0}
         for wf_id, run in enumerate(runs, start=1):
