@@ -8,7 +8,7 @@ on TEST runs only: job-level F1 (anomalous vs normal) per workflow at the calibr
 ``--max-runs N`` caps the runs per workflow before splitting (a CPU-budget choice, recorded).
 With --save, the portable and portable+usage models go to tools/pretrained/portable/<variant>/.
 
-Usage: FLOWSLEUTH_THREADS=1 nice .venv/bin/python bench/pegasus_portable.py --max-runs 90 --save
+Usage: FLOWSLEUTH_THREADS=1 nice .venv/bin/python -m bench.pegasus_portable --max-runs 45 --save
 Writes bench/results/pegasus_portable.{json,md} (and tools/pretrained/portable/ with --save).
 """
 
@@ -17,15 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import machine, write_results
 from flowsleuth.tools.classifier.metrics import binary_metrics
 from flowsleuth.tools.classifier.portable import VARIANTS, feature_view
 from flowsleuth.tools.classifier.tree import TreeScorer
@@ -33,6 +28,8 @@ from flowsleuth.workflows.flowbench import require_root, run_files
 from flowsleuth.workflows.loader import load_run
 from flowsleuth.workflows.sample import sample_runs
 from flowsleuth.workflows.splits import split_of_runs
+
+from bench._common import command, machine, write_results
 
 OUT = Path(__file__).resolve().parent.parent / "tools" / "pretrained" / "portable"
 
@@ -90,7 +87,7 @@ def main() -> None:
         saved[variant] = tree
     meta = {
         **machine(),
-        "command": "bench/pegasus_portable.py " + " ".join(sys.argv[1:]),
+        "command": command(),
         "runs": {s: len(rs) for s, rs in part.items()},
         "max_runs_per_workflow": args.max_runs,
         "max_train_rows": args.max_train,

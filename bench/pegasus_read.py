@@ -10,6 +10,7 @@ invocation and one post-script invocation per job. Times are wall seconds, media
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from flowsleuth.workflows.pegasus import iter_pegasus_runs
 from flowsleuth.workflows.pegasus.writer import write_stampede
 from flowsleuth.workflows.schema import INDEX_COLUMN, NUMERIC_COLUMNS, TEXT_COLUMNS
 
-from bench._common import command, machine, median, timed, write_results
+from bench._common import machine, median, results_dir, timed, write_results
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pegasus"
 LAYER = 1000
@@ -56,7 +57,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--jobs", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--smoke", action="store_true", help="2,000 jobs, one repeat: a check that it runs")
     args = ap.parse_args()
+    if args.smoke:
+        args.jobs, args.repeat = 2000, 1
     rows = []
     for d in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
         runs, times = timed(lambda d=d: list(iter_pegasus_runs(d)), args.repeat)
@@ -92,10 +96,10 @@ def main() -> None:
         "repeat": args.repeat,
         "synthetic_write_s": round(t_write, 1),
         "target_jobs_per_s": 50_000,
-        "command": command(),
         "note": "fixtures include kickstart YAML parsing; the synthetic DB has no submit dir",
     }
-    write_results("pegasus_read", rows, meta, "Pegasus reader: read speed")
+    meta["load_average_1m"] = round(os.getloadavg()[0], 1)  # a shared 2-core box: context for the times
+    write_results("pegasus_read", rows, meta, "Pegasus reader: read speed", out=results_dir(args.smoke))
 
 
 if __name__ == "__main__":
