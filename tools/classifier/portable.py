@@ -14,10 +14,13 @@ of those; its kickstart records do carry per-job ``usage`` (utime, stime, …). 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.schema import EXTRA_NUMERIC, ONLINE_FEATURES, TIMESTAMPS
 
@@ -70,3 +73,46 @@ def feature_view(run: Run, variant: Variant) -> Run:
         elif c in frame.columns:
             frame[c] = np.nan
     return replace(run, frame=frame)
+
+
+class VariantScorer:
+    """A tree scorer per feature variant; each run is scored by the richest variant its columns
+    support (:func:`choose_variant`). Flow-Bench runs keep the full model; a Pegasus run gets
+    the portable model trained on exactly the columns a stampede DB (+ kickstart usage) gives."""
+
+    kind = "tree"
+
+    def __init__(self, full: Any, variants: dict[str, Any]):
+        self.full = full
+        self.variants = variants
+        self.meta = full.meta
+        self.name = full.name
+
+    def variant_for(self, run: Run) -> tuple[Variant, str]:
+        variant, note = choose_variant(run)
+        if variant != "full" and variant not in self.variants:
+            return "full", f"{note}; no {variant} model shipped, the full model scores it"
+        return variant, note
+
+    def score_runs(self, runs: Sequence[Run]) -> pd.DataFrame:
+        parts = []
+        for run in runs:
+            variant, _ = self.variant_for(run)
+            model = self.full if variant == "full" else self.variants[variant]
+            parts.append(model.score_runs([feature_view(run, variant)]))
+        return pd.concat(parts) if parts else self.full.score_runs([])
+
+    def save(self, directory: str | Path) -> Path:
+        return self.full.save(directory)  # type: ignore[no-any-return]
+
+
+def load_variants(directory: Path) -> dict[str, Any]:
+    """The shipped portable models: ``<directory>/portable`` and ``<directory>/portable_usage``."""
+    from flowsleuth.tools.classifier import load_scorer
+
+    out: dict[str, Any] = {}
+    for variant in ("portable", "portable+usage"):
+        d = directory / variant.replace("+", "_")
+        if (d / "meta.json").is_file():
+            out[variant] = load_scorer(d)
+    return out

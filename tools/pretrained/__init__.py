@@ -31,3 +31,11 @@ def provenance() -> dict[str, Any]:
         return {}
     data: dict[str, Any] = json.loads(PROVENANCE_FILE.read_text())
     return data
+
+
+PORTABLE_DIR = PRETRAINED_DIR / "portable"
+
+
+def portable_models_dir() -> Path | None:
+    """The shipped portable-feature tree models (for stampede-DB input), when this install has them."""
+    return PORTABLE_DIR if (PORTABLE_DIR / "portable" / "meta.json").is_file() else None
