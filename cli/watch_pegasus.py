@@ -27,7 +27,9 @@ def _line(event: LiveEvent, rows: dict[str, dict[str, Any]], latency_ms: float) 
         for job in event.job_ids:
             st = run.status_of(job)
             extra = {"state": st.state, "exit_code": st.exit_code, "retries": st.retries} if st else {}
-            out.append({"event": "finished", **rows.get(job, {}), **extra, "latency_ms": round(latency_ms, 1)})
+            out.append(
+                {"event": "finished", **rows.get(job, {}), **extra, "latency_ms": round(latency_ms, 1)}
+            )
         return out
     if event.kind == "held":
         return [

@@ -31,8 +31,8 @@ def job_state(subject: Subject) -> ToolResult:
         if run.status is None:
             return ToolResult.no_data(JOB_STATE_TOOL, "no recorded job states (not a Pegasus run)")
         oc = run.status["outcome"].value_counts().to_dict()
-        data = {"jobs": len(run.status), **{str(k): int(v) for k, v in oc.items()}}
-        return ToolResult.ok(JOB_STATE_TOOL, data, f"run {run.run_id}: {data}", run=run.run_id)
+        counts = {"jobs": len(run.status), **{str(k): int(v) for k, v in oc.items()}}
+        return ToolResult.ok(JOB_STATE_TOOL, counts, f"run {run.run_id}: {counts}", run=run.run_id)
     st = run.status_of(subject.job_id)
     if st is None:
         return ToolResult.no_data(

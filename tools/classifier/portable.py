@@ -103,7 +103,7 @@ class VariantScorer:
         return pd.concat(parts) if parts else self.full.score_runs([])
 
     def save(self, directory: str | Path) -> Path:
-        return self.full.save(directory)  # type: ignore[no-any-return]
+        return self.full.save(directory)
 
 
 def load_variants(directory: Path) -> dict[str, Any]:

@@ -29,7 +29,7 @@ class StampedeData:
 def _frame(con: Connection, query: sa.Select | sa.TextClause, columns: Sequence[str]) -> pd.DataFrame:
     result = con.execute(query)
     try:  # the DBAPI cursor's plain tuples: SQLAlchemy's per-row objects cost more than the query
-        rows = result.cursor.fetchall() if result.cursor is not None else []  # type: ignore[attr-defined]
+        rows = result.cursor.fetchall() if result.cursor is not None else []
     finally:
         result.close()
     return pd.DataFrame.from_records(rows, columns=list(columns))

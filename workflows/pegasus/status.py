@@ -22,7 +22,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
 def regular_exits(raw: pd.Series) -> pd.Series:
     """:func:`regular_exit` over a column (NaN stays NaN)."""
     r = pd.to_numeric(raw, errors="coerce").astype(float)
-    known = r.fillna(0).to_numpy(dtype=np.int64)
+    known: np.ndarray = np.asarray(r.fillna(0).to_numpy(), dtype=np.int64)
     sig = known & 127
     out = np.where(known < 0, -128, np.where(sig > 0, -sig, known >> 8)).astype(float)
     return pd.Series(np.where(r.isna(), np.nan, out), index=raw.index)
