@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flowsleuth.agent.llm.breaker import GuardedLLM
 from flowsleuth.agent.llm.errors import LLMError
 from flowsleuth.agent.llm.fake import FakeBackend
 from flowsleuth.agent.triage_models import TriageRow
@@ -73,6 +72,8 @@ def test_triage_against_a_hanging_server_waits_once(env, hanging: _Hanging, monk
 
 
 def test_guard_deadline_is_per_explanation_not_per_call() -> None:
+    from flowsleuth.agent.llm.breaker import GuardedLLM
+
     class Slow(FakeBackend):
         def narrate(self, prompt_messages, schema):  # type: ignore[no-untyped-def]
             time.sleep(0.4)
@@ -92,6 +93,8 @@ def test_guard_deadline_is_per_explanation_not_per_call() -> None:
 
 
 def test_other_llm_errors_do_not_trip_the_breaker(tmp_path: Path) -> None:
+    from flowsleuth.agent.llm.breaker import GuardedLLM
+
     class Junk(FakeBackend):
         def narrate(self, prompt_messages, schema):  # type: ignore[no-untyped-def]
             raise LLMError("fake", "reply does not match Narrative")
