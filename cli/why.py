@@ -75,6 +75,8 @@ def why(
     )
     run = load_run(run_path)
     run.job(job_id)  # a wrong id fails before any model loads
+    for note in run.notes:  # data problems (implausible values), before the verdict
+        err_console.print(f"[dim]note: {safe(note)}[/]")
     kit = load_toolkit(cfg)
     for note in kit.notes:
         err_console.print(f"[dim]note: {safe(note)}[/]")

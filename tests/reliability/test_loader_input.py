@@ -84,3 +84,24 @@ def test_one_broken_member_of_a_zip_is_reported_and_skipped(tmp_path: Path) -> N
     runs = list(iter_runs(archive, on_error=errors.append))
     assert [r.run_id for r in runs] == ["1000-genome-run0084"]
     assert "run0001.csv" in str(errors[0]) and "missing required column" in str(errors[0])
+
+
+def test_implausible_values_are_a_note_in_why_and_triage(env, variant) -> None:
+    from flowsleuth.cli.main import app
+    from typer.testing import CliRunner
+
+    job = "individuals_ID0000047"
+
+    def edit(df) -> None:  # type: ignore[no-untyped-def]
+        df.loc[df.iloc[:, 0] == job, "runtime"] = "1e308"
+        df.loc[5, "stage_in_bytes"] = "inf"
+
+    path = str(variant(edit))
+    runner = CliRunner()
+    why = runner.invoke(app, ["why", path, job, "--json"])
+    triage = runner.invoke(app, ["triage", path, "-f", "jsonl", "--explain", "0"])
+    for result in (why, triage):
+        assert result.exit_code in (0, 3), result.output
+        assert "data problem: 2 implausible value(s)" in result.stderr.replace("\n", " ")
+        assert "Warning" not in result.stderr and "1e+308" not in result.stdout
+    assert len(why.stdout) < 20_000  # no 309-digit numbers in the explanation
