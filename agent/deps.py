@@ -33,3 +33,4 @@ class Deps:
     few_shot: FewShot | None = None
     max_steps: int = 3
     n_examples: int = 4
+    check_claims: bool = True  # sentence-level claim checking (agent.claims); off: numbers only

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 
 from flowsleuth.agent.verdict import EvidenceItem
-from flowsleuth.workflows.contract import ToolResult, ToolStatus
+from flowsleuth.workflows.contract import Finding, ToolResult, ToolStatus
 
 _PER_TOOL = 6
 
@@ -34,4 +34,24 @@ def allowed_numbers(results: Iterable[ToolResult], extra: Iterable[float] = ()) 
     """Every number any tool computed (plus ``extra``, e.g. the fused score)."""
     out = [v for r in results for _, v in r.numbers()]
     out.extend(extra)
+    return out
+
+
+def numbered_findings(results: Sequence[ToolResult]) -> list[Finding]:
+    """Every finding of every successful tool, numbered F1, F2, ... in result order (a repeated
+    call of the tool loop is counted once). A tool that states no findings (a plugin written
+    before them) contributes its summary, with all its numbers."""
+    out: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    for r in results:
+        if r.status is not ToolStatus.OK:
+            continue
+        own = r.findings
+        if not own and r.summary:
+            own = [Finding(tool=r.tool, about="other", text=r.summary, numbers=[v for _, v in r.numbers()])]
+        for f in own:
+            if (f.tool, f.text) in seen:
+                continue
+            seen.add((f.tool, f.text))
+            out.append(f.model_copy(update={"id": f"F{len(out) + 1}"}))
     return out

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from flowsleuth.agent.claims import ClaimContext, check, keep_supported
 from flowsleuth.agent.deps import Deps
-from flowsleuth.agent.evidence import allowed_numbers, evidence_items
+from flowsleuth.agent.evidence import allowed_numbers, evidence_items, numbered_findings
 from flowsleuth.agent.explain import headline, plain_explanation
 from flowsleuth.agent.prompts import SYSTEM, compact_messages, reasoning_messages
 from flowsleuth.agent.state import InvestigationInput, InvestigationState
@@ -22,7 +23,7 @@ from langchain_core.tools import StructuredTool
 from langgraph.graph import START, StateGraph
 from langgraph.runtime import Runtime
 
-_WITHHELD = "The explanation quoted numbers no tool computed and was withheld; see the evidence."
+_WITHHELD = "The explanation made claims no tool found and was withheld; see the evidence."
 MAX_NARRATIONS = 2  # the first try, plus one regeneration after a failed validation
 
 
@@ -184,6 +185,7 @@ def verdict(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]
         culprit=decision.culprit,
         confidence=decision.confidence,
         evidence=evidence_items(results),
+        findings=numbered_findings(results),
         explanation=explanation,
         reasoning=reasoning,
         backend=backend,
@@ -192,26 +194,60 @@ def verdict(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]
     return {"verdict": v}
 
 
-def validate(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    v = state["verdict"]
+def claim_context(state: InvestigationState) -> ClaimContext:
+    """What the narration of ``state`` may rest on (the findings, numbers and identifiers)."""
+    results = state.get("results", [])
+    numbers = decision_numbers(Decision(**state["decision"]))
+    return ClaimContext(
+        findings=numbered_findings(results),
+        allowed=allowed_numbers(results, numbers),
+        verdict_numbers=numbers,
+        identifiers=_identifiers(state),
+    )
+
+
+def _problems(text: str, state: InvestigationState, claims: bool) -> list[str]:
+    if claims:
+        return [p for c in check(text, claim_context(state)) for p in c.problems]
     allowed = allowed_numbers(state.get("results", []), decision_numbers(Decision(**state["decision"])))
-    idents = _identifiers(state)
-    llm_wrote_reasoning = isinstance(state.get("narrative"), Narrative)
-    bad = unbacked(v.explanation + ("\n" + v.reasoning if llm_wrote_reasoning else ""), allowed, idents)
-    if not bad or not v.backend.llm_used:
+    return unbacked(text, allowed, _identifiers(state))
+
+
+def _strip(text: str, state: InvestigationState, claims: bool) -> str:
+    if claims:
+        return keep_supported(text, claim_context(state))[0]
+    allowed = allowed_numbers(state.get("results", []), decision_numbers(Decision(**state["decision"])))
+    return strip_unbacked(text, allowed, _identifiers(state))
+
+
+def validate(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    """Check the narration sentence by sentence (:mod:`agent.claims`; numbers only when
+    ``Deps.check_claims`` is off): ask once for a new one, then drop what is unsupported."""
+    v = state["verdict"]
+    narrative = state.get("narrative")
+    if narrative is None or not v.backend.llm_used:
         return {"rejected": []}
+    claims = runtime.context.check_claims
+    llm_wrote_reasoning = isinstance(narrative, Narrative)
+    written = narrative.explanation + ("\n" + narrative.reasoning if llm_wrote_reasoning else "")
+    bad = _problems(written, state, claims)
+    drafts = {"drafts": [narrative.explanation]}
+    if not bad:
+        return {"rejected": [], **drafts}
     if state.get("attempts", 0) < MAX_NARRATIONS:
-        return {"rejected": bad}
+        return {"rejected": bad, **drafts}
+    kept = _strip(narrative.explanation, state, claims)
+    head = headline(state["job_id"], state["job"]["host"], Decision(**state["decision"]))
     cleaned = v.model_copy(
         update={
-            "explanation": strip_unbacked(v.explanation, allowed, idents) or _WITHHELD,
-            "reasoning": strip_unbacked(v.reasoning, allowed, idents) if llm_wrote_reasoning else v.reasoning,
+            "explanation": head + " " + (kept or _WITHHELD),
+            "reasoning": _strip(v.reasoning, state, claims) if llm_wrote_reasoning else v.reasoning,
             "backend": v.backend.model_copy(
-                update={"reason": f"stripped unbacked numbers: {', '.join(bad)}"}
+                update={"reason": f"removed unsupported sentences: {'; '.join(bad)}"}
             ),
         }
     )
-    return {"verdict": cleaned, "rejected": []}
+    return {"verdict": cleaned, "rejected": [], **drafts}
 
 
 def after_validate(state: InvestigationState) -> Literal["reason", "__end__"]:

@@ -44,5 +44,7 @@ class InvestigationState(InvestigationInput, total=False):
     attempts: int
     """Narration attempts; validation asks for one regeneration at most."""
     rejected: list[str]
-    """Numbers the last narration quoted that no tool computed."""
+    """What the last narration claimed that no finding supports (problems, one per claim)."""
+    drafts: Annotated[list[str], operator.add]
+    """Each explanation the LLM wrote, before validation (for the eval's before/after rate)."""
     verdict: Verdict

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from flowsleuth.workflows.contract import Finding
 from pydantic import BaseModel, Field
 
 
@@ -31,6 +32,9 @@ class Verdict(BaseModel):
     culprit: str | None = Field(description="the host most likely at fault")
     confidence: Literal["low", "medium", "high"]
     evidence: list[EvidenceItem]
+    findings: list[Finding] = Field(
+        default_factory=list, description="what the explanation may cite (F1, F2...)"
+    )
     explanation: str = Field(description="a few sentences a person can act on")
     reasoning: str = Field(description="the chain of thought over the evidence")
     backend: BackendInfo

@@ -7,7 +7,7 @@ from typing import Any
 
 from flowsleuth.retrieval.index import JobIndex, Neighbour
 from flowsleuth.retrieval.query import embedder_for, job_vector, run_neighbours
-from flowsleuth.workflows.contract import Subject, ToolResult
+from flowsleuth.workflows.contract import Finding, Subject, ToolResult
 from flowsleuth.workflows.errors import FlowsleuthError
 from pydantic import BaseModel, Field
 
@@ -106,4 +106,10 @@ def knn_vote(subject: Subject) -> ToolResult:
         f"{result.k} nearest labelled jobs vote {verdict} (score {result.score:.2f}, "
         f"class {result.predicted_class}, nearest distance {result.nearest_distance:.3f})"
     )
-    return ToolResult.ok(TOOL, data, summary, **inv)
+    finding = Finding(
+        about="neighbours",
+        text=f"{result.k} nearest labelled jobs of other runs vote {verdict} (score {result.score:.2f})",
+        numbers=[float(result.k), round(result.score, 2)],
+        direction="anomalous" if result.anomalous else "normal",
+    )
+    return ToolResult.ok(TOOL, data, summary, findings=[finding], **inv)

@@ -7,10 +7,10 @@ LLM reads. Numbers in ``data`` are the only numbers an explanation may quote.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from flowsleuth.workflows.baseline import BaselineProfile
@@ -26,6 +26,30 @@ class ToolStatus(StrEnum):
     ERROR = "error"
 
 
+Topic = Literal[
+    "peers", "host", "baseline", "signature", "dag", "classifier", "neighbours", "diagnosis", "other"
+]
+Direction = Literal["higher", "lower", "same", "anomalous", "normal"]
+
+
+class Finding(BaseModel):
+    """One short, checkable statement a tool measured, e.g. ``job runtime 1.95x peer median``.
+
+    An explanation cites findings by id (``F1``, ``F2``, numbered by the agent in result order);
+    the claim validator checks each cited sentence's numbers and direction against them."""
+
+    id: str = Field(default="", description="F1, F2, ...: assigned by the agent, not the tool")
+    tool: str = Field(default="", description="the tool that measured it (filled in by the result)")
+    about: Topic = Field(description="what the finding is about, for sentences that cite none")
+    text: str = Field(description="the statement, with its numbers as they may be quoted")
+    numbers: list[float] = Field(default_factory=list, description="the numbers in ``text``")
+    direction: Direction | None = Field(
+        default=None,
+        description="higher/lower/same than the reference (slower, above...), or the vote: "
+        "anomalous/normal; None when the finding has no direction",
+    )
+
+
 class ToolResult(BaseModel):
     """Structured result of one tool call (holmesgpt-style: status, data, error, invocation)."""
 
@@ -35,10 +59,20 @@ class ToolResult(BaseModel):
     summary: str = Field(default="", description="one line a person can read")
     error: str | None = None
     invocation: dict[str, Any] = Field(default_factory=dict, description="what the tool was asked")
+    findings: list[Finding] = Field(default_factory=list, description="what an explanation may cite")
 
     @classmethod
-    def ok(cls, tool: str, data: dict[str, Any], summary: str, **inv: Any) -> ToolResult:
-        return cls(tool=tool, status=ToolStatus.OK, data=data, summary=summary, invocation=inv)
+    def ok(
+        cls,
+        tool: str,
+        data: dict[str, Any],
+        summary: str,
+        *,
+        findings: Sequence[Finding] = (),
+        **inv: Any,
+    ) -> ToolResult:
+        own = [f.model_copy(update={"tool": tool}) for f in findings]
+        return cls(tool=tool, status=ToolStatus.OK, data=data, summary=summary, invocation=inv, findings=own)
 
     @classmethod
     def no_data(cls, tool: str, summary: str, data: dict[str, Any] | None = None, **inv: Any) -> ToolResult:

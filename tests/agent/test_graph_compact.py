@@ -30,7 +30,7 @@ def test_compact_backend_gets_short_prompt_and_writes_explanation_only(hdd_run, 
     assert v.reasoning.startswith("- ratio_score: ") and "- host_hint: " in v.reasoning
     system, _shot_user, shot_answer, user = llm.chat_model.calls[0]
     assert system.type == "system" and shot_answer.type == "ai" and user.type == "human"
-    assert "EVIDENCE:" in user.content and JOB in user.content
+    assert "FINDINGS:\nF1: " in user.content and JOB in user.content
     assert "EXAMPLES" not in user.content and "argv" not in user.content
 
 
@@ -59,5 +59,6 @@ def test_compact_narration_with_an_invented_number_is_regenerated_then_stripped(
     v = investigate(_deps(hdd_run, registry, llm), JOB)
     assert len(llm.chat_model.calls) == 2
     retry = llm.chat_model.calls[1][-1].content
-    assert "quoted numbers no tool computed" in retry and "7.77" not in retry
-    assert "7.77" not in v.explanation and "stripped unbacked numbers: 7.77" in (v.backend.reason or "")
+    assert "said things no finding supports" in retry and "7.77" not in retry
+    assert "7.77" not in v.explanation
+    assert "number 7.77 no tool computed" in (v.backend.reason or "")

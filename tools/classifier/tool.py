@@ -6,10 +6,10 @@ run once (cached in ``subject.extras``) and reports the subject job, or the run'
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
-from flowsleuth.workflows.contract import Subject, ToolResult
+from flowsleuth.workflows.contract import Finding, Subject, ToolResult
 from flowsleuth.workflows.errors import FlowsleuthError
 
 _CACHE = "classifier_scores"
@@ -57,12 +57,18 @@ def _score_tool(tool: str, kind: str, subject: Subject) -> ToolResult:
             "class_probs": row["class_probs"],
             "model": model,
         }
-        verdict = "anomalous" if row["pred_class"] != "None" else "normal"
+        verdict: Literal["anomalous", "normal"] = "anomalous" if row["pred_class"] != "None" else "normal"
         summary = (
             f"{scorer.name}: P(anomalous)={data['score']:.2f} for {subject.job_id} "
             f"-> {verdict} ({row['pred_class']})"
         )
-        return ToolResult.ok(tool, data, summary, **inv)
+        finding = Finding(
+            about="classifier",
+            text=f"{kind} classifier P(anomalous) {data['score']:.2f}: {verdict} ({row['pred_class']})",
+            numbers=[round(data["score"], 2)],
+            direction=verdict,
+        )
+        return ToolResult.ok(tool, data, summary, findings=[finding], **inv)
     flagged = scores[scores["pred_class"] != "None"]
     top = scores.nlargest(_TOP, "score")
     data = {

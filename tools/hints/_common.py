@@ -7,9 +7,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from flowsleuth.workflows.contract import Direction
 
 MAD_SCALE = 1.4826
 SLOW_RATIO = 1.5  # a job or host this much above its peers' median is called slow
+
+
+def ratio_direction(ratio: float) -> Direction:
+    """higher / lower / same: a ratio to the peers' median, read with :data:`SLOW_RATIO`."""
+    return "higher" if ratio >= SLOW_RATIO else ("lower" if ratio <= 1 / SLOW_RATIO else "same")
 
 
 def finite(value: Any) -> float | None:

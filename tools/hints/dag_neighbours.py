@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from flowsleuth.tools.hints._common import SLOW_RATIO, finite, rnd
-from flowsleuth.workflows.contract import Subject, ToolResult
+from flowsleuth.workflows.contract import Finding, Subject, ToolResult
 from flowsleuth.workflows.dag import Dag
 from flowsleuth.workflows.sample import bundled_dag
 
@@ -81,4 +81,12 @@ def dag_neighbours(subject: Subject) -> ToolResult:
         f"median, {len(pr)} parents ({data['parents_slow_share']} slow), {len(cr)} children "
         f"({data['children_slow_share']} slow)"
     )
-    return ToolResult.ok(NAME, data, summary, job=job.node_id)
+    slow_parents = data["parents_slow_share"]
+    finding = Finding(
+        about="dag",
+        text=f"DAG role {role}: {len(pr)} parents"
+        + (f", {slow_parents:.2f} of them slow" if isinstance(slow_parents, float) else ""),
+        numbers=[float(len(pr))] + ([slow_parents] if isinstance(slow_parents, float) else []),
+        direction="higher" if role == "source" else None,
+    )
+    return ToolResult.ok(NAME, data, summary, findings=[finding], job=job.node_id)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from flowsleuth.tools.hints._common import SLOW_RATIO, column, finite, rnd, robust_z
-from flowsleuth.workflows.contract import Subject, ToolResult
+from flowsleuth.tools.hints._common import SLOW_RATIO, column, finite, ratio_direction, rnd, robust_z
+from flowsleuth.workflows.contract import Finding, Subject, ToolResult
 
 NAME = "host_peers"
 
@@ -80,4 +80,25 @@ def host_peers(subject: Subject) -> ToolResult:
         f"jobs on {n_peer_hosts} other hosts ({verdict} its peers); host {job.host} is "
         f"{data['host_runtime_vs_peers']}x the other hosts overall (z {data['host_runtime_z']})"
     )
-    return ToolResult.ok(NAME, data, summary, job=job.node_id)
+    words = {"higher": "slower than", "lower": "faster than", "same": "like"}
+    findings = [
+        Finding(
+            about="peers",
+            text=f"job runtime {ratio:.2f}x the median of {data['n_peer_jobs']} {job.transformation} "
+            f"jobs on other hosts ({words[ratio_direction(ratio)]} its peers)",
+            numbers=[round(ratio, 2), float(len(peers[np.isfinite(peers)]))],
+            direction=ratio_direction(ratio),
+        )
+    ]
+    host_ratio = data["host_runtime_vs_peers"]
+    if isinstance(host_ratio, float):
+        findings.append(
+            Finding(
+                about="host",
+                text=f"host {job.host} runtime {host_ratio:.2f}x the other hosts overall "
+                f"({words[ratio_direction(host_ratio)]} them)",
+                numbers=[round(host_ratio, 2)],
+                direction=ratio_direction(host_ratio),
+            )
+        )
+    return ToolResult.ok(NAME, data, summary, findings=findings, job=job.node_id)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 from flowsleuth.tools.hints._common import finite, rnd, tf_medians
-from flowsleuth.workflows.contract import Subject, ToolResult
+from flowsleuth.workflows.contract import Finding, Subject, ToolResult
 from flowsleuth.workflows.models import Job
 
 NAME = "resource_signature"
@@ -82,7 +82,19 @@ def resource_signature(subject: Subject) -> ToolResult:
     data.update(signature=signature, drivers=drivers)
     if signature == "none":
         summary = f"{job.node_id}: no resource signature (every group within 1.5x of its peers)"
+        finding = Finding(
+            about="signature",
+            text="no cpu, disk or scheduler signature: within 1.5x of the run",
+            direction="same",
+        )
     else:
-        detail = ", ".join(f"{k} {math.exp(ratios[k] or 0.0):.1f}x" for k in drivers[:4])
+        times = {k: round(math.exp(ratios[k] or 0.0), 1) for k in drivers[:4]}
+        detail = ", ".join(f"{k} {v:.1f}x" for k, v in times.items())
         summary = f"{job.node_id}: {signature} signature ({detail or 'group mean'} vs the run's median)"
-    return ToolResult.ok(NAME, data, summary, job=job.node_id)
+        finding = Finding(
+            about="signature",
+            text=f"{signature} signature: {detail or 'group mean'} the run's median (higher)",
+            numbers=list(times.values()),
+            direction="higher",
+        )
+    return ToolResult.ok(NAME, data, summary, findings=[finding], job=job.node_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from flowsleuth.tools.hints._common import column, finite, rnd
-from flowsleuth.workflows.contract import Subject, ToolResult
+from flowsleuth.workflows.contract import Finding, Subject, ToolResult
 
 NAME = "transformation_baseline"
 
@@ -81,4 +81,14 @@ def transformation_baseline(subject: Subject) -> ToolResult:
         against += " jobs (no normal profile for this workflow)"
     top = ", ".join(f"{k} p{scored[k]:.0f}" for k in high) if high else "nothing above p95"
     summary = f"{job.node_id} against {against}: {top}"
-    return ToolResult.ok(NAME, data, summary, job=job.node_id, reference=reference)
+    findings = [
+        Finding(
+            about="baseline",
+            text=f"{k} at percentile {scored[k]:.0f} of {against}"
+            + (" (above p95: unusually high)" if scored[k] >= 95 else " (within the normal range)"),
+            numbers=[round(scored[k])],
+            direction="higher" if scored[k] >= 95 else "same",
+        )
+        for k in (high or sorted(scored, key=lambda k: -scored[k]))[:2]
+    ]
+    return ToolResult.ok(NAME, data, summary, findings=findings, job=job.node_id, reference=reference)

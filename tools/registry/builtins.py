@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flowsleuth.tools.hints import HINTS
 from flowsleuth.tools.registry.core import Registry
-from flowsleuth.workflows.contract import Subject, ToolResult
+from flowsleuth.workflows.contract import Finding, Subject, ToolResult
 
 DIAGNOSIS_TOOL = "run_diagnosis"
 
@@ -41,7 +41,19 @@ def run_diagnosis(subject: Subject) -> ToolResult:
         f"run {job.run_id}: {job.run.label} (p {job.run.label_confidence:.2f}); job "
         f"{job.node_id} on {job.host}: {job.label} (p {job.confidence:.2f})"
     )
-    return ToolResult.ok(DIAGNOSIS_TOOL, data, summary, job=job.node_id)
+    culprit = job.label != "None"
+    finding = Finding(
+        about="diagnosis",
+        text=f"run diagnosed {job.run.label} (p {job.run.label_confidence:.2f}); host {job.host} "
+        + (
+            f"is a culprit (p {job.confidence:.2f})"
+            if culprit
+            else f"is not a culprit (p {job.confidence:.2f})"
+        ),
+        numbers=[round(job.run.label_confidence, 2), round(job.confidence, 2)],
+        direction="anomalous" if culprit else "normal",
+    )
+    return ToolResult.ok(DIAGNOSIS_TOOL, data, summary, findings=[finding], job=job.node_id)
 
 
 def register_builtins(registry: Registry) -> Registry:
