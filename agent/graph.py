@@ -229,7 +229,9 @@ def validate(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any
         return {"rejected": []}
     claims = runtime.context.check_claims
     llm_wrote_reasoning = isinstance(narrative, Narrative)
-    written = narrative.explanation + ("\n" + narrative.reasoning if llm_wrote_reasoning else "")
+    written = narrative.explanation
+    if isinstance(narrative, Narrative):
+        written += "\n" + narrative.reasoning
     bad = _problems(written, state, claims)
     drafts = {"drafts": [narrative.explanation]}
     if not bad:
