@@ -46,7 +46,7 @@ _POLAR_TOPICS = {"neighbours", "classifier", "diagnosis"}
 
 _HIGHER = re.compile(r"\b(?:slower|longer|above|higher|more than|exceed\w*|greater)\b", re.IGNORECASE)
 _LOWER = re.compile(r"\b(?:faster|shorter|below|lower|less than|quicker)\b", re.IGNORECASE)
-_ANOMALOUS = re.compile(r"(?<!not )\banomal\w*", re.IGNORECASE)
+_ANOMALOUS = re.compile(r"(?<!not )(?<!p\()\banomal\w*", re.IGNORECASE)
 _NORMAL = re.compile(r"(?<!ab)\bnormal\b(?! runs?\b| range\b)|\bnot anomal\w*", re.IGNORECASE)
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from flowsleuth.agent.evidence import numbered_findings
 from flowsleuth.tools.decision.decide import Decision
-from flowsleuth.workflows.contract import ToolResult, ToolStatus
+from flowsleuth.workflows.contract import ToolResult
+
+_SHOWN = 4  # findings quoted in a plain explanation (the verdict lists them all)
 
 
 def headline(job_id: str, host: str, decision: Decision) -> str:
@@ -25,10 +28,10 @@ def headline(job_id: str, host: str, decision: Decision) -> str:
 def plain_explanation(
     job_id: str, host: str, decision: Decision, results: Sequence[ToolResult]
 ) -> tuple[str, str]:
-    """(explanation, reasoning) built only from tool summaries and the fused decision."""
+    """(explanation, reasoning) built only from the tools' findings, each cited, and summaries."""
     if decision.score is None:
         return headline(job_id, host, decision), "No score source returned a result."
-    lines = [r.summary for r in results if r.status is ToolStatus.OK and r.summary]
-    evidence = " Evidence: " + "; ".join(line.rstrip(".") for line in lines[:3]) + "." if lines else ""
+    findings = numbered_findings(results)[:_SHOWN]
+    evidence = "".join(f" {f.text[0].upper()}{f.text[1:]} [{f.id}]." for f in findings)
     reasoning = "\n".join(f"- {r.tool}: {r.summary or r.status}" for r in results)
     return headline(job_id, host, decision) + evidence, reasoning

@@ -6,7 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import typer
-from flowsleuth.cli import classifier, config_cmd, data, demo, tools_cmd, triage, watch, why
+from flowsleuth.cli import classifier, config_cmd, data, demo, evals, tools_cmd, triage, watch, why
 from flowsleuth.cli import index as index_cmd
 from typer.core import TyperGroup
 
@@ -38,6 +38,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(index_cmd.app, name="index")
 app.add_typer(tools_cmd.app, name="tools")
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(evals.app, name="evals")
 classifier.register(app)
 
 

@@ -81,7 +81,13 @@ def triage(
         None, "--out", "-o", help="Write rows here (jsonl/csv resume if killed)."
     ),
     report: Path | None = typer.Option(None, "--report", help="Also write a self-contained HTML report."),
-    explain: int = typer.Option(3, "--explain", min=0, help="LLM-explain the top N flagged jobs per run."),
+    explain: int | None = typer.Option(
+        None,
+        "--explain",
+        min=0,
+        help="LLM-explain at most N flagged jobs in the whole command: each run's top flagged jobs, "
+        "in run order, until N are explained. Default: 3 for one run CSV, 0 for a directory or .zip.",
+    ),
     fail_on: FailOn | None = typer.Option(
         None, "--fail-on", help=f"Exit {EXIT_ANOMALOUS} when anomalous jobs are found."
     ),
@@ -99,6 +105,8 @@ def triage(
     from flowsleuth.cli.app.toolkit import load_toolkit
     from flowsleuth.workflows.loader import count_runs, iter_runs
 
+    if explain is None:
+        explain = 3 if path.is_file() and path.suffix.lower() == ".csv" else 0
     fmt = fmt or (Format.table if sys.stdout.isatty() and out is None else Format.jsonl)
     if out is not None and fmt is Format.table:
         raise fail("--out needs --format jsonl, json or csv")
@@ -172,6 +180,7 @@ def _triage_all(
                 bar.advance(task)
                 continue
             t = triage_run(kit, run, explain=explain)
+            explain -= sum(r.explanation is not None for r in t.rows)  # one budget for the command
             flagged += t.n_flagged
             if sink is not None:
                 sink.write(t)

@@ -6,11 +6,13 @@ The vLLM start script reuses the same cache (``python -m flowsleuth.agent.llm.we
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 from flowsleuth.agent.llm.errors import LLMError
 
@@ -66,11 +68,15 @@ def hf_model_dir() -> Path:
 def _convert(source: Path, out: Path) -> None:
     import transformers
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
 
     transformers.logging.disable_progress_bar()
     kwargs = {"gguf_file": source.name}
-    tokenizer = AutoTokenizer.from_pretrained(source.parent, **kwargs)
-    loaded = AutoModelForCausalLM.from_pretrained(source.parent, **kwargs)
+    # The GGUF reader draws its own tqdm bar, which transformers' switch does not reach.
+    quiet = functools.partial(gguf_utils.tqdm, disable=True)
+    with mock.patch.object(gguf_utils, "tqdm", quiet):
+        tokenizer = AutoTokenizer.from_pretrained(source.parent, **kwargs)
+        loaded = AutoModelForCausalLM.from_pretrained(source.parent, **kwargs)
     config = loaded.config
     # The dequantized model still carries a gguf quantizer that refuses to save: copy the
     # weights into a plain model of the same config instead.

@@ -142,3 +142,19 @@ def test_html_report_escapes_job_fields(env, target_csv: Path, tmp_path: Path) -
     assert "<script>" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
     assert page.count('<img class="plot"') == 3
+
+
+def test_explain_is_one_budget_for_the_whole_command(env, target_csv: Path, tmp_path: Path) -> None:
+    """--explain N explains N jobs over every run of a directory, not N per run; a directory
+    explains none unless asked."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    df = pd.read_csv(target_csv, dtype=str, keep_default_na=False)
+    for i in (1, 2):
+        df.to_csv(runs / target_csv.name.replace("0084", f"000{i}"), index=False)
+    explained = []
+    for extra in ([], ["--explain", "1"]):
+        result = runner.invoke(app, ["triage", str(runs), "-f", "jsonl", "--backend", "none", *extra])
+        assert result.exit_code == 0, result.output
+        explained.append(sum(r.explanation is not None for r in _jsonl(result)))
+    assert explained == [0, 1]

@@ -84,7 +84,7 @@ def resource_signature(subject: Subject) -> ToolResult:
         summary = f"{job.node_id}: no resource signature (every group within 1.5x of its peers)"
         finding = Finding(
             about="signature",
-            text="no cpu, disk or scheduler signature: within 1.5x of the run",
+            text="no cpu, disk or scheduler signature (every group close to the run's median)",
             direction="same",
         )
     else:
