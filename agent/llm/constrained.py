@@ -21,6 +21,7 @@ from flowsleuth.agent.llm.processors import BanUntil, CopyNumbers, NoRepeatGener
 from pydantic import BaseModel
 
 _STOP_CHARS = ('"', "\n")
+_MIN_SHARED = 32  # a shorter shared prefix is not worth copying a cache for
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,9 @@ class GuidedDecoder:
             else tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
         )
         self.token_texts: list[str] = texts
+        self.reuse_prefix = True
+        self.reused_tokens = 0  # prompt tokens the last fill() did not recompute
+        self._prefix: tuple[Any, Any] | None = None
         special = set(tokenizer.all_special_ids)
         self.stop_ids = sorted(
             i for i, t in enumerate(texts) if i in special or any(c in t for c in _STOP_CHARS)
@@ -126,7 +130,7 @@ class GuidedDecoder:
 
         prompt_ids = self._encode(prompt)
         with torch.no_grad():
-            base = self.model(prompt_ids, use_cache=True)
+            base = self._prefill(prompt_ids)
         n_text = sum(p.kind == "text" for p in plans) or 1
         budget = max(16, max_tokens // n_text)
         out = DecodeResult(text="{", prompt_tokens=prompt_ids.shape[1])
@@ -145,6 +149,28 @@ class GuidedDecoder:
                 n_out = 1
             out.completion_tokens += n_out
         out.text += "}"
+        return out
+
+    def _prefill(self, ids: Any) -> Any:
+        """The forward pass over a prompt, starting from the KV cache of the previous prompt's
+        shared prefix (the system prompt and worked example are the same for every job)."""
+        prev = self._prefix
+        n = 0
+        if prev is not None and self.reuse_prefix:
+            k = min(prev[0].shape[1], ids.shape[1] - 1)
+            same = (prev[0][0, :k] == ids[0, :k]).tolist()
+            n = same.index(False) if False in same else k
+        if n >= _MIN_SHARED and prev is not None:
+            name, cache = _cache_of(prev[1])
+            cache = copy.deepcopy(cache)
+            drop = cache.get_seq_length() - n
+            if drop > 0:
+                cache.crop(-drop)  # negative: tokens to drop (transformers 5 refuses a length)
+            out = self.model(ids[:, n:], use_cache=True, **{name: cache})
+        else:
+            out = self.model(ids, use_cache=True)
+        self._prefix = (ids, out)  # never mutated: every later use works on a copy
+        self.reused_tokens = n if n >= _MIN_SHARED else 0
         return out
 
     def _encode(self, text: str) -> Any:
@@ -220,12 +246,18 @@ def _fit(text: str, max_length: int | None) -> str:
     return head[: end + 1] if end > 0 else head[: head.rfind(" ")].rstrip() if " " in head else head
 
 
-def _cache_kwargs(output: Any) -> dict[str, Any]:
-    """A private copy of ``output``'s KV cache, under the name this transformers expects
-    (``cache`` since v5, ``past_key_values`` before)."""
+def _cache_of(output: Any) -> tuple[str, Any]:
+    """(the keyword this transformers expects, ``output``'s KV cache): ``cache`` since v5,
+    ``past_key_values`` before."""
     if getattr(output, "cache", None) is not None:
-        return {"cache": copy.deepcopy(output.cache)}
-    return {"past_key_values": copy.deepcopy(output.past_key_values)}
+        return "cache", output.cache
+    return "past_key_values", output.past_key_values
+
+
+def _cache_kwargs(output: Any) -> dict[str, Any]:
+    """A private copy of ``output``'s KV cache, under the name this transformers expects."""
+    name, cache = _cache_of(output)
+    return {name: copy.deepcopy(cache)}
 
 
 def _tidy(text: str) -> str:

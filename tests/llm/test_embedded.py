@@ -88,3 +88,22 @@ def test_embedded_brief_narration_copies_only_evidence_numbers(backend):
     out = backend.narrate(EVIDENCE, BriefNarrative)
     assert out.explanation.strip() and len(out.explanation) <= 300
     assert written_numbers(out.explanation) <= written_numbers(str(EVIDENCE[-1].content))
+
+
+@pytest.mark.slow
+def test_reusing_the_shared_prefix_cache_writes_the_same_narration(backend):
+    """The KV cache of the previous prompt's shared prefix changes the speed, not the text."""
+    from flowsleuth.agent.llm.embedded import _load
+    from flowsleuth.agent.verdict import BriefNarrative
+
+    decoder = _load()[2]
+    other = [EVIDENCE[0], HumanMessage(str(EVIDENCE[1].content).replace("3.1 times", "2.5 times"))]
+    backend.narrate(EVIDENCE, BriefNarrative)  # leaves its prompt as the cached prefix
+    reused = backend.narrate(other, BriefNarrative)
+    assert decoder.reused_tokens >= 32
+    decoder.reuse_prefix = False
+    try:
+        fresh = backend.narrate(other, BriefNarrative)
+    finally:
+        decoder.reuse_prefix = True
+    assert decoder.reused_tokens == 0 and reused.explanation == fresh.explanation
