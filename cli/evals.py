@@ -85,6 +85,7 @@ def run_cases(
         False, "--no-claim-check", help="Numbers-only validation (for comparison)."
     ),
     out: Path = typer.Option(RESULTS, "--out", help="Results stem: writes OUT.json and OUT.md."),
+    timeout_s: float = typer.Option(300.0, "--timeout", help="Generation time limit per narration (s)."),
 ) -> None:
     """Replay the eval cases through the agent with one LLM backend; report per case and in total."""
     from flowsleuth.agent.evals import load_cases, run_case, summarise
@@ -97,11 +98,17 @@ def run_cases(
     notes: list[str] = []
     llm = None
     if backend != "none":
-        llm = _llm(notes, load_settings(backend=backend, base_url=base_url, model=model))
+        cfg = load_settings(backend=backend, base_url=base_url, model=model, llm_timeout_s=timeout_s)
+        llm = _llm(notes, cfg)
         if llm is None:
             raise typer.BadParameter(f"backend {backend!r} unavailable: {'; '.join(notes)}")
+        # The narrator itself is measured: no command-wide breaker (one slow answer would turn
+        # every later case into a tool-only explanation), and the model loads before the clock.
+        llm = getattr(llm, "inner", llm)
     shipped = pretrained_models_dir()
     fusion = Fusion.load(shipped / "fusion.json") if shipped else Fusion()
+    if llm is not None:
+        run_case(selected[0], llm, fusion)  # warm-up, untimed
     outcomes = []
     table = Table("case", "verdict", "mention", "unsupp. before", "after", "s")
     for case in selected:
