@@ -184,6 +184,7 @@ def verdict(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]
         anomaly_class=decision.anomaly_class,
         culprit=decision.culprit,
         confidence=decision.confidence,
+        tier=decision.tier,
         evidence=evidence_items(results),
         findings=numbered_findings(results),
         explanation=explanation,

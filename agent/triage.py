@@ -12,6 +12,7 @@ from flowsleuth.agent.investigate import investigate
 from flowsleuth.agent.triage_models import RunTriage, TriageRow
 from flowsleuth.cli.app.toolkit import SCORER_TOOLS, Toolkit
 from flowsleuth.tools.decision.decide import pick_class
+from flowsleuth.tools.diagnosis.schema import CulpritHost
 from flowsleuth.workflows.contract import Subject
 from flowsleuth.workflows.models import Run
 
@@ -43,9 +44,16 @@ def batch_sources(kit: Toolkit, subject: Subject) -> tuple[pd.DataFrame, pd.Data
 
 def triage_run(kit: Toolkit, run: Run, explain: int = 0, on_explain: Explain | None = None) -> RunTriage:
     """Score every job of ``run``; explain the ``explain`` highest-scoring flagged jobs."""
+    from flowsleuth.agent.tiers import TRAINED_TIER, uses_generalist
+
     subject = kit.subject(run)
     scores, classes, diag = batch_sources(kit, subject)
-    fusion = kit.fusion.for_workflow(run.workflow)
+    fusion = kit.fusion_for(run)
+    judged = kit.generalist.judge(run) if uses_generalist(kit.fusion, kit.generalist, run.workflow) else None
+    if judged is not None:
+        scores["generalist_score"] = judged.scores.reindex(run.job_ids).to_numpy()
+        classes = pd.DataFrame({"generalist_score": judged.job_class()}, index=run.frame.index)
+    tier = str(judged.tier) if judged is not None else TRAINED_TIER
     rows: list[TriageRow] = []
     score_rows = scores.to_dict("index")
     class_rows = classes.to_dict("index")
@@ -68,6 +76,7 @@ def triage_run(kit: Toolkit, run: Run, explain: int = 0, on_explain: Explain | N
                 else "None",
                 culprit=host if flagged else None,
                 explanation=None,
+                tier=tier,
             )
         )
     top = sorted((r for r in rows if r.is_anomalous), key=lambda r: -(r.score or 0.0))[:explain]
@@ -86,10 +95,27 @@ def triage_run(kit: Toolkit, run: Run, explain: int = 0, on_explain: Explain | N
         n_jobs=len(rows),
         n_flagged=n_flagged,
         share_flagged=round(n_flagged / max(len(rows), 1), 4),
-        anomaly_kind=diag.kind,
-        anomaly_class=diag.label,
-        kind_confidence=diag.kind_confidence,
-        culprits=list(diag.culprits),
+        anomaly_kind=judged.kind if judged is not None else diag.kind,
+        anomaly_class=judged.kind
+        if judged is not None and judged.kind != "normal"
+        else ("None" if judged is not None else diag.label),
+        kind_confidence=judged.kind_probs[judged.kind] if judged is not None else diag.kind_confidence,
+        culprits=_culprits(rows) if judged is not None else list(diag.culprits),
         threshold=fusion.threshold,
+        tier=tier,
+        notes=judged.notes if judged is not None else [],
         rows=rows,
     )
+
+
+def _culprits(rows: list[TriageRow]) -> list[CulpritHost]:
+    """Hosts most of whose jobs are flagged (labels are per host), highest mean score first."""
+    by_host: dict[str, list[TriageRow]] = {}
+    for r in rows:
+        by_host.setdefault(r.host, []).append(r)
+    out = []
+    for host, rs in by_host.items():
+        if sum(r.is_anomalous for r in rs) * 2 > len(rs):
+            mean = sum(r.score or 0.0 for r in rs) / len(rs)
+            out.append(CulpritHost(host=host, confidence=round(mean, 4), n_jobs=len(rs)))
+    return sorted(out, key=lambda c: -c.confidence)

@@ -21,6 +21,11 @@ class TriageRow(BaseModel):
     anomaly_class: str = Field(description="'None' when normal, else e.g. 'cpu', 'hdd_5', 'unknown'")
     culprit: str | None = Field(description="host most likely at fault, when anomalous")
     explanation: str | None = Field(description="filled for the top --explain flagged jobs, else null")
+    tier: str | None = Field(
+        default=None,
+        description="what the verdict rests on: 'trained (known workflow)', 'zero-shot', "
+        "'history (n runs)' or 'labelled (n runs)'",
+    )
 
 
 class RunTriage(BaseModel):
@@ -38,4 +43,6 @@ class RunTriage(BaseModel):
     kind_confidence: float | None = None
     culprits: list[CulpritHost] = Field(default_factory=list)
     threshold: float
+    tier: str | None = Field(default=None, description="what the verdicts rest on (see TriageRow.tier)")
+    notes: list[str] = Field(default_factory=list, description="what the verdicts lack, e.g. no history")
     rows: list[TriageRow]

@@ -31,6 +31,11 @@ class Verdict(BaseModel):
     anomaly_class: str = Field(description="'None' when normal; else e.g. 'cpu_3', 'hdd', 'unknown'")
     culprit: str | None = Field(description="the host most likely at fault")
     confidence: Literal["low", "medium", "high"]
+    tier: str | None = Field(
+        default=None,
+        description="what the verdict rests on: 'trained (known workflow)', 'zero-shot', "
+        "'history (n runs)' or 'labelled (n runs)'",
+    )
     evidence: list[EvidenceItem]
     findings: list[Finding] = Field(
         default_factory=list, description="what the explanation may cite (F1, F2...)"

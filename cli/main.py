@@ -6,7 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import typer
-from flowsleuth.cli import classifier, config_cmd, data, demo, evals, tools_cmd, triage, watch, why
+from flowsleuth.cli import classifier, config_cmd, data, demo, evals, teach, tools_cmd, triage, watch, why
 from flowsleuth.cli import index as index_cmd
 from typer.core import TyperGroup
 
@@ -39,6 +39,9 @@ app.add_typer(index_cmd.app, name="index")
 app.add_typer(tools_cmd.app, name="tools")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(evals.app, name="evals")
+app.add_typer(teach.baseline_app, name="baseline")
+app.command("label")(teach.label)
+app.command("feedback")(teach.feedback)
 classifier.register(app)
 
 

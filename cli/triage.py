@@ -52,7 +52,7 @@ def summary_table(t: RunTriage, top: int = 10) -> Table:
     table = Table(
         title=safe(
             f"{t.run}: {t.n_flagged}/{t.n_jobs} jobs flagged ({t.share_flagged:.1%}); "
-            f"run diagnosis {t.anomaly_class}; culprits {culprits}"
+            f"run diagnosis {t.anomaly_class}; culprits {culprits}; tier {t.tier or '-'}"
         ),
         title_justify="left",
     )
@@ -168,6 +168,7 @@ def _triage_all(
     console = Console()
     done: list[tuple[RunTriage, dict[str, float]]] = []
     flagged = 0
+    shown: set[str] = set()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("triage", total=total)
@@ -181,6 +182,10 @@ def _triage_all(
                 continue
             t = triage_run(kit, run, explain=explain)
             explain -= sum(r.explanation is not None for r in t.rows)  # one budget for the command
+            for note in t.notes:
+                if note not in shown:
+                    shown.add(note)
+                    err_console.print(f"[dim]note: {safe(note)}[/]")
             flagged += t.n_flagged
             if sink is not None:
                 sink.write(t)

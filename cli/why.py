@@ -25,6 +25,7 @@ def render_verdict(v: Verdict) -> Panel:
     head.add_row("class", safe(v.anomaly_class))
     head.add_row("culprit", safe(v.culprit or "-"))
     head.add_row("confidence", v.confidence)
+    head.add_row("tier", safe(v.tier or "-"))
     head.add_row("backend", safe(f"{v.backend.name} (LLM {'used' if v.backend.llm_used else 'not used'})"))
     ev = Table(title="evidence (tool -> number)", title_justify="left", expand=True)
     for c in ("tool", "measure", "value"):
@@ -78,7 +79,7 @@ def why(
     for note in run.notes:  # data problems (implausible values), before the verdict
         err_console.print(f"[dim]note: {safe(note)}[/]")
     kit = load_toolkit(cfg)
-    for note in kit.notes:
+    for note in kit.notes + kit.tier_notes(run):
         err_console.print(f"[dim]note: {safe(note)}[/]")
     verdict = investigate(kit.deps(run), job_id)
     if as_json:

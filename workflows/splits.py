@@ -98,3 +98,25 @@ def run_split(
 def split_of_runs(runs: Iterable[Run], **kwargs: object) -> dict[str, str]:
     """:func:`run_split` over loaded runs."""
     return run_split([(r.run_id, r.workflow, r.injected) for r in runs], **kwargs)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class WorkflowSplit:
+    """Leave-one-workflow-out: train on every run of the other workflows, test on ``held_out``."""
+
+    held_out: str
+    train: frozenset[str]
+    test: frozenset[str]
+
+
+def lowo_split(runs: Iterable[tuple[str, str]], held_out: str) -> WorkflowSplit:
+    """Split (run_id, workflow) pairs by workflow. Raises when the held-out workflow has no run,
+    or a run id appears under two workflows (it would reach its own training)."""
+    seen: dict[str, str] = {}
+    for run_id, workflow in runs:
+        if seen.setdefault(run_id, workflow) != workflow:
+            raise ValueError(f"run {run_id!r} appears under workflows {seen[run_id]!r} and {workflow!r}")
+    test = frozenset(r for r, w in seen.items() if w == held_out)
+    if not test:
+        raise ValueError(f"no run of the held-out workflow {held_out!r}")
+    return WorkflowSplit(held_out, frozenset(seen) - test, test)

@@ -36,6 +36,23 @@ class Toolkit:
     registry: Any | None = None
     llm: Any | None = None
     notes: list[str] = field(default_factory=list)
+    generalist: Any | None = None  # agent.tiers.GeneralistJudge
+
+    def tier_notes(self, run: Run) -> list[str]:
+        """What the verdicts on ``run`` lack (e.g. a workflow with no history yet)."""
+        from flowsleuth.agent.tiers import uses_generalist
+
+        if uses_generalist(self.fusion, self.generalist, run.workflow):
+            return list(self.generalist.judge(run).notes)  # type: ignore[union-attr]
+        return []
+
+    def fusion_for(self, run: Run) -> Fusion:
+        """The workflow's own fusion, or the generalist's for a workflow without one."""
+        from flowsleuth.agent.tiers import generalist_fusion, uses_generalist
+
+        if uses_generalist(self.fusion, self.generalist, run.workflow):
+            return generalist_fusion(self.generalist.judge(run).threshold)  # type: ignore[union-attr]
+        return self.fusion.for_workflow(run.workflow)
 
     def subject(self, run: Run) -> Subject:
         extras: dict[str, Any] = {"models": self.models}
@@ -43,6 +60,8 @@ class Toolkit:
             extras["index"] = self.index
         if self.diagnosis is not None:
             extras["diagnosis_model"] = self.diagnosis
+        if self.generalist is not None:
+            extras["generalist"] = self.generalist
         return Subject(run, dag=bundled_dag(run.workflow), baseline=self.baseline, extras=extras)
 
     def few_shot(self, subject: Subject, k: int) -> list[dict[str, Any]]:
@@ -60,7 +79,7 @@ class Toolkit:
             subject=self.subject(run),
             registry=self.registry,
             llm=self.llm,
-            fusion=self.fusion.for_workflow(run.workflow),
+            fusion=self.fusion_for(run),
             few_shot=self.few_shot if self.index is not None else None,
             max_steps=self.settings.max_steps,
             n_examples=self.settings.n_examples,
@@ -96,6 +115,7 @@ def load_toolkit(settings: Settings, *, llm: bool = True, sft: bool = True) -> T
         _load_models(kit, shipped, sft)
     if settings.threshold is not None:
         kit.fusion = kit.fusion.with_threshold(settings.threshold)
+    kit.generalist = _try(kit.notes, "generalist model", lambda: _load_generalist(settings))
     kit.index = _open_index(kit.notes, settings)
     kit.registry = default_registry(timeout_s=settings.tool_timeout_s)
     kit.registry.register(knn_vote, name="knn_vote", source="builtin", kind="retrieval")
@@ -141,6 +161,12 @@ def _models_dir(notes: list[str], home_models: Path) -> Path:
         return home_models
     notes.append(f"no models under {home_models}: using the pretrained models shipped with flowsleuth")
     return shipped
+
+
+def _load_generalist(settings: Settings) -> Any | None:
+    from flowsleuth.agent.tiers import load_judge
+
+    return load_judge(settings.home, None)
 
 
 def _load_diagnosis(notes: list[str], path: Path) -> Any | None:

@@ -20,6 +20,11 @@ class Decision(BaseModel):
     culprit: str | None
     confidence: Confidence
     sources: dict[str, float] = Field(description="each source's own score")
+    tier: str | None = Field(
+        default=None,
+        description="what the verdict rests on: 'trained (known workflow)', 'zero-shot', "
+        "'history (n runs)' or 'labelled (n runs)'",
+    )
 
 
 def source_scores(results: Sequence[ToolResult]) -> dict[str, float]:
@@ -39,6 +44,7 @@ CLASS_FIELDS: tuple[tuple[str, str], ...] = (
     ("tree_score", "pred_class"),
     ("sft_score", "pred_class"),
     ("knn_vote", "predicted_class"),
+    ("generalist_score", "pred_class"),
 )
 _NORMAL = ("None", "normal", "anomalous", "")
 
@@ -103,14 +109,26 @@ def recorded_decision(results: Sequence[ToolResult], host: str | None) -> Decisi
     return None
 
 
+GENERALIST = "generalist_score"
+
+
+def _tier(results: Sequence[ToolResult], fusion: Fusion) -> str:
+    if GENERALIST not in fusion.sources:
+        return "trained (known workflow)"
+    tiers = [r.data.get("tier") for r in results if r.tool == GENERALIST and r.status is ToolStatus.OK]
+    return str(tiers[-1]) if tiers else "zero-shot"
+
+
 def decide(results: Sequence[ToolResult], fusion: Fusion, host: str | None) -> Decision:
     """Fuse the sources; with no source at all the honest answer is 'not anomalous, low'.
+    When the fusion is the generalist's (a workflow without its own fit), its class leads.
     A recorded failure, hold or retry (the ``job_state`` tool) decides first."""
     recorded = recorded_decision(results, host)
     if recorded is not None:
         return recorded
     sources = source_scores(results)
     score = fusion.predict(sources)
+    tier = _tier(results, fusion)
     if score is None:
         return Decision(
             score=None,
@@ -119,9 +137,13 @@ def decide(results: Sequence[ToolResult], fusion: Fusion, host: str | None) -> D
             culprit=None,
             confidence="low",
             sources={},
+            tier=tier,
         )
     anomalous = score >= fusion.threshold
-    cls = pick_class(result_classes(results)) if anomalous else "None"
+    classes = result_classes(results)
+    if GENERALIST in fusion.sources and classes.get(GENERALIST) not in (None, *_NORMAL):
+        classes = {GENERALIST: classes[GENERALIST]}
+    cls = pick_class(classes) if anomalous else "None"
     return Decision(
         score=round(score, 4),
         is_anomalous=anomalous,
@@ -129,6 +151,7 @@ def decide(results: Sequence[ToolResult], fusion: Fusion, host: str | None) -> D
         culprit=host if anomalous else None,
         confidence=_confidence(score, fusion.threshold, sources),
         sources={k: round(v, 4) for k, v in sources.items()},
+        tier=tier,
     )
 
 

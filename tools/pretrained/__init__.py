@@ -39,3 +39,11 @@ PORTABLE_DIR = PRETRAINED_DIR / "portable"
 def portable_models_dir() -> Path | None:
     """The shipped portable-feature tree models (for stampede-DB input), when this install has them."""
     return PORTABLE_DIR if (PORTABLE_DIR / "portable" / "meta.json").is_file() else None
+
+
+GENERALIST_DIR = PRETRAINED_DIR / "generalist"
+
+
+def generalist_dir() -> Path | None:
+    """The shipped workflow-agnostic models (``zero/``, ``history/``; bench/gen_refit.py), or None."""
+    return GENERALIST_DIR if (GENERALIST_DIR / "zero" / "meta.json").is_file() else None

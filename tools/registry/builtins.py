@@ -58,8 +58,10 @@ def run_diagnosis(subject: Subject) -> ToolResult:
 
 def register_builtins(registry: Registry) -> Registry:
     from flowsleuth.tools.classifier import sft_score, tree_score
+    from flowsleuth.tools.generalist.tool import generalist_score
 
     registry.register(tree_score, name="tree_score", source="builtin", kind="score")
+    registry.register(generalist_score, name="generalist_score", source="builtin", kind="score")
     registry.register(sft_score, name="sft_score", source="builtin", kind="score", timeout_s=60.0)
     for name, fn in HINTS.items():
         registry.register(fn, name=name, source="builtin", kind="hint")

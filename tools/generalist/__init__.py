@@ -1,0 +1,1 @@
+"""Workflow-agnostic detection: zero-shot scoring, history without labels, few labelled runs."""

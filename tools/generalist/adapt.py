@@ -1,0 +1,113 @@
+"""Per-workflow adaptation from a few labelled jobs, without the original training data.
+
+Two parts, both fitted on the feature rows of the user's labelled jobs only:
+
+* the shipped booster keeps boosting on them (LightGBM ``init_model``): a few shallow trees that
+  move the score where this workflow differs from the training workflows;
+* a nearest-neighbour vote over the labelled rows in the (unit-free) feature space, blended
+  with the boosted score, so that even one confirmed or rejected job moves the verdict on jobs
+  that look like it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from flowsleuth.tools.generalist.model import GeneralistModel
+from flowsleuth.workflows.errors import DataError
+
+ADAPT_ROUNDS = 40
+KNN_K = 5
+KNN_WEIGHT_MAX = 0.5  # the kNN share grows with the number of labelled jobs, up to this
+
+
+def _standardise(x: pd.DataFrame, center: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    z = (np.nan_to_num(x.to_numpy(dtype=float), nan=0.0, posinf=0.0, neginf=0.0) - center) / scale
+    return np.clip(z, -10, 10)
+
+
+@dataclass
+class Adapted:
+    """A shipped model adapted to one workflow: boosted further, plus a kNN over labelled jobs."""
+
+    base: GeneralistModel
+    rows: pd.DataFrame  # labelled feature rows (columns = base.features)
+    labels: np.ndarray  # 0 / 1
+    n_runs: int
+
+    @property
+    def knn_weight(self) -> float:
+        return min(KNN_WEIGHT_MAX, len(self.labels) / 200.0 + 0.2)
+
+    def _knn(self, feats: pd.DataFrame) -> np.ndarray:
+        ref = self.rows.reindex(columns=self.base.features)
+        center = np.nan_to_num(np.nanmedian(ref.to_numpy(dtype=float), axis=0))
+        scale = np.nan_to_num(np.nanstd(ref.to_numpy(dtype=float), axis=0), nan=1.0)
+        scale = np.where(scale < 1e-3, 1.0, scale)
+        a = _standardise(ref, center, scale)
+        b = _standardise(feats.reindex(columns=self.base.features), center, scale)
+        from sklearn.neighbors import NearestNeighbors
+
+        k = min(KNN_K, len(a))
+        dist, nearest = NearestNeighbors(n_neighbors=k).fit(a).kneighbors(b)
+        w = 1.0 / (dist / np.sqrt(a.shape[1]) + 0.1)
+        return (self.labels[nearest] * w).sum(axis=1) / w.sum(axis=1)
+
+    def proba(self, feats: pd.DataFrame, hosts: pd.Series) -> np.ndarray:
+        p = self.base.proba(feats, hosts)
+        if not len(self.labels):
+            return p
+        b = self.knn_weight
+        return (1 - b) * p + b * self._knn(feats)
+
+    def save(self, out: str | Path) -> None:
+        d = Path(out)
+        self.base.save(d)
+        self.rows.assign(_label=self.labels).to_json(d / "labelled.json", orient="split")
+        (d / "adapted.json").write_text(json.dumps({"n_runs": self.n_runs}))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Adapted:
+        d = Path(path)
+        base = GeneralistModel.load(d)
+        try:
+            rows = pd.read_json(d / "labelled.json", orient="split")
+            n_runs = int(json.loads((d / "adapted.json").read_text())["n_runs"])
+        except (OSError, ValueError, KeyError) as err:
+            raise DataError(d, f"not an adapted model ({str(err).splitlines()[0]})") from None
+        labels = rows.pop("_label").to_numpy(dtype=int)
+        return cls(base, rows, labels, n_runs)
+
+
+def adapt(
+    base: GeneralistModel,
+    feats: pd.DataFrame,
+    y: np.ndarray,
+    hosts: pd.Series,
+    n_runs: int,
+    rounds: int = ADAPT_ROUNDS,
+) -> Adapted:
+    """Adapt ``base`` to the labelled rows ``feats`` / ``y`` (one workflow's jobs)."""
+    import lightgbm as lgb
+
+    x = feats.reindex(columns=base.features).astype(float)
+    model = base
+    if len(np.unique(y)) == 2 and len(y) >= 20:
+        params = {
+            "objective": "binary",
+            "learning_rate": 0.05,
+            "num_leaves": 7,
+            "min_data_in_leaf": max(5, len(y) // 20),
+            "lambda_l2": 5.0,
+            "verbose": -1,
+            "num_threads": 2,
+            "seed": 42,
+        }
+        ds = lgb.Dataset(x, label=y, free_raw_data=False)
+        booster = lgb.train(params, ds, num_boost_round=rounds, init_model=base.booster)
+        model = replace(base, booster=booster, oof=None, meta={**base.meta, "adapted_rows": len(y)})
+    return Adapted(model, x.reset_index(drop=True), np.asarray(y, dtype=int), n_runs)

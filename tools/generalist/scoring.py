@@ -1,0 +1,124 @@
+"""Judge one run with the generalist models, at the best tier the home allows.
+
+* **zero-shot**: only the run itself (in-run features);
+* **history (n runs)**: plus the workflow's unlabelled past runs (``flowsleuth baseline add``);
+* **labelled (n runs)**: plus the user's labelled jobs of this workflow (``label`` / ``feedback``),
+  which adapt the scorer (further boosting and a kNN vote over the labelled jobs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from flowsleuth.tools.generalist.adapt import adapt
+from flowsleuth.tools.generalist.features import history_features, in_run_features
+from flowsleuth.tools.generalist.history import History
+from flowsleuth.tools.generalist.model import GeneralistModel
+from flowsleuth.tools.generalist.runkind import KINDS, RunKindModel, run_summary
+from flowsleuth.tools.generalist.store import Labels
+from flowsleuth.workflows.models import Run
+
+TierName = Literal["zero-shot", "history", "labelled"]
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: TierName
+    n_runs: int = 0
+
+    def __str__(self) -> str:
+        return self.name if self.name == "zero-shot" else f"{self.name} ({self.n_runs} runs)"
+
+
+@dataclass
+class Generalist:
+    """The shipped models: one without history features, one with them."""
+
+    zero: GeneralistModel
+    zero_kind: RunKindModel
+    hist: GeneralistModel | None = None
+    hist_kind: RunKindModel | None = None
+
+    @classmethod
+    def load(cls, path: str | Path) -> Generalist:
+        d = Path(path)
+        hist = d / "history"
+        return cls(
+            GeneralistModel.load(d / "zero"),
+            RunKindModel.load(d / "zero"),
+            GeneralistModel.load(hist) if hist.is_dir() else None,
+            RunKindModel.load(hist) if hist.is_dir() else None,
+        )
+
+    def save(self, path: str | Path) -> None:
+        d = Path(path)
+        self.zero.save(d / "zero")
+        self.zero_kind.save(d / "zero")
+        if self.hist is not None and self.hist_kind is not None:
+            self.hist.save(d / "history")
+            self.hist_kind.save(d / "history")
+
+
+@dataclass
+class RunJudgement:
+    scores: pd.Series  # calibrated P(anomalous) per job id
+    threshold: float
+    kind: str  # normal / cpu / hdd
+    kind_probs: dict[str, float]
+    tier: Tier
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> pd.Series:
+        return self.scores >= self.threshold
+
+    def job_class(self) -> str:
+        """The class of a flagged job: the run's kind, or its likelier anomaly when 'normal'."""
+        if self.kind != "normal":
+            return self.kind
+        return max(("cpu", "hdd"), key=lambda k: self.kind_probs.get(k, 0.0))
+
+
+def with_history(frame: pd.DataFrame, feats: pd.DataFrame, history: History | None) -> pd.DataFrame:
+    if history is None or not history.n_runs:
+        return feats
+    return pd.concat([feats, history_features(frame, history.medians(), history.host_medians())], axis=1)
+
+
+def judge_run(gen: Generalist, run: Run, history: History | None, labels: Labels | None) -> RunJudgement:
+    """Score every job of ``run``; never reads ``run.labels``."""
+    frame = run.frame
+    hosts = frame["kickstart_hostname"].fillna("").astype(str)
+    use_hist = history is not None and history.n_runs > 0 and gen.hist is not None
+    model, kind_model = (gen.hist, gen.hist_kind) if use_hist else (gen.zero, gen.zero_kind)
+    assert model is not None and kind_model is not None
+    feats = with_history(frame, in_run_features(frame), history if use_hist else None)
+    notes: list[str] = []
+    if use_hist:
+        tier = Tier("history", history.n_runs)  # type: ignore[union-attr]
+    else:
+        tier = Tier("zero-shot")
+        notes.append(
+            f"no history for workflow {run.workflow!r}: zero-shot verdict "
+            "(flowsleuth baseline add PAST_RUNS to learn its normal)"
+        )
+    if labels is not None and len(labels.y):
+        p = adapt(model, labels.rows, labels.y, labels.hosts, labels.n_runs).proba(feats, hosts)
+        tier = Tier("labelled", labels.n_runs)
+    else:
+        p = model.proba(feats, hosts)
+    summary = run_summary(feats, pd.Series(run.run_id, index=frame.index), p)
+    probs = kind_model.predict_proba(summary).iloc[0]
+    kind = str(probs.idxmax())
+    return RunJudgement(
+        scores=pd.Series(np.round(p, 4), index=frame.index.astype(str)),
+        threshold=model.threshold,
+        kind=kind,
+        kind_probs={k: round(float(probs[k]), 4) for k in KINDS},
+        tier=tier,
+        notes=notes,
+    )
