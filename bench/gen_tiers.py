@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from flowsleuth.tools.classifier.calibration import best_f1_threshold
 from flowsleuth.tools.generalist.adapt import adapt
 from flowsleuth.tools.generalist.features import history_features
 from flowsleuth.tools.generalist.history import History
-from flowsleuth.tools.generalist.model import best_threshold, fit_generalist, workflow_weights
+from flowsleuth.tools.generalist.model import fit_generalist, workflow_weights
 from flowsleuth.tools.generalist.runkind import RunKindModel, run_summary
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.splits import lowo_split
@@ -192,7 +193,7 @@ def families(df: pd.DataFrame, feats: pd.DataFrame, y: np.ndarray, split: Split)
         rest = split.train & ~inner
         m = lr().fit(x[rest], y[rest], logisticregression__sample_weight=workflow_weights(wfs[rest]))  # type: ignore[attr-defined]
         oof[inner] = m.predict_proba(x[inner])[:, 1]  # type: ignore[attr-defined]
-    t = best_threshold(oof[split.train], y[split.train], workflow_weights(wfs[split.train]))
+    t = best_f1_threshold(oof[split.train], y[split.train], workflow_weights(wfs[split.train]))
     m = lr().fit(
         x[split.train], y[split.train], logisticregression__sample_weight=workflow_weights(wfs[split.train])
     )  # type: ignore[attr-defined]

@@ -70,22 +70,24 @@ def _fit_temperature(logits: np.ndarray, y_class: np.ndarray) -> float:
     return float(np.exp(res.x))
 
 
-def best_f1_threshold(score: np.ndarray, y: np.ndarray) -> float:
+def best_f1_threshold(score: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
     """The cut ``t`` that maximises F1 of ``score >= t`` on these (validation) rows.
 
     The one threshold search of the project (classifier calibration and fusion both use it).
     The cut lies halfway between the lowest score kept and the next lower score, so unseen scores
     between the two are not decided by which side happened to be observed. NaN scores are
     ignored; 0.5 when F1 is undefined (no rows, or a single class). Ties go to the lower cut.
+    ``sample_weight`` weighs rows (e.g. so that every workflow counts the same).
     """
     from sklearn.metrics import precision_recall_curve
 
     score = np.asarray(score, dtype=float)
     ok = ~np.isnan(score)
     s, pos = score[ok], np.asarray(y)[ok] != 0
+    w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)[ok]
     if len(s) == 0 or pos.all() or not pos.any():
         return 0.5
-    precision, recall, cuts = precision_recall_curve(pos, s)
+    precision, recall, cuts = precision_recall_curve(pos, s, sample_weight=w)
     p, r = precision[:-1], recall[:-1]  # the last point (recall 0) has no cut
     f1 = np.divide(2 * p * r, p + r, out=np.zeros_like(p), where=(p + r) > 0)
     cut = float(cuts[int(np.argmax(f1))])

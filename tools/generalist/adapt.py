@@ -104,7 +104,7 @@ def adapt(
             "min_data_in_leaf": max(5, len(y) // 20),
             "lambda_l2": 5.0,
             "verbose": -1,
-            "num_threads": 2,
+            "num_threads": 1,
             "seed": 42,
         }
         ds = lgb.Dataset(x, label=y, free_raw_data=False)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from flowsleuth.tools.classifier.calibration import best_f1_threshold
 from flowsleuth.workflows.errors import DataError
 
 PARAMS: dict[str, object] = {
@@ -32,7 +33,7 @@ PARAMS: dict[str, object] = {
     "bagging_freq": 1,
     "lambda_l2": 1.0,
     "verbose": -1,
-    "num_threads": 2,
+    "num_threads": 1,
     "seed": 42,
 }
 ROUNDS = 120
@@ -74,20 +75,6 @@ class Calibration:
 
         iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, y, sample_weight=w)
         return cls(x=[float(v) for v in iso.X_thresholds_], y=[float(v) for v in iso.y_thresholds_])
-
-
-def best_threshold(p: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> float:
-    """The (weighted) F1-best threshold on a 0.01 grid."""
-    w = np.ones_like(p) if w is None else w
-    best, best_t = -1.0, 0.5
-    for t in np.arange(0.05, 0.951, 0.01):
-        pred = p >= t
-        tp = float(np.sum(w * (pred & (y == 1))))
-        denom = float(np.sum(w * pred) + np.sum(w * (y == 1)))
-        f1 = 2 * tp / denom if denom else 0.0
-        if f1 > best:
-            best, best_t = f1, round(float(t), 2)
-    return best_t
 
 
 @dataclass
@@ -173,6 +160,6 @@ def fit_generalist(
         raw = b.predict(feats[test])  # type: ignore[attr-defined]
         oof[test] = host_blend(raw, hosts[test])
     cal = Calibration.fit(oof, y, w)
-    threshold = best_threshold(cal(oof), y, w)
+    threshold = best_f1_threshold(cal(oof), y, sample_weight=w)
     booster = _booster(feats, y, w, rounds, PARAMS)
     return GeneralistModel(booster, list(feats.columns), cal, threshold, trained_on=wfs, oof=oof)

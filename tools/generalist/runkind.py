@@ -22,7 +22,7 @@ PARAMS: dict[str, object] = {
     "feature_fraction": 0.8,
     "lambda_l2": 1.0,
     "verbose": -1,
-    "num_threads": 2,
+    "num_threads": 1,
     "seed": 42,
 }
 ROUNDS = 200
