@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -108,6 +109,6 @@ def adapt(
             "seed": 42,
         }
         ds = lgb.Dataset(x, label=y, free_raw_data=False)
-        booster = lgb.train(params, ds, num_boost_round=rounds, init_model=base.booster)
+        booster = lgb.train(params, ds, num_boost_round=rounds, init_model=cast("lgb.Booster", base.booster))
         model = replace(base, booster=booster, oof=None, meta={**base.meta, "adapted_rows": len(y)})
     return Adapted(model, x.reset_index(drop=True), np.asarray(y, dtype=int), n_runs)

@@ -78,7 +78,7 @@ class History(BaseModel):
 
 def _clean(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
     return {
-        str(k): {c: float(v) for c, v in row.items() if pd.notna(v)}
+        str(k): {str(c): float(v) for c, v in row.items() if pd.notna(v)}
         for k, row in frame.to_dict("index").items()
     }
 

@@ -66,6 +66,7 @@ def fit_all(
     wfs = frame["workflow"]
     hosts = host_keys(frame)
     model = fit_generalist(feats, y, wfs, hosts, rounds=rounds)
+    assert model.oof is not None  # set by every fit
     summ = run_summary(feats, frame[RUN_KEY], model.calibration(model.oof))
     run_wf = frame.groupby(RUN_KEY)["workflow"].first().reindex(summ.index)
     kind = RunKindModel.fit(summ, run_kinds(runs).reindex(summ.index), workflow_weights(run_wf))
