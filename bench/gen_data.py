@@ -41,5 +41,8 @@ def load_all(refresh: bool = False) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
+    import argparse
+
+    argparse.ArgumentParser(description="Parse the five workflows into bench/.cache.").parse_args()
     d = load_all(refresh=True)
     print(d.groupby("workflow").agg(runs=("run_id", "nunique"), jobs=("run_id", "size")))

@@ -16,12 +16,11 @@ Columns: job F1 at the shipped decision rule, F1 of flagging every job, AUC, cal
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 import numpy as np
 import pandas as pd
-from flowsleuth.tools.generalist.features import in_run_features
+from flowsleuth.tools.generalist.features import in_run_features, portable_frame
 from flowsleuth.workflows.schema import ONLINE_FEATURES
 
 from bench._common import machine, write_results
@@ -59,6 +58,15 @@ NOT_IN_STAMPEDE = (
     "stage_in_effective_bytes_per_sec",
     "stage_out_effective_bytes_per_sec",
 )
+
+
+def portable_features(df: pd.DataFrame, refresh: bool) -> pd.DataFrame:
+    path = CACHE / "gen_inrun_portable.pkl"
+    if path.exists() and not refresh:
+        return pd.read_pickle(path)
+    f = in_run_features(portable_frame(df)).astype("float32")
+    f.to_pickle(path)
+    return f
 
 
 def portable(df: pd.DataFrame, res: dict, test: np.ndarray) -> dict:
@@ -125,6 +133,11 @@ def main() -> None:
                         "zero-shot, stampede columns only", wf, portable(df, res, test), y_all[test], df[test]
                     )
                 )
+        if "portable_model" in tiers:
+            pf = portable_features(df, a.refresh)
+            rp = fit_and_score(df, pf, y_all, split)
+            rows.append(row("zero-shot portable model, stampede columns only", wf, rp, y_all[test], df[test]))
+            print(rows[-1], flush=True)
         for n in (5, 20) if ("history" in tiers or "labelled" in tiers) else ():
             hist_runs = pick_runs(df, wf, n, rng, exclude=set())
             s2 = Split(
@@ -153,7 +166,6 @@ def main() -> None:
 def _meta(a: argparse.Namespace) -> dict:
     return {
         **machine(),
-        "command": "nice .venv/bin/python -m bench.generalize " + " ".join(sys.argv[1:]),
         "protocol": "leave-one-workflow-out over 5 Flow-Bench workflows; whole runs; threshold and "
         "calibration from inner LOWO on the 4 training workflows; history/labelled runs of the "
         "held-out workflow are drawn at random and never tested",

@@ -54,6 +54,24 @@ HOST_VIEW: tuple[str, ...] = (
     "cpu_eff",
     "iowait_share",
 )
+# what a stampede DB does not carry (DESIGN.md §7); the portable model is fitted without them
+NOT_IN_STAMPEDE: tuple[str, ...] = (
+    "kickstart_online_iowait",
+    "kickstart_online_bytes_read",
+    "kickstart_online_bytes_written",
+    "kickstart_online_read_system_calls",
+    "kickstart_online_write_system_calls",
+    "kickstart_online_utime",
+    "kickstart_online_stime",
+    "kickstart_online_bytes_read_per_second",
+    "kickstart_online_bytes_written_per_second",
+    "stage_in_delay",
+    "stage_out_delay",
+    "stage_in_bytes",
+    "stage_out_bytes",
+    "stage_in_effective_bytes_per_sec",
+    "stage_out_effective_bytes_per_sec",
+)
 _MAD = 1.4826
 _Z_FLOOR = 0.05
 RUN_KEY = "run_id"
@@ -161,3 +179,16 @@ def history_features(
         sub.columns = [f"hostnorm_{c}" for c in hm.columns]
         out.append(sub)
     return pd.concat(out, axis=1)
+
+
+def lacks_online(frame: pd.DataFrame) -> bool:
+    """True when the run carries none of the I/O counters (e.g. read from a stampede DB)."""
+    cols = [c for c in NOT_IN_STAMPEDE if c.startswith("kickstart_online") and c in frame.columns]
+    return not cols or bool(frame[cols].isna().all().all())
+
+
+def portable_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the columns a stampede DB lacks blanked (to fit the portable model)."""
+    out = frame.copy()
+    out.loc[:, [c for c in NOT_IN_STAMPEDE if c in out.columns]] = np.nan
+    return out

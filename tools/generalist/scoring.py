@@ -15,7 +15,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from flowsleuth.tools.generalist.adapt import adapt
-from flowsleuth.tools.generalist.features import history_features, in_run_features
+from flowsleuth.tools.generalist.features import (
+    history_features,
+    in_run_features,
+    lacks_online,
+    portable_frame,
+)
 from flowsleuth.tools.generalist.history import History
 from flowsleuth.tools.generalist.model import GeneralistModel
 from flowsleuth.tools.generalist.runkind import KINDS, RunKindModel, run_summary
@@ -42,16 +47,20 @@ class Generalist:
     zero_kind: RunKindModel
     hist: GeneralistModel | None = None
     hist_kind: RunKindModel | None = None
+    portable: GeneralistModel | None = None  # fitted without the stampede-missing columns
+    portable_kind: RunKindModel | None = None
 
     @classmethod
     def load(cls, path: str | Path) -> Generalist:
         d = Path(path)
-        hist = d / "history"
+        hist, port = d / "history", d / "portable"
         return cls(
             GeneralistModel.load(d / "zero"),
             RunKindModel.load(d / "zero"),
             GeneralistModel.load(hist) if hist.is_dir() else None,
             RunKindModel.load(hist) if hist.is_dir() else None,
+            GeneralistModel.load(port) if port.is_dir() else None,
+            RunKindModel.load(port) if port.is_dir() else None,
         )
 
     def save(self, path: str | Path) -> None:
@@ -61,6 +70,9 @@ class Generalist:
         if self.hist is not None and self.hist_kind is not None:
             self.hist.save(d / "history")
             self.hist_kind.save(d / "history")
+        if self.portable is not None and self.portable_kind is not None:
+            self.portable.save(d / "portable")
+            self.portable_kind.save(d / "portable")
 
 
 @dataclass
@@ -93,15 +105,19 @@ def judge_run(gen: Generalist, run: Run, history: History | None, labels: Labels
     """Score every job of ``run``; never reads ``run.labels``."""
     frame = run.frame
     hosts = frame["kickstart_hostname"].fillna("").astype(str)
-    use_hist = history is not None and history.n_runs > 0 and gen.hist is not None
-    model, kind_model = (gen.hist, gen.hist_kind) if use_hist else (gen.zero, gen.zero_kind)
+    notes: list[str] = []
+    portable = gen.portable is not None and lacks_online(frame)
+    use_hist = history is not None and history.n_runs > 0 and gen.hist is not None and not portable
+    if portable:
+        model, kind_model = gen.portable, gen.portable_kind
+        frame = portable_frame(frame)
+        notes.append("the run has no kickstart_online_* I/O counters: portable model, history not used")
+    else:
+        model, kind_model = (gen.hist, gen.hist_kind) if use_hist else (gen.zero, gen.zero_kind)
     assert model is not None and kind_model is not None
     feats = with_history(frame, in_run_features(frame), history if use_hist else None)
-    notes: list[str] = []
-    if use_hist:
-        tier = Tier("history", history.n_runs)  # type: ignore[union-attr]
-    else:
-        tier = Tier("zero-shot")
+    tier = Tier("history", history.n_runs) if use_hist else Tier("zero-shot")  # type: ignore[union-attr]
+    if history is None or not history.n_runs:
         notes.append(
             f"no history for workflow {run.workflow!r}: zero-shot verdict "
             "(flowsleuth baseline add PAST_RUNS to learn its normal)"
