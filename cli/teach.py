@@ -11,8 +11,8 @@ import typer
 from flowsleuth.cli import options
 from flowsleuth.cli.app.settings import load_settings
 from flowsleuth.cli.errors import err_console, handle_errors
+from flowsleuth.cli.safe import safe
 from flowsleuth.workflows.errors import FlowsleuthError
-from rich.markup import escape
 
 baseline_app = typer.Typer(
     help="Learn a workflow's normal from its past runs (no labels needed).", no_args_is_help=True
@@ -48,7 +48,7 @@ def baseline_add(
     for wf, hist in histories.items():
         store.save_history(hist)
         err_console.print(
-            f"{escape(wf)}: {added[wf]} new run(s), {hist.n_runs} in its history "
+            f"{safe(wf)}: {added[wf]} new run(s), {hist.n_runs} in its history "
             f"({time.perf_counter() - t0:.1f} s)"
         )
 
@@ -91,7 +91,7 @@ def label(
     run = load_run(run_path, workflow=workflow)
     n, runs, indexed = record_labels(cfg, run, {j: (anomalous, cls) for j in jobs}, index=index)
     err_console.print(
-        f"{escape(run.workflow)}: {n} job(s) labelled, {indexed} added to the index; "
+        f"{safe(run.workflow)}: {n} job(s) labelled, {indexed} added to the index; "
         f"{runs} labelled run(s) in total"
     )
 
@@ -119,4 +119,4 @@ def feedback(
     if wanted:
         missing = ", ".join(sorted(wanted)[:5])
         raise FlowsleuthError(f"{total} job(s) labelled, but no run file for: {missing}")
-    err_console.print(f"{total} job(s) labelled from {escape(str(triage_jsonl))}; {n_runs} labelled run(s)")
+    err_console.print(f"{total} job(s) labelled from {safe(str(triage_jsonl))}; {n_runs} labelled run(s)")
