@@ -39,6 +39,7 @@ def test_jsonl_rows_follow_the_schema(env, target_csv: Path) -> None:
         "anomaly_class",
         "culprit",
         "explanation",
+        "tier",
     }
 
 
