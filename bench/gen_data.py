@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from flowsleuth.tools.generalist.features import in_run_features, portable_frame
 from flowsleuth.workflows.loader import iter_runs
 from flowsleuth.workflows.names import canonical_workflow
 
@@ -38,6 +39,26 @@ def load_all(refresh: bool = False) -> pd.DataFrame:
     df.to_pickle(path)
     print(f"loaded {df.run_id.nunique()} runs, {len(df)} jobs in {time.perf_counter() - t0:.0f} s")
     return df
+
+
+def base_features(df: pd.DataFrame, refresh: bool) -> pd.DataFrame:
+    path = CACHE / "gen_inrun.pkl"
+    if path.exists() and not refresh:
+        return pd.read_pickle(path)
+    t0 = time.perf_counter()
+    f = in_run_features(df).astype("float32")
+    f.to_pickle(path)
+    print(f"in-run features: {f.shape} in {time.perf_counter() - t0:.0f} s")
+    return f
+
+
+def portable_features(df: pd.DataFrame, refresh: bool) -> pd.DataFrame:
+    path = CACHE / "gen_inrun_portable.pkl"
+    if path.exists() and not refresh:
+        return pd.read_pickle(path)
+    f = in_run_features(portable_frame(df)).astype("float32")
+    f.to_pickle(path)
+    return f
 
 
 if __name__ == "__main__":

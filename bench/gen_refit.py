@@ -19,9 +19,8 @@ from flowsleuth.tools.generalist.runkind import RunKindModel, run_summary
 from flowsleuth.tools.generalist.scoring import Generalist
 
 from bench._common import machine
-from bench.gen_data import load_all
+from bench.gen_data import base_features, load_all, portable_features
 from bench.gen_tiers import Split, add_history, run_kind
-from bench.generalize import base_features, portable_features
 
 OUT = Path(__file__).resolve().parents[1] / "tools" / "pretrained" / "generalist"
 

@@ -16,15 +16,13 @@ Columns: job F1 at the shipped decision rule, F1 of flagging every job, AUC, cal
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import pandas as pd
 from flowsleuth.tools.generalist.features import in_run_features, portable_frame
-from flowsleuth.workflows.schema import ONLINE_FEATURES
 
 from bench._common import machine, write_results
-from bench.gen_data import CACHE, load_all
+from bench.gen_data import base_features, load_all, portable_features
 from bench.gen_eval import culprits, job_metrics, oracle_f1
 from bench.gen_tiers import (
     Split,
@@ -37,42 +35,9 @@ from bench.gen_tiers import (
 )
 
 
-def base_features(df: pd.DataFrame, refresh: bool) -> pd.DataFrame:
-    path = CACHE / "gen_inrun.pkl"
-    if path.exists() and not refresh:
-        return pd.read_pickle(path)
-    t0 = time.perf_counter()
-    f = in_run_features(df).astype("float32")
-    f.to_pickle(path)
-    print(f"in-run features: {f.shape} in {time.perf_counter() - t0:.0f} s")
-    return f
-
-
-# what a stampede DB does not carry (DESIGN.md §7): blanked at test time only
-NOT_IN_STAMPEDE = (
-    *ONLINE_FEATURES,
-    "stage_in_delay",
-    "stage_out_delay",
-    "stage_in_bytes",
-    "stage_out_bytes",
-    "stage_in_effective_bytes_per_sec",
-    "stage_out_effective_bytes_per_sec",
-)
-
-
-def portable_features(df: pd.DataFrame, refresh: bool) -> pd.DataFrame:
-    path = CACHE / "gen_inrun_portable.pkl"
-    if path.exists() and not refresh:
-        return pd.read_pickle(path)
-    f = in_run_features(portable_frame(df)).astype("float32")
-    f.to_pickle(path)
-    return f
-
-
 def portable(df: pd.DataFrame, res: dict, test: np.ndarray) -> dict:
     """The zero-shot model on the held-out runs with the stampede-missing columns blanked."""
-    part = df[test].copy()
-    part.loc[:, list(NOT_IN_STAMPEDE)] = np.nan
+    part = portable_frame(df[test])
     f = in_run_features(part)
     hosts = part["run_id"] + "\x1f" + part["kickstart_hostname"].fillna("")
     return {**res, "p": res["model"].proba(f, hosts), "kind_acc": float("nan"), "fit_s": 0.0}
