@@ -1,12 +1,12 @@
-"""The CPU-friendly fine-tuning loop behind :meth:`SFTScorer.fit`.
+"""The fine-tuning loop behind :meth:`SFTScorer.fit` (transformers' ``Trainer``), and batched
+prediction.
 
 Tokenises once, pads per batch, evaluates validation ROC-AUC every ``eval_every`` steps, keeps
-the best weights and stops after ``patience`` evaluations without improvement.
+the best checkpoint and stops after ``patience`` evaluations without improvement.
 """
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +31,7 @@ class TrainConfig:
     head_only: bool = False
     progress: bool = True
     device: Device = "auto"  # auto = CUDA when torch sees a GPU, else CPU
+    group_by_length: bool = False  # length-bucketed training batches (less padding)
 
 
 def torch_threads() -> int:
@@ -107,72 +108,102 @@ def train_loop(
     y_val: np.ndarray,
     cfg: TrainConfig,
 ) -> dict[str, Any]:
-    """Fine-tune ``model`` in place; returns a log (steps, evaluations, best step)."""
-    import torch
-    from rich.progress import Progress
-    from transformers import get_linear_schedule_with_warmup
+    """Fine-tune ``model`` in place with transformers' ``Trainer``: validation ROC-AUC every
+    ``eval_every`` steps, ``EarlyStoppingCallback`` after ``patience`` evaluations without
+    improvement, and the best checkpoint reloaded at the end. Returns a log (steps, evaluations,
+    best step)."""
+    import tempfile
 
+    import torch
+    from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
     torch_threads()
-    torch.manual_seed(cfg.seed)
     device = resolve_device(cfg.device)
-    model.to(device)
-    rng = np.random.default_rng(cfg.seed)
     n_cls = int(model.config.num_labels)
     counts = np.bincount(y, minlength=n_cls).astype(float)
+    train_idx = np.arange(len(y))
+    if cfg.balance == "oversample":  # minority rows drawn with replacement, one epoch's worth
+        p = (1.0 / np.maximum(counts, 1))[y]
+        train_idx = np.random.default_rng(cfg.seed).choice(len(y), len(y), p=p / p.sum())
     weight = None
     if cfg.balance == "weights":
-        weight = torch.tensor(len(y) / (n_cls * np.maximum(counts, 1)), dtype=torch.float32, device=device)
-    loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
+        weight = torch.tensor(len(y) / (n_cls * np.maximum(counts, 1)), dtype=torch.float32)
     if cfg.head_only:
         for p in model.base_model.parameters():
             p.requires_grad = False
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.01)
-    enc = tokenizer(list(texts), truncation=True, max_length=cfg.max_length)
-    per_epoch = max(1, int(np.ceil(len(texts) / cfg.batch_size)))
+    per_epoch = max(1, int(np.ceil(len(y) / cfg.batch_size)))
     total = max(1, round(per_epoch * cfg.epochs))
-    sched = get_linear_schedule_with_warmup(opt, int(0.06 * total), total)
     eval_every = cfg.eval_every or max(1, per_epoch // 4)
-    sample_p = None
-    if cfg.balance == "oversample":
-        sample_p = (1.0 / np.maximum(counts, 1))[y]
-        sample_p /= sample_p.sum()
-    log: dict[str, Any] = {"steps": total, "evals": [], "best_step": 0}
-    best, best_state, stale = -np.inf, None, 0
-    order: np.ndarray = np.zeros(0, dtype=int)
-    with Progress(disable=not cfg.progress, transient=True) as bar:
-        task = bar.add_task("fine-tuning", total=total)
-        for step in range(1, total + 1):
-            if len(order) < cfg.batch_size:
-                fresh = (
-                    rng.choice(len(y), len(y), p=sample_p)
-                    if sample_p is not None
-                    else rng.permutation(len(y))
-                )
-                order = np.concatenate([order, fresh])
-            idx, order = order[: cfg.batch_size], order[cfg.batch_size :]
-            model.train()
-            batch = tokenizer.pad([{k: enc[k][i] for k in enc} for i in idx], return_tensors="pt")
-            with _autocast(device):
-                logits = model(**batch.to(device)).logits
-            loss = loss_fn(logits.float(), torch.as_tensor(y[idx], device=device))
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            bar.update(task, advance=1, description=f"fine-tuning loss {loss.item():.3f}")
-            if step % eval_every == 0 or step == total:
-                metric = _auc(y_val, predict_logits(model, tokenizer, val_texts, cfg.max_length))
-                log["evals"].append({"step": step, "val_auc": round(metric, 4)})
-                if metric > best:
-                    best, stale, log["best_step"] = metric, 0, step
-                    best_state = copy.deepcopy(model.state_dict())
-                else:
-                    stale += 1
-                    if stale >= cfg.patience:
-                        break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    log["steps_run"] = step
-    return log
+
+    def loss_fn(outputs: Any, labels: Any, num_items_in_batch: Any = None) -> Any:
+        w = None if weight is None else weight.to(outputs.logits.device)
+        return torch.nn.functional.cross_entropy(outputs.logits.float(), labels, weight=w)
+
+    def metrics(pred: Any) -> dict[str, float]:
+        return {"auc": _auc(np.asarray(pred.label_ids), np.asarray(pred.predictions))}
+
+    with tempfile.TemporaryDirectory(prefix="flowsleuth-sft-") as out:
+        args = TrainingArguments(
+            output_dir=out,
+            max_steps=total,
+            per_device_train_batch_size=cfg.batch_size,
+            per_device_eval_batch_size=64,
+            learning_rate=cfg.lr,
+            weight_decay=0.01,
+            warmup_steps=0.06,
+            max_grad_norm=1.0,
+            eval_strategy="steps",
+            eval_steps=eval_every,
+            save_strategy="steps",
+            save_steps=eval_every,
+            save_total_limit=1,
+            save_only_model=True,
+            load_best_model_at_end=True,
+            metric_for_best_model="auc",
+            greater_is_better=True,
+            train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
+            seed=cfg.seed,
+            data_seed=cfg.seed,
+            use_cpu=device == "cpu",
+            bf16=device == "cuda",
+            optim="adamw_torch",
+            logging_strategy="no",
+            report_to="none",
+            disable_tqdm=not cfg.progress,
+            dataloader_pin_memory=device == "cuda",
+        )
+        trainer = Trainer(
+            model=model,
+            args=args,
+            train_dataset=_Encoded(tokenizer, [texts[i] for i in train_idx], y[train_idx], cfg.max_length),
+            eval_dataset=_Encoded(tokenizer, val_texts, y_val, cfg.max_length),
+            data_collator=DataCollatorWithPadding(tokenizer),
+            compute_loss_func=loss_fn,
+            compute_metrics=metrics,
+            callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience)],
+        )
+        trainer.train()
+    state = trainer.state
+    evals = [
+        {"step": int(e["step"]), "val_auc": round(float(e["eval_auc"]), 4)}
+        for e in state.log_history
+        if "eval_auc" in e
+    ]
+    best = max(evals, key=lambda e: e["val_auc"], default={"step": 0})
+    return {"steps": total, "evals": evals, "best_step": best["step"], "steps_run": int(state.global_step)}
+
+
+class _Encoded:
+    """Tokenised texts and labels as the map-style dataset ``Trainer`` reads."""
+
+    def __init__(self, tokenizer: Any, texts: Sequence[str], y: np.ndarray, max_length: int):
+        self.enc = tokenizer(list(texts), truncation=True, max_length=max_length)
+        self.y = y
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return {**{k: v[i] for k, v in self.enc.items()}, "labels": int(self.y[i])}
