@@ -59,9 +59,10 @@ def fp16_backbone(out: Path) -> None:
     import shutil
 
     from flowsleuth.tools.classifier.sft import default_backbone
+    from flowsleuth.tools.classifier.sft_adapter import backbone_path
     from safetensors.torch import load_file, save_file
 
-    src = Path(default_backbone())
+    src = Path(backbone_path(default_backbone()))
     out.mkdir(parents=True, exist_ok=True)
     for f in src.iterdir():
         if f.is_file() and f.suffix != ".safetensors":

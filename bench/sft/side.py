@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 from flowsleuth.tools.classifier.calibration import softmax
-from flowsleuth.tools.classifier.sft import _load_backbone, default_backbone
+from flowsleuth.tools.classifier.sft import default_backbone
+from flowsleuth.tools.classifier.sft_adapter import load_backbone
 from flowsleuth.tools.classifier.sft_train import TrainConfig, predict_logits
 from rich.console import Console
 
@@ -22,7 +23,7 @@ GENOME, MONTAGE = "1000-genome", "montage"
 def bias(seeds: range) -> dict[str, Any]:
     rows = []
     for seed in seeds:
-        model, tok = _load_backbone(default_backbone(), ["None", "anomalous"], seed)
+        model, tok = load_backbone(default_backbone(), ["None", "anomalous"], seed)
         p = float(softmax(predict_logits(model, tok, [""], 128))[0, 1])
         rows.append({"seed": seed, "p_anomalous_empty": round(p, 4)})
     ps = np.array([r["p_anomalous_empty"] for r in rows])

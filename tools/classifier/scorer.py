@@ -88,6 +88,12 @@ def load_scorer(
 ) -> Scorer:
     """Load a saved scorer. Raises :class:`ArtifactError` when the directory is not a model, or
     its template, label map or kind differ from the ones asked for."""
+    from flowsleuth.tools.classifier.sft_set import AdapterSet, is_adapter_set
+
+    if is_adapter_set(directory):
+        scorers = AdapterSet.load(directory)
+        check_expected(scorers.meta, directory, template=template, labels=labels, kind=kind)
+        return scorers
     meta = read_meta(directory)
     check_expected(meta, directory, template=template, labels=labels, kind=kind)
     if meta.kind == "tree":

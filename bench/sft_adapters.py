@@ -1,0 +1,149 @@
+"""LoRA adapters per workflow vs full fine-tuning, on the split by whole runs, at CPU scale; and
+CPU scoring speed of the PyTorch path vs ONNX Runtime fp32 vs int8, measured in one run.
+
+One part per workflow (``--workflow``; ``general`` = one adapter on all five workflows' rows);
+each writes bench/results/sft_adapters_<name>.json and re-renders sft_adapters.{json,md}.
+The trained adapters are saved under ``--save`` (default /tmp/flowsleuth-adapters) for
+``scripts/build_adapters.py`` to ship.
+
+    nice .venv/bin/python -m bench.sft_adapters --workflow 1000-genome --full-ft
+    nice .venv/bin/python -m bench.sft_adapters --workflow general
+    .venv/bin/python -m bench.sft_adapters --report
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from bench._common import RESULTS, machine
+from bench.sft_adapters_data import ALL_WORKFLOWS, Rows, rows_for
+from bench.sft_adapters_report import write_report
+
+
+def _metrics(scorer: Any, texts: list[str], y: Any) -> tuple[dict[str, float], float]:
+    """Test metrics at the validation threshold, and jobs/s of the scorer's current runtime."""
+    from flowsleuth.tools.classifier.metrics import binary_metrics
+
+    t0 = time.perf_counter()
+    score = scorer.score_texts(texts)
+    dt = time.perf_counter() - t0
+    m = binary_metrics(y, score, scorer.meta.calibration.threshold)
+    return {k: round(float(v), 4) for k, v in m.items()}, round(len(texts) / dt, 1)
+
+
+def _fit(rows: Rows, args: argparse.Namespace, adapter: bool) -> Any:
+    from flowsleuth.tools.classifier.sft import SFTScorer
+    from flowsleuth.tools.classifier.sft_adapter import LoraSpec
+    from flowsleuth.tools.classifier.sft_train import TrainConfig
+
+    cfg = TrainConfig(
+        epochs=args.epochs,
+        batch_size=16,
+        lr=args.lora_lr if adapter else args.full_lr,
+        max_length=128,
+        progress=False,
+        device="cpu",
+    )
+    return SFTScorer.fit_texts(
+        rows.train_texts,
+        rows.train_raw,
+        rows.val_texts,
+        rows.val_raw,
+        task="binary",
+        template=args.template,
+        backbone=None,
+        init=None,
+        calibration="temperature",
+        config=cfg,
+        name=f"sft-lora-{rows.name}" if adapter else f"sft-full-{rows.name}",
+        adapter=LoraSpec() if adapter else None,
+    )
+
+
+def _evaluate(scorer: Any, rows: Rows, speed: bool, cache: Path) -> dict[str, Any]:
+    from flowsleuth.tools.classifier.sft_onnx import attach
+
+    out: dict[str, Any] = {}
+    for wf, (texts, y) in rows.tests.items():
+        out[wf] = {"torch": _metrics(scorer, texts, y)}
+    if speed:
+        for precision in ("fp32", "int8"):
+            attach(scorer, cache, precision)  # type: ignore[arg-type]
+            for wf, (texts, y) in rows.tests.items():
+                out[wf][f"onnx_{precision}"] = _metrics(scorer, texts, y)
+        scorer.runtime = None
+    return out
+
+
+def run_part(args: argparse.Namespace) -> dict[str, Any]:
+    rows = rows_for(args.workflow, args.template, args.train, args.val, args.test, args.cache)
+    res: dict[str, Any] = {"name": rows.name, "rows": rows.sizes(), "runs": rows.runs}
+    for kind in ("adapter", "full") if args.full_ft else ("adapter",):
+        scorer = _fit(rows, args, adapter=kind == "adapter")
+        entry = {
+            "train_s": scorer.meta.train_seconds,
+            "device": "cpu",
+            "train_log": scorer.meta.params.get("train_log"),
+            "val": scorer.meta.metrics,
+            "test": _evaluate(scorer, rows, speed=kind == "adapter", cache=args.cache / "onnx"),
+        }
+        if kind == "adapter":
+            d = scorer.save(args.save / rows.name)
+            entry["artifact_bytes"] = sum(p.stat().st_size for p in d.rglob("*") if p.is_file())
+        res[kind] = entry
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--workflow", choices=(*ALL_WORKFLOWS, "general"))
+    ap.add_argument("--report", action="store_true", help="only merge the parts into the table")
+    ap.add_argument("--template", default="compact", help="SFT input template")
+    ap.add_argument("--train", type=int, default=1200, help="training rows (seeded subsample)")
+    ap.add_argument("--val", type=int, default=300, help="validation rows (early stopping, calibration)")
+    ap.add_argument("--test", type=int, default=600, help="test rows per workflow (unseen runs)")
+    ap.add_argument("--epochs", type=float, default=2.0)
+    ap.add_argument("--lora-lr", type=float, default=5e-4)
+    ap.add_argument("--full-lr", type=float, default=5e-5)
+    ap.add_argument("--full-ft", action="store_true", help="also fully fine-tune, same rows")
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/flowsleuth-bench-cache"))
+    ap.add_argument("--save", type=Path, default=Path("/tmp/flowsleuth-adapters"))
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes, to check the script runs")
+    args = ap.parse_args()
+    if args.report:
+        write_report()
+        return
+    if args.workflow is None:
+        ap.error("--workflow or --report is needed")
+    if args.smoke:
+        args.train, args.val, args.test, args.epochs = 24, 8, 16, 1.0
+    start = time.perf_counter()
+    out = run_part(args)
+    out["meta"] = {
+        **machine(),
+        "command": "python -m bench.sft_adapters " + " ".join(sys.argv[1:]),
+        "wall_s": round(time.perf_counter() - start, 1),
+        "threads": os.environ.get("FLOWSLEUTH_THREADS", "1"),
+        "load_avg_end": os.getloadavg(),
+        "template": args.template,
+        "epochs": args.epochs,
+    }
+    if not args.smoke:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / f"sft_adapters_{out['name']}.json").write_text(json.dumps(out, indent=1, default=str))
+        write_report()
+    else:
+        print(json.dumps({k: out[k] for k in ("name", "rows")}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Fast CPU scoring of an SFT model: the encoder (with its LoRA adapter merged) exported to ONNX
+and run by ONNX Runtime, optionally with int8 dynamic quantization.
+
+Exports are built on first use and cached by the weights' hash, so a shipped adapter costs one
+export per machine, not per run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+Precision = Literal["fp32", "int8"]
+_EXPORT_VERSION = "1"
+
+
+def _fingerprint(scorer: Any, precision: Precision) -> str:
+    """A hash of the weights that change the output (adapter or whole model) and the head."""
+    h = hashlib.sha256(f"{_EXPORT_VERSION}|{precision}|{scorer.meta.backbone}|".encode())
+    model = scorer.model
+    name = scorer.adapter_name or getattr(model, "active_adapter", None)
+    for key, tensor in sorted(model.state_dict().items()):
+        if name is None or f".{name}." in key or key.endswith(f".{name}"):
+            h.update(key.encode())
+            h.update(tensor.detach().cpu().numpy().tobytes())
+    return h.hexdigest()[:20]
+
+
+def _plain_model(scorer: Any) -> Any:
+    """A standalone torch classifier equal to the scorer's: the adapter merged into a fresh
+    copy of the backbone (the shared peft model is left as it is)."""
+    import copy
+
+    from flowsleuth.tools.classifier.sft_adapter import is_adapter
+
+    model = scorer.model
+    if not is_adapter(model):
+        return model
+    with scorer._lock:
+        if scorer.adapter_name is not None:
+            model.set_adapter(scorer.adapter_name)
+        merged = copy.deepcopy(model)
+    active = merged.active_adapter
+    for other in [n for n in merged.peft_config if n != active]:
+        merged.delete_adapter(other)
+    return merged.merge_and_unload()
+
+
+def export(scorer: Any, cache_dir: Path, precision: Precision = "int8") -> Path:
+    """The ONNX file of ``scorer`` at ``precision`` under ``cache_dir``, exported when missing."""
+    import torch
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    out = cache_dir / f"sft-{_fingerprint(scorer, precision)}-{precision}.onnx"
+    if out.is_file():
+        return out
+    fp32 = cache_dir / f"{out.stem}.fp32.tmp.onnx"
+    model = _plain_model(scorer).eval()
+    dummy = scorer.tokenizer(["a b", "c"], padding=True, return_tensors="pt")
+    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
+    with torch.inference_mode():
+        torch.onnx.export(
+            model,
+            (dummy["input_ids"], dummy["attention_mask"]),
+            str(fp32),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["logits"],
+            dynamic_axes={**axes, "logits": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,  # the TorchScript exporter needs no onnxscript
+        )
+    tmp = cache_dir / f"{out.stem}.tmp.onnx"
+    if precision == "int8":
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
+        fp32.unlink()
+    else:
+        fp32.replace(tmp)
+    tmp.replace(out)  # atomic: a half-written export is never picked up
+    return out
+
+
+class OnnxEncoder:
+    """ONNX Runtime session over an exported SFT model; ``logits(texts)`` like the torch path."""
+
+    def __init__(self, path: Path, tokenizer: Any, max_length: int, batch_size: int = 64):
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = max(1, int(os.environ.get("FLOWSLEUTH_THREADS", "1")))
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.path = path
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.batch_size = batch_size
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        """Logits in the order of ``texts``; batches are length-sorted to pad little."""
+        n_out = int(self.session.get_outputs()[0].shape[-1])
+        if len(texts) == 0:
+            return np.zeros((0, n_out))
+        enc = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)
+        ids, mask = enc["input_ids"], enc["attention_mask"]
+        order = np.argsort([len(x) for x in ids], kind="stable")
+        out = np.zeros((len(texts), n_out))
+        for s in range(0, len(order), self.batch_size):
+            idx = order[s : s + self.batch_size]
+            width = max(len(ids[i]) for i in idx)
+            a = np.full((len(idx), width), self.tokenizer.pad_token_id, dtype=np.int64)
+            m = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                a[row, : len(ids[i])] = ids[i]
+                m[row, : len(mask[i])] = mask[i]
+            out[idx] = self.session.run(None, {"input_ids": a, "attention_mask": m})[0]
+        return out
+
+
+def attach(scorer: Any, cache_dir: Path, precision: Precision = "int8") -> Any:
+    """Switch ``scorer`` (an SFTScorer, or every adapter of an AdapterSet) to ONNX Runtime."""
+    targets = list(scorer.adapters.values()) if hasattr(scorer, "adapters") else [scorer]
+    for s in targets:
+        s.runtime = OnnxEncoder(export(s, cache_dir, precision), s.tokenizer, s.max_length)
+    return scorer

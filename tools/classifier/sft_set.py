@@ -1,0 +1,117 @@
+"""Several LoRA adapters on one backbone, chosen per workflow when a run is scored.
+
+One adapter per known workflow plus a ``general`` one for workflows no adapter was trained on.
+Each adapter keeps its own weights, head and calibration, so adding or retraining one workflow's
+adapter cannot change another workflow's scores: forgetting is zero by construction.
+
+Layout of a set directory: ``adapters.json`` (workflow -> adapter, the fallback) and one
+ordinary SFT adapter artifact per adapter (``<name>/meta.json``, ``<name>/adapter/``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+from flowsleuth.tools.classifier.artifact import ArtifactError, ArtifactMeta, read_meta
+from flowsleuth.tools.classifier.scorer import empty_scores
+from flowsleuth.tools.classifier.sft import SFTScorer
+from flowsleuth.workflows.errors import FlowsleuthError
+from flowsleuth.workflows.models import Run
+from pydantic import BaseModel, Field
+
+SET_FILE = "adapters.json"
+GENERAL = "general"
+
+
+class SetIndex(BaseModel):
+    """``adapters.json``: which adapter scores which workflow."""
+
+    workflows: dict[str, str] = Field(description="workflow name -> adapter folder")
+    fallback: str | None = Field(default=GENERAL, description="adapter for any other workflow")
+
+
+def is_adapter_set(directory: str | Path) -> bool:
+    return (Path(directory) / SET_FILE).is_file()
+
+
+class AdapterSet:
+    """A :class:`~tools.classifier.scorer.Scorer` over per-workflow adapters sharing one backbone."""
+
+    kind = "sft"
+
+    def __init__(self, adapters: dict[str, SFTScorer], index: SetIndex):
+        if not adapters:
+            raise ArtifactError("an adapter set needs at least one adapter")
+        self.adapters = adapters
+        self.index = index
+        first = adapters[index.fallback] if index.fallback in adapters else next(iter(adapters.values()))
+        self.meta: ArtifactMeta = first.meta
+        self.name = "sft-lora"
+
+    @classmethod
+    def of(cls, scorers: dict[str, SFTScorer], fallback: str | None = GENERAL) -> AdapterSet:
+        """A set from separately trained adapter scorers (name -> scorer); names are workflows,
+        except ``fallback``."""
+        workflows = {n: n for n in scorers if n != fallback}
+        return cls(scorers, SetIndex(workflows=workflows, fallback=fallback if fallback in scorers else None))
+
+    def for_workflow(self, workflow: str) -> SFTScorer | None:
+        """The adapter that scores ``workflow``: its own, else the fallback, else None."""
+        name = self.index.workflows.get(workflow, self.index.fallback)
+        return self.adapters.get(name) if name is not None else None
+
+    def score_runs(self, runs: Sequence[Run]) -> pd.DataFrame:
+        """Score each run with its workflow's adapter (see :class:`Scorer`)."""
+        frames = []
+        for run in runs:
+            if not len(run):
+                continue
+            scorer = self.for_workflow(run.workflow)
+            if scorer is None:
+                raise FlowsleuthError(
+                    f"no SFT adapter for workflow {run.workflow!r} and no general adapter; "
+                    "train one with `flowsleuth train --scorer sft --adapter`"
+                )
+            frames.append(scorer.score_runs([run]))
+        return pd.concat(frames) if frames else empty_scores()
+
+    def save(self, directory: str | Path) -> Path:
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        for name, scorer in self.adapters.items():
+            scorer.save(d / name)
+        (d / SET_FILE).write_text(self.index.model_dump_json(indent=1))
+        return d
+
+    @classmethod
+    def load(cls, directory: str | Path) -> AdapterSet:
+        """Load every adapter of the set onto one copy of the backbone."""
+        from flowsleuth.tools.classifier.sft_adapter import backbone_path, load_adapter
+        from transformers import AutoTokenizer
+
+        d = Path(directory)
+        try:
+            index = SetIndex.model_validate(json.loads((d / SET_FILE).read_text()))
+        except (OSError, ValueError) as err:
+            raise ArtifactError(f"{d / SET_FILE}: unreadable ({str(err).splitlines()[0]})") from None
+        names = sorted({*index.workflows.values(), *([index.fallback] if index.fallback else [])})
+        metas = {n: read_meta(d / n) for n in names}
+        base_meta = metas[names[0]]
+        for n, m in metas.items():
+            if "adapter" not in m.params:
+                raise ArtifactError(f"{d / n}: not a LoRA adapter (a set holds adapters only)")
+            if (m.backbone, m.labels) != (base_meta.backbone, base_meta.labels):
+                raise ArtifactError(f"{d / n}: backbone or label map differs from {names[0]}'s")
+        model = None
+        for n in names:
+            model = load_adapter(d / n, metas[n], base=model, name=n)
+        model.eval()  # type: ignore[union-attr]
+        tok = AutoTokenizer.from_pretrained(backbone_path(base_meta.backbone))
+        lock = threading.RLock()  # one active adapter per forward pass; tools may run in threads
+        adapters = {n: SFTScorer(model, tok, metas[n], adapter_name=n, lock=lock) for n in names}
+        return cls(adapters, index)
+
