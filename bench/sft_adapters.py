@@ -103,10 +103,48 @@ def run_part(args: argparse.Namespace) -> dict[str, Any]:
     return res
 
 
+def run_forgetting(args: argparse.Namespace) -> dict[str, Any]:
+    """1000 Genome test F1 from a set holding only its adapter, then from a set to which the
+    Montage adapter was added (scored with Montage's adapter first, so it is the active one)."""
+    from flowsleuth.tools.classifier import load_scorer
+    from flowsleuth.tools.classifier.metrics import binary_metrics
+    from flowsleuth.tools.classifier.sft_set import AdapterSet
+
+    g_rows = rows_for("1000-genome", args.template, 0, 0, args.test, args.cache)
+    m_rows = rows_for("montage", args.template, 0, 0, args.test, args.cache)
+    texts, y = g_rows.tests["1000-genome"]
+    genome = load_scorer(args.save / "1000-genome")
+    montage = load_scorer(args.save / "montage")
+    out = []
+    for stage, members in (
+        ("after 1000 Genome (its adapter alone)", {"1000-genome": genome}),
+        ("then Montage adapter added", {"1000-genome": genome, "montage": montage}),
+    ):
+        d = AdapterSet.of(members, fallback=None).save(args.cache / "forgetting" / str(len(members)))
+        scorers: Any = load_scorer(d)
+        if "montage" in members:
+            scorers.for_workflow("montage").score_texts(m_rows.tests["montage"][0][:64])
+        s = scorers.for_workflow("1000-genome")
+        m = binary_metrics(y, s.score_texts(texts), s.meta.calibration.threshold)
+        out.append({"stage": stage, **{k: round(float(v), 4) for k, v in m.items()}})
+    return {
+        "name": "forgetting",
+        "protocol": (
+            f"1000 Genome test rows of unseen runs (n={len(texts)}), scored through a saved and "
+            "reloaded adapter set: once holding only the 1000 Genome adapter, once with the Montage "
+            "adapter added (and made active by scoring Montage rows first). Full fine-tuning for "
+            "comparison (bench/results/sft.md, H100, paper split): 1000 Genome F1 .688 -> .485 "
+            "after continuing on Montage."
+        ),
+        "rows": out,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--workflow", choices=(*ALL_WORKFLOWS, "general"))
     ap.add_argument("--report", action="store_true", help="only merge the parts into the table")
+    ap.add_argument("--forgetting", action="store_true", help="1000 Genome before/after Montage")
     ap.add_argument("--template", default="compact", help="SFT input template")
     ap.add_argument("--train", type=int, default=1200, help="training rows (seeded subsample)")
     ap.add_argument("--val", type=int, default=300, help="validation rows (early stopping, calibration)")
@@ -122,8 +160,14 @@ def main() -> None:
     if args.report:
         write_report()
         return
+    if args.forgetting:
+        res = run_forgetting(args)
+        res["command"] = "python -m bench.sft_adapters " + " ".join(sys.argv[1:])
+        (RESULTS / "sft_adapters_forgetting.json").write_text(json.dumps(res, indent=1))
+        write_report()
+        return
     if args.workflow is None:
-        ap.error("--workflow or --report is needed")
+        ap.error("--workflow, --forgetting or --report is needed")
     if args.smoke:
         args.train, args.val, args.test, args.epochs = 24, 8, 16, 1.0
     start = time.perf_counter()
