@@ -69,14 +69,14 @@ def _fit(rows: Rows, args: argparse.Namespace, adapter: bool) -> Any:
     )
 
 
-def _evaluate(scorer: Any, rows: Rows, speed: bool, cache: Path) -> dict[str, Any]:
+def _evaluate(scorer: Any, rows: Rows, onnx: list[str], cache: Path) -> dict[str, Any]:
     from flowsleuth.tools.classifier.sft_onnx import attach
 
     out: dict[str, Any] = {}
     for wf, (texts, y) in rows.tests.items():
         out[wf] = {"torch": _metrics(scorer, texts, y)}
-    if speed:
-        for precision in ("fp32", "int8"):
+    if onnx:
+        for precision in onnx:
             attach(scorer, cache, precision)  # type: ignore[arg-type]
             for wf, (texts, y) in rows.tests.items():
                 out[wf][f"onnx_{precision}"] = _metrics(scorer, texts, y)
@@ -94,7 +94,7 @@ def run_part(args: argparse.Namespace) -> dict[str, Any]:
             "device": "cpu",
             "train_log": scorer.meta.params.get("train_log"),
             "val": scorer.meta.metrics,
-            "test": _evaluate(scorer, rows, speed=kind == "adapter", cache=args.cache / "onnx"),
+            "test": _evaluate(scorer, rows, args.onnx if kind == "adapter" else [], args.cache / "onnx"),
         }
         if kind == "adapter":
             d = scorer.save(args.save / rows.name)
@@ -145,6 +145,7 @@ def main() -> None:
     ap.add_argument("--workflow", choices=(*ALL_WORKFLOWS, "general"))
     ap.add_argument("--report", action="store_true", help="only merge the parts into the table")
     ap.add_argument("--forgetting", action="store_true", help="1000 Genome before/after Montage")
+    ap.add_argument("--fusion", action="store_true", help="fused F1 with and without the SFT source")
     ap.add_argument("--template", default="compact", help="SFT input template")
     ap.add_argument("--train", type=int, default=1200, help="training rows (seeded subsample)")
     ap.add_argument("--val", type=int, default=300, help="validation rows (early stopping, calibration)")
@@ -153,6 +154,9 @@ def main() -> None:
     ap.add_argument("--lora-lr", type=float, default=5e-4)
     ap.add_argument("--full-lr", type=float, default=5e-5)
     ap.add_argument("--full-ft", action="store_true", help="also fully fine-tune, same rows")
+    ap.add_argument(
+        "--onnx", nargs="*", default=["int8"], help="ONNX Runtime precisions to score the adapter with too"
+    )
     ap.add_argument("--cache", type=Path, default=Path("/tmp/flowsleuth-bench-cache"))
     ap.add_argument("--save", type=Path, default=Path("/tmp/flowsleuth-adapters"))
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, to check the script runs")
@@ -164,6 +168,15 @@ def main() -> None:
         res = run_forgetting(args)
         res["command"] = "python -m bench.sft_adapters " + " ".join(sys.argv[1:])
         (RESULTS / "sft_adapters_forgetting.json").write_text(json.dumps(res, indent=1))
+        write_report()
+        return
+    if args.fusion:
+        from bench.sft_adapters_fusion import run_fusion
+
+        wfs = [wf for wf in ALL_WORKFLOWS if (args.save / wf).is_dir() or (args.save / "general").is_dir()]
+        res = run_fusion(wfs, args.save, args.cache, args.val, args.test)
+        res["command"] = "python -m bench.sft_adapters " + " ".join(sys.argv[1:])
+        (RESULTS / "sft_adapters_fusion.json").write_text(json.dumps(res, indent=1))
         write_report()
         return
     if args.workflow is None:

@@ -26,6 +26,14 @@ _COLS = (
 )
 
 
+_FUSION_PROTOCOL = (
+    "Sources: the shipped tree and run diagnosis (tools/pretrained; fitted on train runs of the "
+    "same split by whole runs) and the workflow's SFT adapter (`general` where none; ONNX int8). "
+    "A logistic fusion is fitted on sampled validation jobs with and without `sft_score` and "
+    "measured on sampled test jobs of unseen runs at its F1-best validation threshold."
+)
+
+
 def _row(wf: str, part: dict[str, Any]) -> dict[str, Any]:
     ad = part["adapter"]
     t = ad["test"][wf]
@@ -60,9 +68,12 @@ def write_report() -> None:
         for p in sorted(RESULTS.glob("sft_adapters_*.json"))
     }
     forgetting = parts.pop("forgetting", None)
+    fusion = parts.pop("fusion", None)
     rows = [_row(wf, part) for part in parts.values() for wf in part["adapter"]["test"]]
     (RESULTS / "sft_adapters.json").write_text(
-        json.dumps({"rows": rows, "forgetting": forgetting, "parts": parts}, indent=1, default=str)
+        json.dumps(
+            {"rows": rows, "forgetting": forgetting, "fusion": fusion, "parts": parts}, indent=1, default=str
+        )
     )
     lines = [
         "# SFT: LoRA adapters vs full fine-tuning, and fast CPU scoring (bench/sft_adapters.py)",
@@ -93,5 +104,11 @@ def write_report() -> None:
         lines += ["| stage | genome_f1 | genome_auc |", "|---|---|---|"]
         lines += [f"| {r['stage']} | {r['f1']:.3f} | {r['roc_auc']:.3f} |" for r in forgetting["rows"]]
         lines += ["", f"Command: `{forgetting['command']}`"]
+    if fusion:
+        lines += ["", "## Fused F1 with and without the SFT source", "", _FUSION_PROTOCOL, ""]
+        cols = ("workflow", "sft_adapter", "sources", "n", "f1", "precision", "recall", "roc_auc")
+        lines += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        lines += ["| " + " | ".join(_fmt(r[c]) for c in cols) + " |" for r in fusion["rows"]]
+        lines += ["", f"Command: `{fusion['command']}`"]
     (RESULTS / "sft_adapters.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -44,10 +44,18 @@ def train(
     out: Path = typer.Option(..., "--out", "-o", help="Directory to write the model to."),
     scorer: str = typer.Option("tree", help="tree (LightGBM, fast) or sft (fine-tuned encoder)."),
     task: str = typer.Option("multiclass", help="binary, kind (None/cpu/hdd) or multiclass."),
-    template: str = typer.Option(
-        "enriched",
-        help="SFT input: enriched (paper sentence + run-context phrases; measured better) or paper.",
+    template: str | None = typer.Option(
+        None,
+        help="SFT input: enriched (paper sentence + run-context phrases), compact (the same numbers, "
+        "~2.5x fewer tokens) or paper. Default: enriched; compact with --adapter.",
     ),
+    adapter: bool = typer.Option(
+        False,
+        "--adapter",
+        help="SFT: train a LoRA adapter (a few MB) on the frozen packaged backbone instead of "
+        "every weight; put it (or a set of them) in <home>/models/sft.",
+    ),
+    lora_r: int = typer.Option(8, help="SFT --adapter: LoRA rank."),
     features: str = typer.Option("context", help="Tree features: context or paper."),
     backbone: str | None = typer.Option(None, help="SFT encoder path; default packaged MiniLM."),
     max_train: int | None = typer.Option(None, help="Subsample this many training rows."),
@@ -55,7 +63,7 @@ def train(
     rounds: int = typer.Option(2000, help="Trees: most boosting rounds (early stopping on validation)."),
     epochs: float = typer.Option(1.0, help="SFT epochs."),
     batch_size: int = typer.Option(16, help="SFT batch size."),
-    lr: float = typer.Option(5e-5, help="SFT learning rate."),
+    lr: float | None = typer.Option(None, help="SFT learning rate (default 5e-5; 5e-4 with --adapter)."),
     balance: str = typer.Option("weights", help="Class imbalance: weights, oversample (sft), none."),
     calibration: str = typer.Option("temperature", help="temperature, isotonic or none."),
     seed: int = typer.Option(42, help="Seed for the split, sampling and training."),
@@ -71,6 +79,8 @@ def train(
     part = {s: [r for r in runs if split[r.run_id] == s] for s in ("train", "validation", "test")}
     if not part["train"] or not part["validation"]:
         raise FlowsleuthError(f"{data}: too few runs to split into train and validation ({len(runs)} runs)")
+    if adapter and scorer != "sft":
+        raise FlowsleuthError("--adapter trains an SFT adapter: use it with --scorer sft")
     _choose("task", task, ("binary", "kind", "multiclass"))
     _choose("calibration", calibration, ("temperature", "isotonic", "none"))
     _choose("device", device, ("auto", "cpu", "cuda"))
@@ -95,12 +105,13 @@ def train(
         )
     elif scorer == "sft":
         from flowsleuth.tools.classifier.sft import SFTScorer
+        from flowsleuth.tools.classifier.sft_adapter import LoraSpec
         from flowsleuth.tools.classifier.sft_train import TrainConfig
 
         cfg = TrainConfig(
             epochs=epochs,
             batch_size=batch_size,
-            lr=lr,
+            lr=lr if lr is not None else (5e-4 if adapter else 5e-5),
             balance=cast(Any, balance),
             seed=seed,
             device=cast(Any, device),
@@ -109,8 +120,9 @@ def train(
             part["train"],
             part["validation"],
             task=cast(Any, task),
-            template=template,
+            template=template or ("compact" if adapter else "enriched"),
             backbone=backbone,
+            adapter=LoraSpec(r=lora_r, alpha=2 * lora_r) if adapter else None,
             max_train=max_train,
             max_val=max_val,
             calibration=cast(Any, calibration),

@@ -135,7 +135,7 @@ def triage(
     try:
         if first is None:
             raise fail(f"no run of {safe(path)} could be read ({len(skipped)} skipped)")
-        kit = load_toolkit(cfg, llm=explain > 0, sft=sft)
+        kit = load_toolkit(cfg, llm=explain > 0, sft=sft, fast_sft=sft)
         for note in kit.notes:
             err_console.print(f"[dim]note: {safe(note)}[/]")
         done, flagged = _triage_all(kit, _chain(first, runs), total, fmt, sink, explain)

@@ -47,11 +47,17 @@ def main() -> None:
             "train_s": part["adapter"]["train_s"],
             "device": part["adapter"]["device"],
         }
-    index = SetIndex(workflows={n: n for n in names if n != GENERAL}, fallback=GENERAL if GENERAL in names else None)
+    index = SetIndex(
+        workflows={n: n for n in names if n != GENERAL}, fallback=GENERAL if GENERAL in names else None
+    )
     (args.out / "adapters.json").write_text(index.model_dump_json(indent=1))
     bundled = sorted(p.stem for p in sample_runs())
     leaked = [
-        (n, r) for n, p in provenance.items() for runs in p["training_runs"].values() for r in runs if r in bundled
+        (n, r)
+        for n, p in provenance.items()
+        for runs in p["training_runs"].values()
+        for r in runs
+        if r in bundled
     ]
     if leaked:
         raise SystemExit(f"bundled sample runs in the training data: {leaked[:5]}")

@@ -94,9 +94,13 @@ def _try(notes: list[str], what: str, fn: Any) -> Any:
     return None
 
 
-def load_toolkit(settings: Settings, *, llm: bool = True, sft: bool = True) -> Toolkit:
+def load_toolkit(
+    settings: Settings, *, llm: bool = True, sft: bool = True, fast_sft: bool = False
+) -> Toolkit:
     """Load what ``settings.home`` holds. Missing pieces become notes, not errors; a home with
-    no models at all uses the pretrained ones shipped in :mod:`tools.pretrained`."""
+    no models at all uses the pretrained ones shipped in :mod:`tools.pretrained`. Without an
+    SFT model of its own, the shipped SFT adapters score (the fusion uses them only where it
+    was fitted with them); ``fast_sft`` runs SFT through ONNX Runtime int8 (for triage)."""
     from flowsleuth.retrieval import knn_vote
     from flowsleuth.tools.pretrained import pretrained_models_dir
     from flowsleuth.tools.registry import default_registry
@@ -113,6 +117,13 @@ def load_toolkit(settings: Settings, *, llm: bool = True, sft: bool = True) -> T
         )
         kit.models, kit.baseline, kit.fusion, kit.diagnosis = {}, None, Fusion(), None
         _load_models(kit, shipped, sft)
+    if sft and "sft" not in kit.models:
+        _shipped_sft(kit)
+    if fast_sft and "sft" in kit.models:
+        from flowsleuth.tools.classifier.sft_onnx import attach
+
+        cache = settings.home / "cache" / "onnx"
+        _try(kit.notes, "SFT ONNX export", lambda: attach(kit.models["sft"], cache, "int8"))
     if settings.threshold is not None:
         kit.fusion = kit.fusion.with_threshold(settings.threshold)
     kit.generalist = _try(kit.notes, "generalist model", lambda: _load_generalist(settings))
@@ -147,6 +158,19 @@ def _load_models(kit: Toolkit, models_dir: Path, sft: bool) -> list[str]:
     if (models_dir / "diagnosis").is_dir() and kit.diagnosis is None:
         failed.append("diagnosis model")
     return failed
+
+
+def _shipped_sft(kit: Toolkit) -> None:
+    """The SFT adapters shipped with flowsleuth (one per known workflow plus a general one).
+    They may join any home's models: a fusion fitted without SFT leaves it out."""
+    from flowsleuth.tools.classifier import load_scorer
+    from flowsleuth.tools.pretrained import pretrained_adapters_dir
+
+    d = pretrained_adapters_dir()
+    if d is not None:
+        scorer = _try(kit.notes, "shipped SFT adapters", lambda: load_scorer(d))
+        if scorer is not None:
+            kit.models["sft"] = scorer
 
 
 def _models_dir(notes: list[str], home_models: Path) -> Path:

@@ -32,3 +32,24 @@ def test_bad_inputs_are_one_line_errors(tmp_path: Path) -> None:
     assert "Traceback" not in res.output
     res = runner.invoke(app, ["train", str(RUNS_DIR), "--out", str(tmp_path / "x"), "--scorer", "svm"])
     assert res.exit_code == 1 and "unknown scorer" in res.output
+
+
+def test_train_an_sft_adapter_for_ones_own_workflow(tmp_path: Path) -> None:
+    import shutil
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for name in ("1000-genome-run0009", "1000-genome-run0084", "1000-genome-run0134"):
+        shutil.copy(next(RUNS_DIR.rglob(f"{name}.csv")), runs)
+    out = tmp_path / "a"
+    args = ["train", str(runs), "--out", str(out), "--scorer", "sft", "--adapter", "--task", "binary"]
+    res = runner.invoke(app, [*args, "--max-train", "24", "--max-val", "8", "--lora-r", "2"])
+    assert res.exit_code == 0, res.output
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["params"]["adapter"]["r"] == 2 and meta["template"] == "compact-v1"
+    assert (out / "adapter" / "adapter_model.safetensors").is_file() and not (out / "model").exists()
+
+
+def test_adapter_needs_the_sft_scorer(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["train", str(RUNS_DIR), "--out", str(tmp_path / "x"), "--adapter"])
+    assert res.exit_code == 1 and "--scorer sft" in res.output

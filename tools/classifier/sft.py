@@ -224,6 +224,17 @@ class SFTScorer:
         texts = [t for r in runs for t in render_inputs(r, self.template_name)]
         return score_frame(runs, self.logits(texts), self.meta.labels, self.meta.calibration)
 
+    def score_jobs(self, run: Run, job_ids: Sequence[str]) -> pd.DataFrame:
+        """Score only ``job_ids`` of ``run`` (their inputs still carry the whole run's context):
+        one job costs one short forward pass, not the run's."""
+        keep = [j for j in run.job_ids if j in set(job_ids)]
+        if not keep:
+            return empty_scores()
+        texts = render_inputs(run, self.template_name).loc[keep].tolist()
+        labels = run.labels.loc[keep] if run.labels is not None else None
+        sub = Run(run.workflow, run.run_id, run.source, run.frame.loc[keep], labels, run.injected)
+        return score_frame([sub], self.logits(texts), self.meta.labels, self.meta.calibration)
+
     def save(self, directory: str | Path) -> Path:
         d = write_meta(directory, self.meta)
         if self.is_adapter:

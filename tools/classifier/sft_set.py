@@ -64,20 +64,23 @@ class AdapterSet:
         name = self.index.workflows.get(workflow, self.index.fallback)
         return self.adapters.get(name) if name is not None else None
 
+    def _scorer(self, run: Run) -> SFTScorer:
+        scorer = self.for_workflow(run.workflow)
+        if scorer is None:
+            raise FlowsleuthError(
+                f"no SFT adapter for workflow {run.workflow!r} and no general adapter; "
+                "train one with `flowsleuth train --scorer sft --adapter`"
+            )
+        return scorer
+
     def score_runs(self, runs: Sequence[Run]) -> pd.DataFrame:
         """Score each run with its workflow's adapter (see :class:`Scorer`)."""
-        frames = []
-        for run in runs:
-            if not len(run):
-                continue
-            scorer = self.for_workflow(run.workflow)
-            if scorer is None:
-                raise FlowsleuthError(
-                    f"no SFT adapter for workflow {run.workflow!r} and no general adapter; "
-                    "train one with `flowsleuth train --scorer sft --adapter`"
-                )
-            frames.append(scorer.score_runs([run]))
+        frames = [self._scorer(run).score_runs([run]) for run in runs if len(run)]
         return pd.concat(frames) if frames else empty_scores()
+
+    def score_jobs(self, run: Run, job_ids: Sequence[str]) -> pd.DataFrame:
+        """Score only ``job_ids`` of ``run`` with its workflow's adapter."""
+        return self._scorer(run).score_jobs(run, job_ids)
 
     def save(self, directory: str | Path) -> Path:
         d = Path(directory)
@@ -114,4 +117,3 @@ class AdapterSet:
         lock = threading.RLock()  # one active adapter per forward pass; tools may run in threads
         adapters = {n: SFTScorer(model, tok, metas[n], adapter_name=n, lock=lock) for n in names}
         return cls(adapters, index)
-

@@ -177,7 +177,9 @@ def train_loop(
         trainer = Trainer(
             model=model,
             args=args,
-            train_dataset=_Encoded(tokenizer, [texts[i] for i in train_idx], y[train_idx], cfg.max_length),
+            train_dataset=_Encoded(
+                tokenizer, [texts[int(i)] for i in train_idx], y[train_idx], cfg.max_length
+            ),
             eval_dataset=_Encoded(tokenizer, val_texts, y_val, cfg.max_length),
             data_collator=DataCollatorWithPadding(tokenizer),
             compute_loss_func=loss_fn,

@@ -12,7 +12,11 @@ from flowsleuth.workflows.sentence import TEMPLATE_VERSION, render_frame
 
 ENRICHED_VERSION = "enriched-v1"
 COMPACT_VERSION = "compact-v1"
-TEMPLATES: dict[str, str] = {"paper": TEMPLATE_VERSION, "enriched": ENRICHED_VERSION, "compact": COMPACT_VERSION}
+TEMPLATES: dict[str, str] = {
+    "paper": TEMPLATE_VERSION,
+    "enriched": ENRICHED_VERSION,
+    "compact": COMPACT_VERSION,
+}
 
 # The enriched sentence runs to ~170 MiniLM tokens, and encoder time grows with length: the
 # compact form keeps every number at two significant digits behind a one-word name (~2.5x fewer

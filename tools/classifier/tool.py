@@ -24,8 +24,12 @@ def _find(subject: Subject, kind: str) -> Any | None:
 def _scores(subject: Subject, scorer: Any) -> pd.DataFrame:
     cache: dict[tuple[str, str], pd.DataFrame] = subject.extras.setdefault(_CACHE, {})
     key = (scorer.name, subject.run.run_id)
-    if key not in cache:
-        cache[key] = scorer.score_runs([subject.run])
+    if key in cache:
+        return cache[key]
+    if subject.job_id is not None and hasattr(scorer, "score_jobs"):
+        # an encoder costs per job: score the subject alone (its input keeps the run's context)
+        return scorer.score_jobs(subject.run, [subject.job_id])
+    cache[key] = scorer.score_runs([subject.run])
     return cache[key]
 
 

@@ -149,7 +149,7 @@ def decide(results: Sequence[ToolResult], fusion: Fusion, host: str | None) -> D
         is_anomalous=anomalous,
         anomaly_class=cls,
         culprit=host if anomalous else None,
-        confidence=_confidence(score, fusion.threshold, sources),
+        confidence=_confidence(score, fusion.threshold, fusion.fused(sources)),
         sources={k: round(v, 4) for k, v in sources.items()},
         tier=tier,
     )

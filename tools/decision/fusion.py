@@ -56,6 +56,11 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
+# Sources shown as evidence in every investigation but fused only by a fit that includes them:
+# the SFT score joins the fusion only where it was measured to help (bench/sft_adapters.py).
+EVIDENCE_ONLY = frozenset({"sft_score"})
+
+
 class FusionFit(BaseModel):
     """One fusion: a logistic regression per subset of sources, plus the decision threshold."""
 
@@ -64,9 +69,18 @@ class FusionFit(BaseModel):
     threshold: float = 0.5
     fitted_on: str = Field(default="unfitted", description="what the fit used, e.g. '4 809 val jobs'")
 
+    def fused(self, scores: dict[str, float]) -> dict[str, float]:
+        """The scores this fusion uses: every present source, except evidence-only ones
+        (:data:`EVIDENCE_ONLY`) that it was not fitted on."""
+        return {
+            k: v
+            for k, v in scores.items()
+            if v is not None and not math.isnan(v) and (k in self.sources or k not in EVIDENCE_ONLY)
+        }
+
     def predict(self, scores: dict[str, float]) -> float | None:
         """Fused P(anomalous) from the sources present; None when no source gave a score."""
-        present = {k: v for k, v in scores.items() if v is not None and not math.isnan(v)}
+        present = self.fused(scores)
         if not present:
             return None
         key = "+".join(sorted(s for s in present if s in self.sources))

@@ -18,11 +18,19 @@ from typing import Any
 PRETRAINED_DIR = Path(__file__).resolve().parent
 MODELS_DIR = PRETRAINED_DIR / "models"
 PROVENANCE_FILE = PRETRAINED_DIR / "provenance.json"
+# LoRA adapters of the SFT scorer (one per known workflow plus `general`), with their own
+# provenance.json; rebuilt by scripts/build_adapters.py.
+ADAPTERS_DIR = PRETRAINED_DIR / "adapters"
 
 
 def pretrained_models_dir() -> Path | None:
     """The shipped ``models/`` directory, or None when this install has none (a bare checkout)."""
     return MODELS_DIR if (MODELS_DIR / "tree" / "meta.json").is_file() else None
+
+
+def pretrained_adapters_dir() -> Path | None:
+    """The shipped SFT adapter set, or None when this install has none."""
+    return ADAPTERS_DIR if (ADAPTERS_DIR / "adapters.json").is_file() else None
 
 
 def provenance() -> dict[str, Any]:
