@@ -1,8 +1,8 @@
-"""Release build of the shipped SFT adapters: assemble the adapters that bench/sft_adapters.py
+"""Release build of the shipped SFT adapters: assemble the adapters that bench/sft/adapters.py
 trained into ``tools/pretrained/adapters/`` (an adapter set: one per workflow plus ``general``)
 with ``provenance.json`` (command, training runs, test metrics, bundled runs left out).
 
-    nice .venv/bin/python -m bench.sft_adapters --workflow 1000-genome   # ... each workflow, general
+    nice .venv/bin/python -m bench.sft.adapters --workflow 1000-genome   # ... each workflow, general
     .venv/bin/python scripts/build_adapters.py
 """
 

@@ -35,14 +35,8 @@ def test_bad_inputs_are_one_line_errors(tmp_path: Path) -> None:
 
 
 def test_train_an_sft_adapter_for_ones_own_workflow(tmp_path: Path) -> None:
-    import shutil
-
-    runs = tmp_path / "runs"
-    runs.mkdir()
-    for name in ("1000-genome-run0009", "1000-genome-run0084", "1000-genome-run0134"):
-        shutil.copy(next(RUNS_DIR.rglob(f"{name}.csv")), runs)
     out = tmp_path / "a"
-    args = ["train", str(runs), "--out", str(out), "--scorer", "sft", "--adapter", "--task", "binary"]
+    args = ["train", str(RUNS_DIR), "--out", str(out), "--scorer", "sft", "--adapter", "--task", "binary"]
     res = runner.invoke(app, [*args, "--max-train", "24", "--max-val", "8", "--lora-r", "2"])
     assert res.exit_code == 0, res.output
     meta = json.loads((out / "meta.json").read_text())

@@ -8,7 +8,11 @@ Public API (what the agent and the CLI call):
   and ``class_probs`` (dict); ``.name``; ``.meta`` (:class:`ArtifactMeta`); ``.save(dir)``.
 * :func:`load_scorer(dir, template=..., labels=..., kind=...)`: load any saved scorer; raises
   :class:`ArtifactError` when the directory is not a model or does not match what is asked.
-* :meth:`TreeScorer.fit(train_runs, val_runs, ...)` and :meth:`SFTScorer.fit(...)`.
+* :meth:`TreeScorer.fit(train_runs, val_runs, ...)` and :meth:`SFTScorer.fit(...)`
+  (``adapter=LoraSpec()`` trains a LoRA adapter on the frozen backbone instead of every weight).
+* :class:`~tools.classifier.sft_set.AdapterSet`: per-workflow adapters on one backbone, with a
+  ``general`` fallback (what ``load_scorer`` returns for a directory holding ``adapters.json``).
+* :func:`~tools.classifier.sft_onnx.attach`: score an SFT model through ONNX Runtime (fp32/int8).
 * :func:`sft_score` / :func:`tree_score`: agent tools ``(subject) -> ToolResult``; they find their
   model in ``subject.extras["models"]`` (name -> loaded scorer).
 * :func:`train_default_tree(out_dir)`: the demo tree model, trained on the bundled sample.

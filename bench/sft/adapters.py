@@ -6,9 +6,9 @@ each writes bench/results/sft_adapters_<name>.json and re-renders sft_adapters.{
 The trained adapters are saved under ``--save`` (default /tmp/flowsleuth-adapters) for
 ``scripts/build_adapters.py`` to ship.
 
-    nice .venv/bin/python -m bench.sft_adapters --workflow 1000-genome --full-ft
-    nice .venv/bin/python -m bench.sft_adapters --workflow general
-    .venv/bin/python -m bench.sft_adapters --report
+    nice .venv/bin/python -m bench.sft.adapters --workflow 1000-genome --full-ft
+    nice .venv/bin/python -m bench.sft.adapters --workflow general
+    .venv/bin/python -m bench.sft.adapters --report
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from bench._common import RESULTS, machine
-from bench.sft_adapters_data import ALL_WORKFLOWS, Rows, rows_for
-from bench.sft_adapters_report import write_report
+from bench.sft.adapters_data import ALL_WORKFLOWS, Rows, rows_for
+from bench.sft.adapters_report import write_report
 
 
 def _metrics(scorer: Any, texts: list[str], y: Any) -> tuple[dict[str, float], float]:
@@ -140,6 +140,17 @@ def run_forgetting(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _keep_full_ft(out: dict[str, Any], refit: bool) -> None:
+    """A rerun of the adapter alone keeps the earlier full fine-tuning of the very same rows."""
+    path = RESULTS / f"sft_adapters_{out['name']}.json"
+    if refit or not path.is_file():
+        return
+    before = json.loads(path.read_text())
+    if "full" in before and before["rows"] == out["rows"] and before["runs"] == out["runs"]:
+        out["full"] = before["full"]
+        out["full_command"] = before["meta"]["command"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--workflow", choices=(*ALL_WORKFLOWS, "general"))
@@ -166,16 +177,16 @@ def main() -> None:
         return
     if args.forgetting:
         res = run_forgetting(args)
-        res["command"] = "python -m bench.sft_adapters " + " ".join(sys.argv[1:])
+        res["command"] = "python -m bench.sft.adapters " + " ".join(sys.argv[1:])
         (RESULTS / "sft_adapters_forgetting.json").write_text(json.dumps(res, indent=1))
         write_report()
         return
     if args.fusion:
-        from bench.sft_adapters_fusion import run_fusion
+        from bench.sft.adapters_fusion import run_fusion
 
         wfs = [wf for wf in ALL_WORKFLOWS if (args.save / wf).is_dir() or (args.save / "general").is_dir()]
         res = run_fusion(wfs, args.save, args.cache, args.val, args.test)
-        res["command"] = "python -m bench.sft_adapters " + " ".join(sys.argv[1:])
+        res["command"] = "python -m bench.sft.adapters " + " ".join(sys.argv[1:])
         (RESULTS / "sft_adapters_fusion.json").write_text(json.dumps(res, indent=1))
         write_report()
         return
@@ -185,9 +196,10 @@ def main() -> None:
         args.train, args.val, args.test, args.epochs = 24, 8, 16, 1.0
     start = time.perf_counter()
     out = run_part(args)
+    _keep_full_ft(out, args.full_ft)
     out["meta"] = {
         **machine(),
-        "command": "python -m bench.sft_adapters " + " ".join(sys.argv[1:]),
+        "command": "python -m bench.sft.adapters " + " ".join(sys.argv[1:]),
         "wall_s": round(time.perf_counter() - start, 1),
         "threads": os.environ.get("FLOWSLEUTH_THREADS", "1"),
         "load_avg_end": os.getloadavg(),

@@ -1,4 +1,4 @@
-"""Merge bench/sft_adapters.py parts into bench/results/sft_adapters.{json,md}."""
+"""Merge bench/sft/adapters.py parts into bench/results/sft_adapters.{json,md}."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def write_report() -> None:
         )
     )
     lines = [
-        "# SFT: LoRA adapters vs full fine-tuning, and fast CPU scoring (bench/sft_adapters.py)",
+        "# SFT: LoRA adapters vs full fine-tuning, and fast CPU scoring (bench/sft/adapters.py)",
         "",
         "Protocol: split by whole runs (60/20/20, seeded), every bundled sample run left out; a seeded "
         "subsample of rows per workflow (sizes per part below); the `compact` input template "

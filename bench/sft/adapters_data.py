@@ -1,4 +1,4 @@
-"""Rows for bench/sft_adapters.py: seeded subsamples of the split by whole runs, per workflow.
+"""Rows for bench/sft/adapters.py: seeded subsamples of the split by whole runs, per workflow.
 
 Every run bundled in the package's sample is left out (the shipped adapters never saw them).
 """
@@ -16,7 +16,7 @@ from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.sample import sample_runs
 from flowsleuth.workflows.splits import split_of_runs
 
-from bench.sft_data import WORKFLOWS, Texts, load_workflow, subsample_keys
+from bench.sft.data import WORKFLOWS, Texts, load_workflow, subsample_keys
 
 EXTRA = {"eht-imaging": "eht_imaging.zip", "somospie": "somospie.zip"}
 ALL_WORKFLOWS = (*WORKFLOWS, *EXTRA)

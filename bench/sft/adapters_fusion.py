@@ -1,4 +1,4 @@
-"""Fused F1 with and without the SFT source, per workflow (a part of bench/sft_adapters.py).
+"""Fused F1 with and without the SFT source, per workflow (a part of bench/sft/adapters.py).
 
 Sources: the shipped tree and run diagnosis (tools/pretrained, fitted on train runs of the same
 split by whole runs) and the workflow's SFT adapter (ONNX int8). A fusion is fitted on sampled
@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.sft_adapters_data import _split_keys, load_any
-from bench.sft_data import subsample_keys
+from bench.sft.adapters_data import _split_keys, load_any
+from bench.sft.data import subsample_keys
 
 
 def _scores(kit: Any, sft: Any, runs: dict[str, Any], keys: set[tuple[str, str]]) -> pd.DataFrame:
