@@ -111,6 +111,12 @@ def write_report(folder: Path | None = None) -> None:
         md += [f"## {key}", "", f"Protocol: {proto.replace('None paper-split', 'all paper-split')}", ""]
         if val.get("rows"):
             md += [*_table(val["rows"], tuple(val["rows"][0])), ""]
+    adapters = folder / "sft_adapters_forgetting.json"
+    if adapters.is_file():  # next to full fine-tuning's forgetting: swapped LoRA adapters
+        f = json.loads(adapters.read_text())
+        md += ["## Catastrophic forgetting, LoRA adapters swapped per workflow (CPU)", ""]
+        md += [f"Protocol: {f['protocol']} Command: `{f['command']}`.", ""]
+        md += [*_table(f["rows"], ("stage", "n", "f1", "roc_auc")), ""]
     for p, v in parts.items():
         md += [
             f"Part `{p}`: `python -m bench.sft {' '.join(v['meta']['argv'])}`, "
