@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from flowsleuth.agent.triage_models import RunTriage
 from flowsleuth.cli import options
-from flowsleuth.cli.app.settings import load_settings
+from flowsleuth.cli.app.pool import PoolScorer, parse_workers
+from flowsleuth.cli.app.settings import Settings, load_settings
+from flowsleuth.cli.app.work import Outcome
 from flowsleuth.cli.errors import err_console, fail, handle_errors
 from flowsleuth.cli.paths import check_writable
 from flowsleuth.cli.resume import ResumableOutput
@@ -23,7 +25,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+if TYPE_CHECKING:
+    from flowsleuth.cli.app.cluster import ClusterScorer
+
 EXIT_ANOMALOUS = 3
+Scorer = Callable[[Iterable[Run], Callable[[Run], bool]], Iterator[tuple[Run, "Outcome | None"]]]
 
 HELP = f"""Score every job of a run (a CSV, a directory of CSVs, or a .zip).
 
@@ -101,6 +107,14 @@ def triage(
     home: Path | None = options.Home,
     chroma_url: str | None = options.ChromaUrl,
     threshold: float | None = options.Threshold,
+    workers: str = typer.Option(
+        "1", "--workers", "-w", help="Score runs on N local processes (auto: one per core)."
+    ),
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        help="Score runs on the Dask cluster at this scheduler address [env FLOWSLEUTH_DASK_SCHEDULER].",
+    ),
 ) -> None:
     from flowsleuth.cli.app.toolkit import load_toolkit
     from flowsleuth.workflows.loader import count_runs, iter_runs
@@ -120,7 +134,11 @@ def triage(
         home=home,
         chroma_url=chroma_url,
         threshold=threshold,
+        dask_scheduler=scheduler,
     )
+    n_workers = parse_workers(workers)
+    if n_workers > 1 and cfg.dask_scheduler:
+        raise fail("choose --workers or --scheduler, not both")
     skipped: list[DataError] = []
 
     def skip(err: DataError) -> None:
@@ -135,14 +153,21 @@ def triage(
     try:
         if first is None:
             raise fail(f"no run of {safe(path)} could be read ({len(skipped)} skipped)")
-        kit = load_toolkit(cfg, llm=explain > 0, sft=sft, fast_sft=sft)
-        for note in kit.notes:
+        parallel = n_workers > 1 or cfg.dask_scheduler is not None
+        # In parallel, workers load their own models; the parent needs them only to explain.
+        kit = load_toolkit(cfg, llm=explain > 0, sft=sft, fast_sft=sft) if explain or not parallel else None
+        for note in kit.notes if kit is not None else []:
             err_console.print(f"[dim]note: {safe(note)}[/]")
-        done, flagged = _triage_all(kit, _chain(first, runs), total, fmt, sink, explain)
+        scorer = _scorer(cfg, sft, n_workers) if parallel else None
+        try:
+            done, flagged = _triage_all(kit, scorer, _chain(first, runs), total, fmt, sink, explain, skip)
+        finally:
+            if scorer is not None:
+                scorer.close()
     finally:
         if sink is not None:
             sink.close()
-    for note in getattr(kit.llm, "notes", []):
+    for note in getattr(kit.llm, "notes", []) if kit is not None else []:
         err_console.print(f"[dim]note: {safe(note)}[/]")
     if fmt is Format.json:
         payload = encode_json([t for t, _ in done])
@@ -157,12 +182,37 @@ def triage(
         raise typer.Exit(1)
 
 
-def _triage_all(
-    kit: Any, runs: Iterator[Run], total: int, fmt: Format, sink: ResumableOutput | None, explain: int
-) -> tuple[list[tuple[RunTriage, dict[str, float]]], int]:
-    """Triage every run, writing each as it finishes; returns (triages with job starts, flagged)."""
+def _scorer(cfg: Settings, sft: bool, n_workers: int) -> PoolScorer | ClusterScorer:
+    if cfg.dask_scheduler:
+        from flowsleuth.cli.app.cluster import ClusterScorer
+
+        return ClusterScorer(cfg, sft, cfg.dask_scheduler)
+    return PoolScorer(cfg, sft, n_workers)
+
+
+def _serial(kit: Any, budget: list[int]) -> Scorer:
     from flowsleuth.agent.triage import triage_run
 
+    def scored(runs: Iterable[Run], skip: Callable[[Run], bool]) -> Iterator[tuple[Run, Outcome | None]]:
+        for run in runs:
+            yield run, (None if skip(run) else triage_run(kit, run, explain=budget[0]))
+
+    return scored
+
+
+def _triage_all(
+    kit: Any,
+    scorer: PoolScorer | ClusterScorer | None,
+    runs: Iterator[Run],
+    total: int,
+    fmt: Format,
+    sink: ResumableOutput | None,
+    explain: int,
+    on_error: Callable[[DataError], None],
+) -> tuple[list[tuple[RunTriage, dict[str, float]]], int]:
+    """Triage every run, writing each in input order as it finishes; returns (triages with job
+    starts, flagged). With a ``scorer`` (workers or a cluster) runs are scored there and only
+    the explanations are made here, by the one writer of the output."""
     if sink is not None and sink.done:
         err_console.print(f"resuming: {len(sink.done)} run(s) already in {safe(sink.path)}")
     console = Console()
@@ -170,18 +220,25 @@ def _triage_all(
     flagged = 0
     shown: set[str] = set()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    budget = [explain]  # LLM explanations left; the serial scorer reads it as it goes
+    scored = scorer.map if scorer is not None else _serial(kit, budget)
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("triage", total=total)
-        for run in runs:
+        for run, outcome in scored(runs, lambda r: sink is not None and sink.is_done(r.source)):
             bar.update(task, description=safe(run.run_id, newlines=False))
             for note in run.notes:
                 err_console.print(f"[dim]note: {safe(note)}[/]")
-            if sink is not None and sink.is_done(run.source):
-                flagged += sink.flagged(run.source)
-                bar.advance(task)
+            bar.advance(task)
+            if outcome is None:  # finished by an earlier, killed triage
+                flagged += sink.flagged(run.source) if sink is not None else 0
                 continue
-            t = triage_run(kit, run, explain=explain)
-            explain -= sum(r.explanation is not None for r in t.rows)  # one budget for the command
+            if isinstance(outcome, str):
+                on_error(DataError(run.source, outcome))
+                continue
+            t = outcome
+            if scorer is not None and budget[0]:
+                explain_top(kit, run, t, budget[0])
+            budget[0] -= sum(r.explanation is not None for r in t.rows)  # one budget for the command
             for note in t.notes:
                 if note not in shown:
                     shown.add(note)
@@ -194,8 +251,18 @@ def _triage_all(
             elif fmt is not Format.json:
                 sys.stdout.write(encode(t, fmt.value, header=not done))
             done.append((t, {str(k): float(v) for k, v in run.frame["execute_start"].dropna().items()}))
-            bar.advance(task)
     return done, flagged
+
+
+def explain_top(kit: Any, run: Run, t: RunTriage, explain: int) -> None:
+    """LLM explanations for the ``explain`` highest-scoring flagged rows of ``t``, made here."""
+    from flowsleuth.agent.investigate import investigate
+
+    top = sorted((r for r in t.rows if r.is_anomalous), key=lambda r: -(r.score or 0.0))[:explain]
+    if top:
+        deps = kit.deps(run)
+        for row in top:
+            row.explanation = investigate(deps, row.job_id).explanation
 
 
 def _write_report(report: Path, done: list[tuple[RunTriage, dict[str, float]]]) -> None:

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     max_steps: int = Field(default=2, ge=0, description="bound on the agentic tool loop")
     n_examples: int = Field(default=4, ge=0, description="few-shot examples per investigation")
     tool_timeout_s: float = Field(default=10.0, gt=0)
+    dask_scheduler: str | None = Field(
+        default=None, description="Dask scheduler (tcp://host:8786) that triage scores runs on"
+    )
 
     @property
     def models_dir(self) -> Path:

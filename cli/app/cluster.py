@@ -1,0 +1,111 @@
+"""``triage --scheduler ADDRESS``: runs scored on a Dask distributed cluster.
+
+A worker plugin loads the toolkit once per Dask worker (workers need the package and a home
+they can read, nothing else). Results stream back with ``as_completed`` and are buffered so the
+parent writes them in input order. Dask reschedules the task of a worker that dies; a run whose
+task kills workers too often (``KilledWorker``) or fails is reported like any bad run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from flowsleuth.cli.app.settings import Settings
+from flowsleuth.cli.app.toolkit import Toolkit
+from flowsleuth.cli.app.work import Outcome, load_worker_kit, score
+from flowsleuth.workflows.errors import FlowsleuthError
+from flowsleuth.workflows.models import Run
+
+PLUGIN = "flowsleuth-toolkit"
+
+
+def _plugin_class() -> type:
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class ToolkitPlugin(WorkerPlugin):  # type: ignore[misc]
+        """Loads the toolkit when a worker starts (or joins later); tasks read it from here."""
+
+        name = PLUGIN
+
+        def __init__(self, settings: Settings, sft: bool) -> None:
+            self.settings, self.sft = settings, sft
+            self.kit: Toolkit | str | None = None
+
+        def setup(self, worker: Any) -> None:
+            try:
+                self.kit = load_worker_kit(self.settings, self.sft)
+            except Exception as err:  # reported per run, never a dead worker
+                self.kit = f"the worker could not load its models ({type(err).__name__}: {err})"
+
+    return ToolkitPlugin
+
+
+def _work(run: Run) -> Outcome:
+    from distributed import get_worker
+
+    kit = getattr(get_worker().plugins.get(PLUGIN), "kit", None)
+    if kit is None or isinstance(kit, str):
+        return kit or "the worker has no flowsleuth toolkit plugin"
+    return score(kit, run)
+
+
+class ClusterScorer:
+    """Score runs on the Dask cluster whose scheduler is at ``address``."""
+
+    def __init__(self, settings: Settings, sft: bool, address: str, timeout_s: float = 30.0) -> None:
+        try:
+            from distributed import Client
+        except ImportError:  # pragma: no cover - a dependency
+            raise FlowsleuthError("--scheduler needs dask.distributed (pip install distributed)") from None
+        try:
+            self.client = Client(address, timeout=timeout_s, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as err:
+            raise FlowsleuthError(f"cannot reach the Dask scheduler at {address} ({err})") from None
+        self.client.register_plugin(_plugin_class()(settings, sft), name=PLUGIN)
+        workers = len(self.client.scheduler_info(n_workers=-1)["workers"])
+        self.window = 4 * max(workers, 1)
+
+    def map(self, runs: Iterable[Run], skip: Callable[[Run], bool]) -> Iterator[tuple[Run, Outcome | None]]:
+        """``(run, outcome)`` in input order; ``None`` for a run ``skip`` says is already done."""
+        from distributed import as_completed
+
+        pending = as_completed(loop=self.client.loop)  # not the default client's
+        held: dict[int, tuple[Run, Outcome | None]] = {}  # finished out of order, or skipped
+        index_of: dict[str, int] = {}  # in flight: task key -> input position
+        runs_of: dict[int, Run] = {}
+        source = enumerate(runs)
+        submitted = next_out = 0
+        exhausted = False
+        while True:
+            while not exhausted and submitted - next_out < self.window:
+                item = next(source, None)
+                if item is None:
+                    exhausted = True
+                    break
+                i, run = item
+                submitted = i + 1
+                if skip(run):
+                    held[i] = (run, None)
+                    continue
+                fut = self.client.submit(_work, run, pure=False, key=f"flowsleuth-triage-{i}-{id(self)}")
+                index_of[fut.key] = i
+                runs_of[i] = run
+                pending.add(fut)
+            while next_out in held:
+                yield held.pop(next_out)
+                next_out += 1
+            if not index_of:
+                if exhausted:
+                    return
+                continue
+            fut = next(pending)
+            i = index_of.pop(fut.key)
+            try:
+                outcome: Outcome = fut.result()
+            except Exception as err:  # KilledWorker, a lost task: this run's failure
+                outcome = f"scoring failed on the cluster ({type(err).__name__}: {err})"
+            fut.release()
+            held[i] = (runs_of.pop(i), outcome)
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,29 @@
+"""The unit of parallel triage: score one run with a toolkit loaded once per worker process.
+
+Workers never explain (the LLM is the parent's) and never raise: a run that fails is returned
+as a one-line reason, and the parent reports it like any bad run."""
+
+from __future__ import annotations
+
+from flowsleuth.agent.triage_models import RunTriage
+from flowsleuth.cli.app.settings import Settings
+from flowsleuth.cli.app.toolkit import Toolkit, load_toolkit
+from flowsleuth.workflows.models import Run
+
+Outcome = RunTriage | str  # a triage, or why the run could not be scored
+
+
+def load_worker_kit(settings: Settings, sft: bool) -> Toolkit:
+    """What a worker needs: the models and index of ``settings.home``; no LLM."""
+    return load_toolkit(settings, llm=False, sft=sft, fast_sft=sft)
+
+
+def score(kit: Toolkit, run: Run) -> Outcome:
+    """Every job of ``run`` scored, no explanation; a failure becomes its one-line reason."""
+    from flowsleuth.agent.triage import triage_run
+
+    try:
+        return triage_run(kit, run, explain=0)
+    except Exception as err:  # any failure is this run's, reported by the parent
+        first = str(err).splitlines()[0] if str(err) else ""
+        return f"scoring failed in a worker ({type(err).__name__}: {first})"

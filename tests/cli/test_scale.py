@@ -1,0 +1,151 @@
+"""``triage --workers N`` and ``--scheduler``: the same bytes as the serial triage, in input
+order; a killed triage and a killed worker lose and duplicate nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from flowsleuth.agent.triage_models import TriageRow
+from flowsleuth.cli.main import app
+from flowsleuth.workflows.sample import sample_run
+from typer.testing import CliRunner
+
+RUNS = [
+    "1000-genome-run0084",
+    "1000-genome-run0010",
+    "predict-future-sales-run0083",
+    "1000-genome-run0059",
+    "1000-genome-run0134",
+]
+CLI = [sys.executable, "-c", "from flowsleuth.cli.main import app; app()"]
+runner = CliRunner()
+
+
+@pytest.fixture
+def runs_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "runs"
+    d.mkdir()
+    for r in RUNS:
+        shutil.copy(sample_run(r), d)
+    return d
+
+
+def _triage(*args: str) -> str:
+    result = runner.invoke(app, ["triage", *args, "-f", "jsonl", "--explain", "0"])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def _rows(text: str) -> list[TriageRow]:
+    return [TriageRow.model_validate_json(line) for line in text.splitlines()]
+
+
+def _expected_rows() -> int:
+    return sum(len(pd.read_csv(sample_run(r))) for r in RUNS)
+
+
+def test_two_workers_write_the_serial_bytes(env, runs_dir: Path, tmp_path: Path) -> None:
+    serial = _triage(str(runs_dir))
+    assert len(_rows(serial)) == _expected_rows()
+    out = tmp_path / "rows.jsonl"
+    _triage(str(runs_dir), "--workers", "2", "--out", str(out))
+    assert out.read_text() == serial  # the resumable --out, written by the parent alone
+
+
+def test_a_local_dask_cluster_writes_the_serial_bytes(env, runs_dir: Path, monkeypatch) -> None:
+    distributed = pytest.importorskip("distributed")
+    serial = _triage(str(runs_dir))
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        assert _triage(str(runs_dir), "--scheduler", cluster.scheduler_address) == serial
+        monkeypatch.setenv("FLOWSLEUTH_DASK_SCHEDULER", cluster.scheduler_address)
+        assert _triage(str(runs_dir)) == serial  # the same through the one Settings
+
+
+def test_bad_worker_counts_and_both_flags_are_one_line(env, runs_dir: Path) -> None:
+    for args in (["--workers", "0"], ["--workers", "many"], ["--workers", "2", "--scheduler", "tcp://x:1"]):
+        result = runner.invoke(app, ["triage", str(runs_dir), "-f", "jsonl", "--explain", "0", *args])
+        assert result.exit_code == 1, args
+        assert "Traceback" not in result.output and "error:" in result.stderr
+
+
+def _wait_for(cond, proc: subprocess.Popen[bytes], what: str, limit: float = 300) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and proc.poll() is None:
+        if cond():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"never saw {what} (exit {proc.poll()})")
+
+
+def _done_runs(progress: Path) -> dict[str, int]:
+    try:
+        return json.loads(progress.read_text())["runs"]
+    except (OSError, ValueError):
+        return {}
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        kids += [int(k) for k in (task / "children").read_text().split()]
+    return kids
+
+
+def test_sigkill_with_workers_then_resume_loses_and_duplicates_nothing(
+    env, runs_dir: Path, tmp_path: Path
+) -> None:
+    serial = _triage(str(runs_dir))
+    out = tmp_path / "rows.jsonl"
+    progress = tmp_path / "rows.jsonl.progress.json"
+    cmd = [*CLI, "triage", str(runs_dir), "-f", "jsonl", "--out", str(out), "--explain", "0", "-w", "2"]
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _wait_for(lambda: len(_done_runs(progress)) >= 1, proc, "a finished run")
+    kids = _children(proc.pid) + _workers(proc.pid)
+    proc.send_signal(signal.SIGKILL)  # the parent, the one writer, dies mid-triage
+    proc.wait()
+    for kid in kids:  # orphaned workers exit once their parent's pipe closes; do not wait for that
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(kid, signal.SIGKILL)
+    before = _done_runs(progress)
+    assert 1 <= len(before) < len(RUNS), "kill came too late to test resuming"
+    result = runner.invoke(
+        app, ["triage", str(runs_dir), "-f", "jsonl", "--out", str(out), "--explain", "0", "-w", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"resuming: {len(before)} run(s)" in result.stderr
+    assert out.read_text() == serial  # nothing lost, nothing twice, still in input order
+
+
+def _workers(pid: int) -> list[int]:
+    """The pool's worker processes: the children of the forkserver the triage started."""
+    servers = [k for k in _children(pid) if b"forkserver" in Path(f"/proc/{k}/cmdline").read_bytes()]
+    return [w for s in servers for w in _children(s)]
+
+
+def test_a_worker_killed_mid_triage_is_retried(env, runs_dir: Path, tmp_path: Path) -> None:
+    for copy in range(2):  # enough runs that the kill lands while runs are in flight
+        for f in list(runs_dir.glob("*.csv"))[: len(RUNS)]:
+            shutil.copy(f, runs_dir / f"copy{copy}-{f.name}")
+    serial = _triage(str(runs_dir))
+    out = tmp_path / "rows.jsonl"
+    progress = tmp_path / "rows.jsonl.progress.json"
+    cmd = [*CLI, "triage", str(runs_dir), "-f", "jsonl", "--out", str(out), "--explain", "0", "-w", "2"]
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _wait_for(lambda: len(_done_runs(progress)) >= 1, proc, "a finished run")
+    os.kill(_workers(proc.pid)[0], signal.SIGKILL)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err.decode()
+    assert "a worker died" in err.decode(), "kill came too late to test a retry"
+    assert out.read_text() == serial  # the runs it held were scored again, once
