@@ -22,7 +22,7 @@ PLUGIN = "flowsleuth-toolkit"
 def _plugin_class() -> type:
     from distributed.diagnostics.plugin import WorkerPlugin
 
-    class ToolkitPlugin(WorkerPlugin):  # type: ignore[misc]
+    class ToolkitPlugin(WorkerPlugin):
         """Loads the toolkit when a worker starts (or joins later); tasks read it from here."""
 
         name = PLUGIN
@@ -71,7 +71,7 @@ class ClusterScorer:
 
         pending = as_completed(loop=self.client.loop)  # not the default client's
         held: dict[int, tuple[Run, Outcome | None]] = {}  # finished out of order, or skipped
-        index_of: dict[str, int] = {}  # in flight: task key -> input position
+        index_of: dict[object, int] = {}  # in flight: task key -> input position
         runs_of: dict[int, Run] = {}
         source = enumerate(runs)
         submitted = next_out = 0

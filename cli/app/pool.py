@@ -119,8 +119,12 @@ class PoolScorer:
             yield slot.run, outcome
 
     def _submit(self, slot: _Slot) -> None:
-        slot.tries += 1
-        slot.fut = self._pool.submit(_work, slot.run)
+        try:
+            slot.fut = self._pool.submit(_work, slot.run)
+            slot.tries += 1
+        except BrokenProcessPool as err:  # broke before its head run said so: recovered there
+            slot.fut = Future()
+            slot.fut.set_exception(err)
 
     def _recover(self, flight: deque[_Slot]) -> None:
         """A fresh pool; every run the break took down is resubmitted, or reported after

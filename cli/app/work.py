@@ -5,12 +5,14 @@ as a one-line reason, and the parent reports it like any bad run."""
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 from flowsleuth.agent.triage_models import RunTriage
 from flowsleuth.cli.app.settings import Settings
 from flowsleuth.cli.app.toolkit import Toolkit, load_toolkit
 from flowsleuth.workflows.models import Run
 
-Outcome = RunTriage | str  # a triage, or why the run could not be scored
+Outcome: TypeAlias = RunTriage | str  # a triage, or why the run could not be scored
 
 
 def load_worker_kit(settings: Settings, sft: bool) -> Toolkit:

@@ -103,6 +103,7 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
+@pytest.mark.slow
 def test_sigkill_with_workers_then_resume_loses_and_duplicates_nothing(
     env, runs_dir: Path, tmp_path: Path
 ) -> None:
@@ -134,6 +135,7 @@ def _workers(pid: int) -> list[int]:
     return [w for s in servers for w in _children(s)]
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_triage_is_retried(env, runs_dir: Path, tmp_path: Path) -> None:
     for copy in range(2):  # enough runs that the kill lands while runs are in flight
         for f in list(runs_dir.glob("*.csv"))[: len(RUNS)]:
