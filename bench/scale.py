@@ -177,7 +177,8 @@ def main() -> None:
     meta = {
         "protocol": __doc__.split("Protocol:")[1].split("Usage:")[0].strip(),
         "runs by workflow": {
-            w: sum(f.name.startswith(w) for f in runs) for w in ("1000-genome", "montage", "predict-future-sales")
+            w: sum(f.name.startswith(w) for f in runs)
+            for w in ("1000-genome", "montage", "predict-future-sales")
         },
         "load average before / after (1, 5, 15 min)": [
             [round(x, 2) for x in load_before],
@@ -187,7 +188,7 @@ def main() -> None:
         "in-process triage_run, median s per small run": round(per_run, 4),
         "small runs/s on one core (in-process)": round(1 / per_run, 1),
         "target small runs/s per core": 50,
-        f"profile: top own time, {args.profile_repeat} x triage_run on a {small_jobs}-job run": "see scale_profile.md",
+        "profile": f"scale_profile.md: top own time, {args.profile_repeat} x triage_run, {small_jobs}-job run",
         **machine(),
     }
     out_dir = results_dir(args.smoke)
