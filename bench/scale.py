@@ -188,7 +188,7 @@ def main() -> None:
         "in-process triage_run, median s per small run": round(per_run, 4),
         "small runs/s on one core (in-process)": round(1 / per_run, 1),
         "target small runs/s per core": 50,
-        "profile": f"scale_profile.md: top own time, {args.profile_repeat} x triage_run, {small_jobs}-job run",
+        "profile": f"scale_profile.md: own time, {args.profile_repeat} x triage_run, {small_jobs}-job run",
         **machine(),
     }
     out_dir = results_dir(args.smoke)
