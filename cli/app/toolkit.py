@@ -207,7 +207,9 @@ def _open_index(notes: list[str], settings: Settings) -> Any | None:
     if settings.chroma_url is None and not settings.index_dir.is_dir():
         notes.append("no job index yet (flowsleuth index build): no few-shot examples or kNN vote")
         return None
-    return _try(notes, "index", lambda: open_index(settings.index_dir, settings.chroma_url))
+    # A server URL wins over the home's index directory; open_index takes exactly one.
+    index_dir = None if settings.chroma_url else settings.index_dir
+    return _try(notes, "index", lambda: open_index(index_dir, settings.chroma_url))
 
 
 def _llm(notes: list[str], settings: Settings) -> Any | None:

@@ -57,11 +57,6 @@ def chroma_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.mark.integration
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue #14 item 5: why/triage/watch pass the index dir too, so the URL is refused; "
-    "fixed by arch's one-Settings resolver (remove this marker when it lands: strict, it will fail)",
-)
 @pytest.mark.parametrize("how", ["flag", "env"])
 def test_why_gets_few_shot_examples_from_a_chroma_server(
     env, chroma_url: str, how: str, monkeypatch: pytest.MonkeyPatch
