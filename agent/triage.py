@@ -49,7 +49,9 @@ def triage_run(kit: Toolkit, run: Run, explain: int = 0, on_explain: Explain | N
     subject = kit.subject(run)
     scores, classes, diag = batch_sources(kit, subject)
     fusion = kit.fusion_for(run)
-    judged = kit.generalist.judge(run) if uses_generalist(kit.fusion, kit.generalist, run.workflow) else None
+    judge = kit.generalist
+    use = judge is not None and uses_generalist(kit.fusion, judge, run.workflow)
+    judged = judge.judge(run) if judge is not None and use else None
     if judged is not None:
         scores["generalist_score"] = judged.scores.reindex(run.job_ids).to_numpy()
         classes = pd.DataFrame({"generalist_score": judged.job_class()}, index=run.frame.index)
