@@ -15,9 +15,9 @@ from flowsleuth.agent.prompts import SYSTEM, compact_messages, reasoning_message
 from flowsleuth.agent.state import InvestigationInput, InvestigationState
 from flowsleuth.agent.validate import strip_unbacked, unbacked
 from flowsleuth.agent.verdict import BackendInfo, BriefNarrative, Narrative, Verdict
-from flowsleuth.tools.decision.decide import Decision, decide, decision_numbers
+from flowsleuth.tools.decision.decide import Decision, decision_numbers
 from flowsleuth.workflows.contract import ToolResult
-from langchain_core.messages import HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import StructuredTool
 from langgraph.graph import START, StateGraph
 from langgraph.runtime import Runtime
@@ -35,7 +35,7 @@ def retrieve(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any
     deps = runtime.context
     subject = deps.subject.for_job(state["job_id"])
     examples: list[dict[str, Any]] = []
-    results = deps.registry.run_all(subject, kinds=("retrieval",))
+    results: list[ToolResult] = []
     if deps.few_shot is not None and deps.n_examples > 0:
         try:
             examples = deps.few_shot(subject, deps.n_examples)
@@ -45,8 +45,8 @@ def retrieve(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any
 
 
 def score(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    subject = runtime.context.subject.for_job(state["job_id"])
-    return {"results": runtime.context.registry.run_all(subject, kinds=("score", "diagnosis"))}
+    """The job's results from the run's one scoring pass (the same triage reads)."""
+    return {"results": runtime.context.scores.job_results(state["job_id"])}
 
 
 def hints(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
@@ -56,14 +56,17 @@ def hints(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
 
 def after_hints(state: InvestigationState, runtime: Runtime[Deps]) -> Literal["tool_loop", "fuse"]:
     llm = runtime.context.llm
-    use_loop = llm is not None and getattr(llm, "supports_tools", False) and runtime.context.max_steps > 0
+    use_loop = llm is not None and llm.supports_tools and runtime.context.max_steps > 0
     return "tool_loop" if use_loop else "fuse"
 
 
 def _lc_tools(deps: Deps, default_job: str) -> list[StructuredTool]:
     def make(name: str, description: str) -> StructuredTool:
         def call(job_id: str = default_job) -> str:
-            result = deps.registry.run(name, deps.subject.for_job(job_id))
+            # A score source already answered for every job of the run: reuse that answer.
+            result = deps.scores.job_result(name, job_id)
+            if result is None:
+                result = deps.registry.run(name, deps.subject.for_job(job_id))
             return result.model_dump_json()
 
         return StructuredTool.from_function(call, name=name, description=description or name)
@@ -86,8 +89,10 @@ def tool_loop(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, An
                 "Call a tool only if it adds evidence; otherwise answer 'done'."
             )
         )
+    if deps.llm is None:
+        raise ValueError("tool_loop needs an LLM backend")  # after_hints routes here only with one
     try:
-        bound = deps.llm.chat_model.bind_tools(list(tools.values()))  # type: ignore[union-attr]
+        bound = deps.llm.chat_model.bind_tools(list(tools.values()))
         reply = bound.invoke(messages + new)
     except Exception as err:
         return {
@@ -97,7 +102,7 @@ def tool_loop(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, An
         }
     new.append(reply)
     results: list[ToolResult] = []
-    for call in getattr(reply, "tool_calls", []) or []:
+    for call in reply.tool_calls if isinstance(reply, AIMessage) else []:
         if call["name"] not in tools:
             content = ToolResult.failed(
                 call["name"], "no such tool", **call.get("args", {})
@@ -116,8 +121,8 @@ def after_tool_loop(state: InvestigationState, runtime: Runtime[Deps]) -> Litera
 
 
 def fuse(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    decision = decide(state.get("results", []), runtime.context.fusion, state["job"]["host"])
-    return {"decision": decision.model_dump()}
+    """The job's decision from the run's scoring pass: what triage reports for it, too."""
+    return {"decision": runtime.context.scores.decisions[state["job_id"]].model_dump()}
 
 
 def reason(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
@@ -133,7 +138,7 @@ def reason(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     decision = Decision(**state["decision"])
     results = state.get("results", [])
     schema: type[Narrative | BriefNarrative]
-    if getattr(llm, "compact", False):  # a small model: short prompt, explanation only
+    if llm.compact:  # a small model: short prompt, explanation only
         messages = compact_messages(state["job"], decision, results, feedback)
         schema = BriefNarrative
     else:
@@ -163,7 +168,7 @@ def verdict(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]
     if narrative is None:
         explanation, reasoning = plain_explanation(state["job_id"], state["job"]["host"], decision, results)
         backend = BackendInfo(
-            name=getattr(llm, "name", "none"), llm_used=False, reason=state.get("llm_error")
+            name=llm.name if llm is not None else "none", llm_used=False, reason=state.get("llm_error")
         )
     else:
         # The tool-computed verdict leads; the LLM's narration follows it.
@@ -172,7 +177,7 @@ def verdict(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]
             reasoning = narrative.reasoning
         else:  # a compact backend writes no reasoning: the evidence, listed, stands for it
             reasoning = plain_explanation(state["job_id"], state["job"]["host"], decision, results)[1]
-        backend = BackendInfo(name=getattr(llm, "name", "unknown"), llm_used=True)
+        backend = BackendInfo(name=llm.name if llm is not None else "unknown", llm_used=True)
     job = state["job"]
     v = Verdict(
         job_id=state["job_id"],
@@ -243,3 +248,7 @@ def build_graph() -> StateGraph[InvestigationState, Deps, InvestigationInput, In
     g.add_edge("verdict", "validate")
     g.add_conditional_edges("validate", after_validate)
     return g
+
+
+graph = build_graph().compile(name="flowsleuth-investigation")
+"""The compiled graph, at module level for LangGraph's own tooling (``langgraph.json``)."""

@@ -1,7 +1,8 @@
 """Graph state: a narrow input (what a caller passes) and the full state nodes fill in.
 
-Everything here is serialisable so the SQLite checkpointer can store it; the run itself, the
-models, the index and the LLM live in :class:`agent.deps.Deps` (LangGraph runtime context).
+Everything here is serialisable (a LangGraph checkpointer could store it); the run itself, its
+scores, the models, the index and the LLM live in :class:`agent.deps.Deps` (LangGraph runtime
+context).
 """
 
 from __future__ import annotations

@@ -50,8 +50,8 @@ def main() -> None:
     rows = []
     kit = load_toolkit(Settings(home=args.home, backend="none"), llm=False, sft=False)
     montage = load_run(sample_run(MONTAGE)).without_labels()
-    triage_run(kit, montage)  # warm-up: model loading, embedder
-    _, times = timed(lambda: triage_run(kit, montage), args.repeat)
+    triage_run(kit.deps(montage))  # warm-up: model loading, embedder
+    _, times = timed(lambda: triage_run(kit.deps(montage)), args.repeat)
     rows.append(
         {
             "what": f"triage {MONTAGE} ({len(montage)} jobs), fast path",
@@ -61,7 +61,7 @@ def main() -> None:
         }
     )
     every = [load_run(p).without_labels() for p in sample_runs()]
-    _, (t_all,) = timed(lambda: [triage_run(kit, r) for r in every])
+    _, (t_all,) = timed(lambda: [triage_run(kit.deps(r)) for r in every])
     n_jobs = sum(len(r) for r in every)
     rows.append(
         {

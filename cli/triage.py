@@ -6,7 +6,7 @@ import sys
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 from flowsleuth.agent.triage_models import RunTriage
@@ -22,6 +22,9 @@ from flowsleuth.workflows.models import Run
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from flowsleuth.cli.app.toolkit import Toolkit
 
 EXIT_ANOMALOUS = 3
 
@@ -95,9 +98,10 @@ def triage(
     home: Path | None = options.Home,
     chroma_url: str | None = options.ChromaUrl,
     threshold: float | None = options.Threshold,
+    workflow: str | None = options.Workflow,
 ) -> None:
     from flowsleuth.cli.app.toolkit import load_toolkit
-    from flowsleuth.workflows.loader import count_runs, iter_runs
+    from flowsleuth.workflows.readers import reader_for
 
     fmt = fmt or (Format.table if sys.stdout.isatty() and out is None else Format.jsonl)
     if out is not None and fmt is Format.table:
@@ -119,8 +123,9 @@ def triage(
         skipped.append(err)
         err_console.print(f"[yellow]skipped:[/] {safe(err, newlines=False)}")
 
-    total = count_runs(path)
-    runs = iter_runs(path, on_error=skip)
+    reader = reader_for(path)
+    total = reader.count(str(path))
+    runs = reader.read(str(path), workflow=workflow, on_error=skip)
     first = next(runs, None)  # validates the path before any model loads
     resumable = out is not None and fmt in (Format.jsonl, Format.csv)
     sink = ResumableOutput(out, fmt.value, restart) if resumable and out is not None else None
@@ -134,7 +139,7 @@ def triage(
     finally:
         if sink is not None:
             sink.close()
-    for note in getattr(kit.llm, "notes", []):
+    for note in kit.llm.notes if kit.llm is not None else []:
         err_console.print(f"[dim]note: {safe(note)}[/]")
     if fmt is Format.json:
         payload = encode_json([t for t, _ in done])
@@ -150,10 +155,11 @@ def triage(
 
 
 def _triage_all(
-    kit: Any, runs: Iterator[Run], total: int, fmt: Format, sink: ResumableOutput | None, explain: int
+    kit: Toolkit, runs: Iterator[Run], total: int, fmt: Format, sink: ResumableOutput | None, explain: int
 ) -> tuple[list[tuple[RunTriage, dict[str, float]]], int]:
     """Triage every run, writing each as it finishes; returns (triages with job starts, flagged)."""
     from flowsleuth.agent.triage import triage_run
+    from flowsleuth.workflows.readers import unknown_workflow_note
 
     if sink is not None and sink.done:
         err_console.print(f"resuming: {len(sink.done)} run(s) already in {safe(sink.path)}")
@@ -165,13 +171,14 @@ def _triage_all(
         task = bar.add_task("triage", total=total)
         for run in runs:
             bar.update(task, description=safe(run.run_id, newlines=False))
-            for note in run.notes:
+            wf_note = unknown_workflow_note(run)
+            for note in [*run.notes, *([wf_note] if wf_note else [])]:
                 err_console.print(f"[dim]note: {safe(note)}[/]")
             if sink is not None and sink.is_done(run.source):
                 flagged += sink.flagged(run.source)
                 bar.advance(task)
                 continue
-            t = triage_run(kit, run, explain=explain)
+            t = triage_run(kit.deps(run), explain=explain)
             flagged += t.n_flagged
             if sink is not None:
                 sink.write(t)

@@ -1,4 +1,5 @@
-"""Assemble an investigation's dependencies from settings: models, index, registry, LLM.
+"""The composition root: load what a home holds (models, index, registry, LLM) once per command,
+and hand each run its typed services and dependencies.
 
 Everything optional degrades to "not available" with a note, never an exception: a verdict
 needs only one score source.
@@ -6,21 +7,29 @@ needs only one score source.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flowsleuth.agent.deps import Deps
+from flowsleuth.agent.llm import LLMBackend, LLMSettings, make_backend
 from flowsleuth.cli.app.settings import Settings
+from flowsleuth.retrieval import INDEX, JobIndex, open_index, select_few_shot
+from flowsleuth.tools.classifier import SCORERS, Scorer, load_scorer
 from flowsleuth.tools.decision.fusion import Fusion
+from flowsleuth.tools.diagnosis import DIAGNOSIS_MODEL, DiagnosisModel
+from flowsleuth.tools.pretrained import pretrained_models_dir
+from flowsleuth.tools.registry import Registry, default_registry
 from flowsleuth.workflows.baseline import BaselineProfile
-from flowsleuth.workflows.contract import Subject
+from flowsleuth.workflows.contract import ServiceKey, Services, Subject
 from flowsleuth.workflows.errors import FlowsleuthError
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.sample import bundled_dag
 
 # Scorer directory under ``<home>/models`` -> the tool that reports it.
 SCORER_TOOLS = {"tree": "tree_score", "sft": "sft_score"}
+T = TypeVar("T")
 
 
 @dataclass
@@ -28,46 +37,47 @@ class Toolkit:
     """What is loaded once and shared by every run of a command."""
 
     settings: Settings
-    models: dict[str, Any] = field(default_factory=dict)
-    index: Any | None = None
-    diagnosis: Any | None = None
+    registry: Registry
+    models: dict[str, Scorer] = field(default_factory=dict)
+    index: JobIndex | None = None
+    diagnosis: DiagnosisModel | None = None
     baseline: BaselineProfile | None = None
     fusion: Fusion = field(default_factory=Fusion)
-    registry: Any | None = None
-    llm: Any | None = None
+    llm: LLMBackend | None = None
     notes: list[str] = field(default_factory=list)
 
-    def subject(self, run: Run) -> Subject:
-        extras: dict[str, Any] = {"models": self.models}
+    def services(self) -> Services:
+        """The read-only services every tool of every run gets."""
+        values: dict[ServiceKey[Any], object] = {SCORERS: dict(self.models)}
         if self.index is not None:
-            extras["index"] = self.index
+            values[INDEX] = self.index
         if self.diagnosis is not None:
-            extras["diagnosis_model"] = self.diagnosis
-        return Subject(run, dag=bundled_dag(run.workflow), baseline=self.baseline, extras=extras)
+            values[DIAGNOSIS_MODEL] = self.diagnosis
+        return Services(values)
+
+    def subject(self, run: Run) -> Subject:
+        return Subject(run, dag=bundled_dag(run.workflow), baseline=self.baseline, services=self.services())
 
     def few_shot(self, subject: Subject, k: int) -> list[dict[str, Any]]:
         """Compact labelled examples from other runs (the prompt's dynamic few-shot)."""
-        from flowsleuth.retrieval import select_few_shot
-
         keep = ("label", "distance", "run", "job", "transformation", "host", "text")
         examples = select_few_shot(self.index, subject, k=k) if self.index is not None else []
         return [e.model_dump(include=set(keep)) for e in examples]
 
     def deps(self, run: Run) -> Deps:
-        if self.registry is None:
-            raise FlowsleuthError("internal: toolkit has no tool registry (use load_toolkit)")
-        return Deps(
-            subject=self.subject(run),
-            registry=self.registry,
+        """The run's dependencies, its one scoring pass included."""
+        return Deps.build(
+            self.subject(run),
+            self.registry,
+            self.fusion.for_workflow(run.workflow),
             llm=self.llm,
-            fusion=self.fusion.for_workflow(run.workflow),
             few_shot=self.few_shot if self.index is not None else None,
             max_steps=self.settings.max_steps,
             n_examples=self.settings.n_examples,
         )
 
 
-def _try(notes: list[str], what: str, fn: Any) -> Any:
+def _try(notes: list[str], what: str, fn: Callable[[], T]) -> T | None:
     try:
         return fn()
     except FlowsleuthError as err:
@@ -78,11 +88,7 @@ def _try(notes: list[str], what: str, fn: Any) -> Any:
 def load_toolkit(settings: Settings, *, llm: bool = True, sft: bool = True) -> Toolkit:
     """Load what ``settings.home`` holds. Missing pieces become notes, not errors; a home with
     no models at all uses the pretrained ones shipped in :mod:`tools.pretrained`."""
-    from flowsleuth.retrieval import knn_vote
-    from flowsleuth.tools.pretrained import pretrained_models_dir
-    from flowsleuth.tools.registry import default_registry
-
-    kit = Toolkit(settings=settings)
+    kit = Toolkit(settings=settings, registry=default_registry(timeout_s=settings.tool_timeout_s))
     models_dir = _models_dir(kit.notes, settings.models_dir)
     failed = _load_models(kit, models_dir, sft)
     shipped = pretrained_models_dir()
@@ -97,8 +103,6 @@ def load_toolkit(settings: Settings, *, llm: bool = True, sft: bool = True) -> T
     if settings.threshold is not None:
         kit.fusion = kit.fusion.with_threshold(settings.threshold)
     kit.index = _open_index(kit.notes, settings)
-    kit.registry = default_registry(timeout_s=settings.tool_timeout_s)
-    kit.registry.register(knn_vote, name="knn_vote", source="builtin", kind="retrieval")
     if llm:
         kit.llm = _llm(kit.notes, settings)
     return kit
@@ -106,15 +110,13 @@ def load_toolkit(settings: Settings, *, llm: bool = True, sft: bool = True) -> T
 
 def _load_models(kit: Toolkit, models_dir: Path, sft: bool) -> list[str]:
     """Load scorers, baseline, fusion and diagnosis from ``models_dir``; the names that failed."""
-    from flowsleuth.tools.classifier import load_scorer
-
     failed: list[str] = []
     for name in SCORER_TOOLS:
         if name == "sft" and not sft:
             continue
         d = models_dir / name
         if d.is_dir():
-            scorer = _try(kit.notes, f"{name} model", lambda d=d: load_scorer(d))
+            scorer = _try(kit.notes, f"{name} model", lambda d=d: load_scorer(d))  # type: ignore[misc]
             if scorer is None:
                 failed.append(f"{name} model")
             else:
@@ -123,18 +125,40 @@ def _load_models(kit: Toolkit, models_dir: Path, sft: bool) -> list[str]:
         kit.baseline = _try(kit.notes, "baseline", lambda: BaselineProfile.load(models_dir / "baseline.json"))
     if (models_dir / "fusion.json").is_file():
         kit.fusion = _try(kit.notes, "fusion", lambda: Fusion.load(models_dir / "fusion.json")) or Fusion()
-    kit.diagnosis = _load_diagnosis(kit.notes, models_dir / "diagnosis")
-    if (models_dir / "diagnosis").is_dir() and kit.diagnosis is None:
-        failed.append("diagnosis model")
+    diagnosis = models_dir / "diagnosis"
+    if diagnosis.is_dir():
+        kit.diagnosis = _try(kit.notes, "diagnosis model", lambda: DiagnosisModel.load(diagnosis))
+        if kit.diagnosis is None:
+            failed.append("diagnosis model")
     return failed
+
+
+def _llm(notes: list[str], settings: Settings) -> LLMBackend | None:
+    """The configured backend behind one deadline per explanation and a circuit breaker."""
+    from flowsleuth.agent.llm.breaker import GuardedLLM
+
+    backend = _try(notes, "LLM", lambda: make_backend(llm_settings(settings)))
+    return None if backend is None else GuardedLLM(backend, deadline_s=settings.llm_timeout_s)
+
+
+def llm_settings(settings: Settings) -> LLMSettings:
+    """The LLM backend's own settings, taken as resolved (no second precedence here)."""
+    return LLMSettings(
+        backend=settings.backend,
+        base_url=settings.base_url,
+        model=settings.model,
+        api_key_env=settings.api_key_env,
+        timeout_s=settings.llm_timeout_s,
+        tools=settings.llm_tools,
+        # room for both capped Narrative fields to close their JSON on a server
+        max_tokens=512 if settings.backend == "openai" else LLMSettings.model_fields["max_tokens"].default,
+    )
 
 
 def _models_dir(notes: list[str], home_models: Path) -> Path:
     """``home_models``, or the pretrained models shipped with flowsleuth when the home has no
     model at all (so triage works out of the box). All or nothing: a fusion is fitted for one
     set of sources, so the home's own models are never mixed with shipped ones."""
-    from flowsleuth.tools.pretrained import pretrained_models_dir
-
     own = [home_models / n for n in (*SCORER_TOOLS, "diagnosis")]
     shipped = pretrained_models_dir()
     if any(d.is_dir() for d in own) or shipped is None:
@@ -143,38 +167,14 @@ def _models_dir(notes: list[str], home_models: Path) -> Path:
     return shipped
 
 
-def _load_diagnosis(notes: list[str], path: Path) -> Any | None:
-    from flowsleuth.tools.diagnosis import DiagnosisModel
-
-    if not path.is_dir():
+def _open_index(notes: list[str], settings: Settings) -> JobIndex | None:
+    """The Chroma server at ``chroma_url`` when set, else the embedded index of the home."""
+    if settings.chroma_url is not None:
+        return _try(notes, "index", lambda: open_index(chroma_url=settings.chroma_url))
+    if not settings.index_path.is_dir():
+        notes.append(
+            f"no job index at {settings.index_path} yet (flowsleuth index build): "
+            "no few-shot examples or kNN vote"
+        )
         return None
-    return _try(notes, "diagnosis model", lambda: DiagnosisModel.load(path))
-
-
-def _open_index(notes: list[str], settings: Settings) -> Any | None:
-    from flowsleuth.retrieval import open_index
-
-    if settings.chroma_url is None and not settings.index_dir.is_dir():
-        notes.append("no job index yet (flowsleuth index build): no few-shot examples or kNN vote")
-        return None
-    return _try(notes, "index", lambda: open_index(settings.index_dir, settings.chroma_url))
-
-
-def _llm(notes: list[str], settings: Settings) -> Any | None:
-    from flowsleuth.agent.llm import LLMSettings, make_backend
-    from flowsleuth.agent.llm.breaker import GuardedLLM
-
-    # LLMSettings maps None (not configured) to its own defaults.
-    values: dict[str, Any] = {
-        "backend": settings.backend,
-        "base_url": settings.base_url,
-        "model": settings.model,
-        "api_key_env": settings.api_key_env,
-        "timeout_s": settings.llm_timeout_s,
-        "tools": settings.llm_tools,
-    }
-    if settings.backend == "openai":
-        values["max_tokens"] = 512  # room for both capped Narrative fields to close their JSON
-    cfg = LLMSettings.model_validate(values)
-    backend = _try(notes, "LLM", lambda: make_backend(cfg))
-    return None if backend is None else GuardedLLM(backend, deadline_s=settings.llm_timeout_s)
+    return _try(notes, "index", lambda: open_index(settings.index_path))

@@ -16,7 +16,7 @@ JOB = "individuals_ID0000047"
 
 
 def _deps(run: Run, registry, llm, max_steps: int = 2) -> Deps:  # type: ignore[no-untyped-def]
-    return Deps(subject=Subject(run), registry=registry, llm=llm, max_steps=max_steps)
+    return Deps.build(Subject(run), registry, llm=llm, max_steps=max_steps)
 
 
 def _ratio(run: Run) -> float:
