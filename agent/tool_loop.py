@@ -35,22 +35,24 @@ class JobArgs(BaseModel):
 
 
 def lc_tools(deps: Deps, default_job: str) -> list[StructuredTool]:
-    """Every registered tool as a LangChain tool over this run (docstring = description)."""
+    """Every registered tool as a LangChain tool over this run: its docstring is the
+    description, its ``args_schema`` (default :class:`JobArgs`) the typed parameters."""
 
-    def make(name: str, description: str) -> StructuredTool:
-        def call(job_id: str | None = None) -> str:
-            job = job_id or default_job
+    def make(name: str, description: str, schema: type[BaseModel]) -> StructuredTool:
+        def call(**kwargs: object) -> str:
+            job = str(kwargs.pop("job_id", None) or default_job)
+            args = {k: v for k, v in kwargs.items() if v is not None}
             # A score source already answered for every job of the run: reuse that answer.
-            result = deps.scores.job_result(name, job)
+            result = None if args else deps.scores.job_result(name, job)
             if result is None:
-                result = deps.registry.run(name, deps.subject.for_job(job))
+                result = deps.registry.run(name, deps.subject.for_job(job, **args))
             return result.model_dump_json()
 
         return StructuredTool.from_function(
-            call, name=name, description=description or name, args_schema=JobArgs
+            call, name=name, description=description or name, args_schema=schema
         )
 
-    return [make(t.name, t.description) for t in deps.registry.tools()]
+    return [make(t.name, t.description, t.args_schema or JobArgs) for t in deps.registry.tools()]
 
 
 def _budget_left(state: InvestigationState, deps: Deps) -> bool:

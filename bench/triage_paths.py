@@ -7,24 +7,19 @@ directly, fused per job, no registry, no time limits); the new one is ``triage_r
 alternate for --repeat rounds after a warm-up; medians of the per-round wall times are quoted,
 and their ratio. Rows are also compared (flag and class agreement) as a sanity check.
 
-Usage: .venv/bin/python bench/triage_paths.py [--home DIR] [--repeat 5]
-Writes bench/results/triage_paths.{json,md}.
+Usage: .venv/bin/python -m bench.triage_paths [--home DIR] [--repeat 5] [--smoke]
+Writes bench/results/triage_paths.{json,md} (--smoke: two runs, one round, not in bench/results).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # _common (bench/ is scripts)
-
-from _common import machine, median, write_results
 from flowsleuth.agent.triage import triage_run
 from flowsleuth.cli.app.prepare import is_prepared, prepare_home
 from flowsleuth.cli.app.settings import Settings
@@ -33,6 +28,8 @@ from flowsleuth.tools.decision.decide import pick_class
 from flowsleuth.workflows.loader import load_run
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.sample import sample_runs
+
+from bench._common import machine, median, results_dir, write_results
 
 HELD_OUT = {"montage-run0747", "1000-genome-run0084"}
 KEY = "bench-agent-v1"
@@ -75,11 +72,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--home", type=Path, default=Path("/tmp/flowsleuth-bench-agent-home"))
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--smoke", action="store_true", help="two small runs, one round (a check, not a result)")
     args = ap.parse_args()
+    if args.smoke:
+        args.repeat = 1
     if not (args.home / "models").is_dir() and not is_prepared(args.home, KEY):
         prepare_home(args.home, [load_run(p) for p in sample_runs() if p.stem not in HELD_OUT], KEY)
     kit = load_toolkit(Settings(home=args.home, backend="none"), llm=False, sft=False)
     runs = [load_run(p).without_labels() for p in sample_runs()]
+    if args.smoke:
+        runs = [r for r in runs if r.workflow == "1000-genome"][:2]
     n_jobs = sum(len(r) for r in runs)
     paths = {"old fast path": legacy_triage, "one scoring path": new_triage}
     out: dict[str, Any] = {name: [fn(kit, r) for r in runs] for name, fn in paths.items()}  # warm-up
@@ -107,11 +109,11 @@ def main() -> None:
         "protocol": f"{len(runs)} bundled runs ({n_jobs} jobs), no labels, no LLM; tree + kNN + diagnosis; "
         f"paths alternate for {args.repeat} rounds after a warm-up; medians of round times",
         "agreement": f"flag {same_flag:.4f}, class {same_class:.4f} of jobs",
-        "command": "python bench/triage_paths.py " + " ".join(sys.argv[1:]),
         "machine": machine(),
         "date": time.strftime("%Y-%m-%d"),
     }
-    write_results("triage_paths", rows, meta, "Triage throughput: one scoring path vs the old fast path")
+    title = "Triage throughput: one scoring path vs the old fast path"
+    write_results("triage_paths", rows, meta, title, out=results_dir(smoke=args.smoke))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ BaseUrl = typer.Option(
 )
 Model = typer.Option(None, "--model", help="Model name served at --base-url.")
 MaxSteps = typer.Option(None, "--max-steps", help="Bound on the agentic tool loop.")
-Home = typer.Option(None, "--home", help="Home of models/, index/ and cache/ [env FLOWSLEUTH_HOME].")
+Home = typer.Option(None, "--home", help="Home of models/ and index/ [env FLOWSLEUTH_HOME].")
 ChromaUrl = typer.Option(
     None, "--chroma-url", help="Chroma server for the job index [env FLOWSLEUTH_CHROMA_URL]."
 )

@@ -152,6 +152,8 @@ class Subject:
     baseline: BaselineProfile | None = None
     services: Services = field(default_factory=Services)
     facts: RunFacts | None = field(default=None, repr=False, compare=False)
+    args: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    """What the LLM asked a tool for beyond the job (the tool's ``args_schema`` fields)."""
 
     def warmed(self) -> Subject:
         """This subject with its run facts computed (itself when they already are)."""
@@ -175,9 +177,10 @@ class Subject:
             raise ValueError("this subject is a whole run, not a job")
         return self.run.job(self.job_id)
 
-    def for_job(self, job_id: str | None) -> Subject:
-        """The same run, services and facts focused on another job (None: the whole run)."""
-        return replace(self, job_id=job_id)
+    def for_job(self, job_id: str | None, **args: object) -> Subject:
+        """The same run, services and facts focused on another job (None: the whole run),
+        with these tool arguments (none by default)."""
+        return replace(self, job_id=job_id, args=MappingProxyType(dict(args)))
 
 
 @dataclass(frozen=True)

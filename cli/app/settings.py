@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FLOWSLEUTH_", extra="ignore")
 
     home: Path = Field(
-        default_factory=_data_dir, description="where models/, index/ and cache/ live ($FLOWSLEUTH_HOME)"
+        default_factory=_data_dir, description="where models/ and index/ live ($FLOWSLEUTH_HOME)"
     )
     backend: BackendName = Field(default="embedded", description="LLM that narrates the verdict")
     base_url: str = Field(default=DEFAULT_BASE_URL, description="OpenAI-compatible server, e.g. vLLM")
@@ -68,10 +68,6 @@ class Settings(BaseSettings):
     def index_path(self) -> Path:
         """The embedded index: ``index_dir`` when set, else ``<home>/index``."""
         return self.index_dir if self.index_dir is not None else self.home / "index"
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.home / "cache"
 
     @classmethod
     def settings_customise_sources(

@@ -75,12 +75,3 @@ def test_chroma_url_reaches_for_the_server(bare_env: Path, target_csv: Path, com
     # The server was tried (and reported unreachable); not the 'directory or URL' mix-up.
     assert "cannot reach the Chroma server" in result.stderr
     assert "not both" not in result.stderr
-
-
-def test_home_layout(bare_env: Path) -> None:
-    cfg = load_settings()
-    assert (cfg.models_dir, cfg.index_path, cfg.cache_dir) == (
-        bare_env / "models",
-        bare_env / "index",
-        bare_env / "cache",
-    )

@@ -19,6 +19,7 @@ from flowsleuth.tools.registry.runner import (
 )
 from flowsleuth.workflows.contract import RunResults, RunToolFn, Subject, ToolFn, ToolResult
 from flowsleuth.workflows.errors import FlowsleuthError
+from pydantic import BaseModel
 
 KINDS: tuple[str, ...] = ("hint", "score", "retrieval", "diagnosis")
 
@@ -39,6 +40,7 @@ class RegisteredTool:
     timeout_s: float | None = None  # None: the registry's default
     requested_name: str = ""  # the name asked for, when a collision renamed it
     batch: RunToolFn | None = None  # the whole-run form: every job's result in one pass
+    args_schema: type[BaseModel] | None = None  # what the LLM may pass besides job_id
 
     @property
     def description(self) -> str:
@@ -79,12 +81,15 @@ class Registry:
         kind: str = "hint",
         timeout_s: float | None = None,
         batch: RunToolFn | None = None,
+        args_schema: type[BaseModel] | None = None,
         replace: bool = False,
     ) -> RegisteredTool:
         """Add a tool; returns it as registered (its name may differ after a collision).
 
         ``batch``: the tool's whole-run form ``(subject) -> RunResults``; without it, scoring a
-        run calls ``fn`` once per job."""
+        run calls ``fn`` once per job. ``args_schema``: a pydantic model of what the LLM may
+        ask the tool for (an optional ``job_id`` field, plus any other, read from
+        ``subject.args``)."""
         if isinstance(fn_or_tool, RegisteredTool):
             tool = fn_or_tool
             if name is not None:
@@ -96,7 +101,14 @@ class Registry:
             if batch is not None and not callable(batch):
                 raise ToolError(f"cannot register {tool_name!r}: its batch form is not callable")
             tool = RegisteredTool(
-                tool_name, fn_or_tool, source, kind, tuple(prerequisites), timeout_s, batch=batch
+                tool_name,
+                fn_or_tool,
+                source,
+                kind,
+                tuple(prerequisites),
+                timeout_s,
+                batch=batch,
+                args_schema=args_schema,
             )
         if not tool.name or not tool.name.replace("_", "").replace(".", "").isalnum():
             raise ToolError(f"invalid tool name {tool.name!r}: use letters, digits, _ and .")
