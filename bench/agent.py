@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from flowsleuth.agent.investigate import investigate
+from flowsleuth.agent.llm.settings import DEFAULT_BASE_URL, DEFAULT_MODEL
 from flowsleuth.agent.triage import triage_run
 from flowsleuth.cli.app.prepare import is_prepared, prepare_home
 from flowsleuth.cli.app.settings import Settings
@@ -36,8 +37,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--home", type=Path, default=Path("/tmp/flowsleuth-bench-agent-home"))
     ap.add_argument("--backends", nargs="+", default=["none", "embedded"])
-    ap.add_argument("--base-url", default=None)
-    ap.add_argument("--model", default=None)
+    ap.add_argument("--base-url", default=DEFAULT_BASE_URL)
+    ap.add_argument("--model", default=DEFAULT_MODEL)
     ap.add_argument(
         "--jobs", type=int, default=10, help="jobs per backend for `why` (embedded: min(3, jobs))"
     )
