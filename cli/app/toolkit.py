@@ -20,7 +20,7 @@ from flowsleuth.tools.classifier import SCORERS, Scorer, load_scorer
 from flowsleuth.tools.decision.fusion import Fusion
 from flowsleuth.tools.diagnosis import DIAGNOSIS_MODEL, DiagnosisModel
 from flowsleuth.tools.pretrained import pretrained_models_dir
-from flowsleuth.tools.registry import Registry, default_registry
+from flowsleuth.tools.registry import Registry
 from flowsleuth.workflows.baseline import BaselineProfile
 from flowsleuth.workflows.contract import ServiceKey, Services, Subject
 from flowsleuth.workflows.errors import FlowsleuthError
@@ -88,7 +88,9 @@ def _try(notes: list[str], what: str, fn: Callable[[], T]) -> T | None:
 def load_toolkit(settings: Settings, *, llm: bool = True, sft: bool = True) -> Toolkit:
     """Load what ``settings.home`` holds. Missing pieces become notes, not errors; a home with
     no models at all uses the pretrained ones shipped in :mod:`tools.pretrained`."""
-    kit = Toolkit(settings=settings, registry=default_registry(timeout_s=settings.tool_timeout_s))
+    from flowsleuth.tools import registry  # looked up at call time (tests swap it)
+
+    kit = Toolkit(settings=settings, registry=registry.default_registry(timeout_s=settings.tool_timeout_s))
     models_dir = _models_dir(kit.notes, settings.models_dir)
     failed = _load_models(kit, models_dir, sft)
     shipped = pretrained_models_dir()
