@@ -1,25 +1,27 @@
 """The investigation graph: evidence first, then the LLM explains what the tools decided.
 
-load -> retrieve -> score -> hints -> [tool_loop]* -> fuse -> reason -> verdict -> validate
-                                                              ^___________________|  (once)
+load -> retrieve -> score -> hints -> [ask -> tools -> collect]* -> fuse -> reason -> verdict -> validate
+                                                                           ^___________________|  (once)
+
+The score and the class come from the run's one scoring pass (``Deps.scores``), exactly as in
+triage; the tool loop and the LLM add evidence and words, never the verdict.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
+from flowsleuth.agent import tool_loop
 from flowsleuth.agent.claims import ClaimContext, check, keep_supported
 from flowsleuth.agent.deps import Deps
 from flowsleuth.agent.evidence import allowed_numbers, evidence_items, numbered_findings
 from flowsleuth.agent.explain import headline, plain_explanation
-from flowsleuth.agent.prompts import SYSTEM, compact_messages, reasoning_messages
+from flowsleuth.agent.prompts import compact_messages, reasoning_messages
 from flowsleuth.agent.state import InvestigationInput, InvestigationState
 from flowsleuth.agent.validate import strip_unbacked, unbacked
 from flowsleuth.agent.verdict import BackendInfo, BriefNarrative, Narrative, Verdict
-from flowsleuth.tools.decision.decide import Decision, decide, decision_numbers
+from flowsleuth.tools.decision.decide import Decision, decision_numbers
 from flowsleuth.workflows.contract import ToolResult
-from langchain_core.messages import HumanMessage, SystemMessage, ToolMessage
-from langchain_core.tools import StructuredTool
 from langgraph.graph import START, StateGraph
 from langgraph.runtime import Runtime
 
@@ -36,7 +38,7 @@ def retrieve(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any
     deps = runtime.context
     subject = deps.subject.for_job(state["job_id"])
     examples: list[dict[str, Any]] = []
-    results = deps.registry.run_all(subject, kinds=("retrieval",))
+    results: list[ToolResult] = []
     if deps.few_shot is not None and deps.n_examples > 0:
         try:
             examples = deps.few_shot(subject, deps.n_examples)
@@ -46,8 +48,8 @@ def retrieve(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any
 
 
 def score(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    subject = runtime.context.subject.for_job(state["job_id"])
-    return {"results": runtime.context.registry.run_all(subject, kinds=("score", "diagnosis"))}
+    """The job's results from the run's one scoring pass (the same triage reads)."""
+    return {"results": runtime.context.scores.job_results(state["job_id"])}
 
 
 def hints(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
@@ -55,70 +57,15 @@ def hints(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     return {"results": runtime.context.registry.run_all(subject, kinds=("hint",))}
 
 
-def after_hints(state: InvestigationState, runtime: Runtime[Deps]) -> Literal["tool_loop", "fuse"]:
+def after_hints(state: InvestigationState, runtime: Runtime[Deps]) -> Literal["ask", "fuse"]:
     llm = runtime.context.llm
-    use_loop = llm is not None and getattr(llm, "supports_tools", False) and runtime.context.max_steps > 0
-    return "tool_loop" if use_loop else "fuse"
-
-
-def _lc_tools(deps: Deps, default_job: str) -> list[StructuredTool]:
-    def make(name: str, description: str) -> StructuredTool:
-        def call(job_id: str = default_job) -> str:
-            result = deps.registry.run(name, deps.subject.for_job(job_id))
-            return result.model_dump_json()
-
-        return StructuredTool.from_function(call, name=name, description=description or name)
-
-    return [make(t.name, t.description) for t in deps.registry.tools()]
-
-
-def tool_loop(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    """One step of the agentic loop: the LLM may ask for more registered tools."""
-    deps = runtime.context
-    tools = {t.name: t for t in _lc_tools(deps, state["job_id"])}
-    messages = list(state.get("messages", []))
-    new: list[Any] = []
-    if not messages:
-        seen = ", ".join(sorted({r.tool for r in state.get("results", [])}))
-        new.append(SystemMessage(SYSTEM))
-        new.append(
-            HumanMessage(
-                f"Investigate job {state['job_id']}. Already run: {seen}. "
-                "Call a tool only if it adds evidence; otherwise answer 'done'."
-            )
-        )
-    try:
-        bound = deps.llm.chat_model.bind_tools(list(tools.values()))  # type: ignore[union-attr]
-        reply = bound.invoke(messages + new)
-    except Exception as err:
-        return {
-            "messages": new,
-            "steps": deps.max_steps,
-            "llm_error": f"tool loop: {type(err).__name__}: {err}",
-        }
-    new.append(reply)
-    results: list[ToolResult] = []
-    for call in getattr(reply, "tool_calls", []) or []:
-        if call["name"] not in tools:
-            content = ToolResult.failed(
-                call["name"], "no such tool", **call.get("args", {})
-            ).model_dump_json()
-        else:
-            content = tools[call["name"]].invoke(call.get("args", {}))
-            results.append(ToolResult.model_validate_json(content))
-        new.append(ToolMessage(content, tool_call_id=call["id"]))
-    return {"messages": new, "results": results, "steps": state.get("steps", 0) + 1}
-
-
-def after_tool_loop(state: InvestigationState, runtime: Runtime[Deps]) -> Literal["tool_loop", "fuse"]:
-    last = state["messages"][-1] if state.get("messages") else None
-    wants_more = isinstance(last, ToolMessage)
-    return "tool_loop" if wants_more and state.get("steps", 0) < runtime.context.max_steps else "fuse"
+    use_loop = llm is not None and llm.supports_tools and runtime.context.max_steps > 0
+    return "ask" if use_loop else "fuse"
 
 
 def fuse(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    decision = decide(state.get("results", []), runtime.context.fusion, state["job"]["host"])
-    return {"decision": decision.model_dump()}
+    """The job's decision from the run's scoring pass: what triage reports for it, too."""
+    return {"decision": runtime.context.scores.decisions[state["job_id"]].model_dump()}
 
 
 def reason(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
@@ -134,7 +81,7 @@ def reason(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     decision = Decision(**state["decision"])
     results = state.get("results", [])
     schema: type[Narrative | BriefNarrative]
-    if getattr(llm, "compact", False):  # a small model: short prompt, explanation only
+    if llm.compact:  # a small model: short prompt, explanation only
         messages = compact_messages(state["job"], decision, results, feedback)
         schema = BriefNarrative
     else:
@@ -164,7 +111,7 @@ def verdict(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]
     if narrative is None:
         explanation, reasoning = plain_explanation(state["job_id"], state["job"]["host"], decision, results)
         backend = BackendInfo(
-            name=getattr(llm, "name", "none"), llm_used=False, reason=state.get("llm_error")
+            name=llm.name if llm is not None else "none", llm_used=False, reason=state.get("llm_error")
         )
     else:
         # The tool-computed verdict leads; the LLM's narration follows it.
@@ -173,7 +120,7 @@ def verdict(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]
             reasoning = narrative.reasoning
         else:  # a compact backend writes no reasoning: the evidence, listed, stands for it
             reasoning = plain_explanation(state["job_id"], state["job"]["host"], decision, results)[1]
-        backend = BackendInfo(name=getattr(llm, "name", "unknown"), llm_used=True)
+        backend = BackendInfo(name=llm.name if llm is not None else "unknown", llm_used=True)
     job = state["job"]
     v = Verdict(
         job_id=state["job_id"],
@@ -259,26 +206,31 @@ def after_validate(state: InvestigationState) -> Literal["reason", "__end__"]:
 
 def build_graph() -> StateGraph[InvestigationState, Deps, InvestigationInput, InvestigationState]:
     g = StateGraph(InvestigationState, context_schema=Deps, input_schema=InvestigationInput)
-    for name, fn in [
-        ("load", load),
-        ("retrieve", retrieve),
-        ("score", score),
-        ("hints", hints),
-        ("tool_loop", tool_loop),
-        ("fuse", fuse),
-        ("reason", reason),
-        ("verdict", verdict),
-        ("validate", validate),
-    ]:
-        g.add_node(name, fn)
+    g.add_node("load", load)
+    g.add_node("retrieve", retrieve)
+    g.add_node("score", score)
+    g.add_node("hints", hints)
+    g.add_node("ask", tool_loop.ask)
+    g.add_node("tools", tool_loop.tools)
+    g.add_node("collect", tool_loop.collect)
+    g.add_node("fuse", fuse)
+    g.add_node("reason", reason)
+    g.add_node("verdict", verdict)
+    g.add_node("validate", validate)
     g.add_edge(START, "load")
     g.add_edge("load", "retrieve")
     g.add_edge("retrieve", "score")
     g.add_edge("score", "hints")
     g.add_conditional_edges("hints", after_hints)
-    g.add_conditional_edges("tool_loop", after_tool_loop)
+    g.add_conditional_edges("ask", tool_loop.route)
+    g.add_edge("tools", "collect")
+    g.add_edge("collect", "ask")
     g.add_edge("fuse", "reason")
     g.add_edge("reason", "verdict")
     g.add_edge("verdict", "validate")
     g.add_conditional_edges("validate", after_validate)
     return g
+
+
+graph = build_graph().compile(name="flowsleuth-investigation")
+"""The compiled graph, at module level for LangGraph's own tooling (``langgraph.json``)."""

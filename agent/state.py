@@ -1,7 +1,8 @@
 """Graph state: a narrow input (what a caller passes) and the full state nodes fill in.
 
-Everything here is serialisable so the SQLite checkpointer can store it; the run itself, the
-models, the index and the LLM live in :class:`agent.deps.Deps` (LangGraph runtime context).
+Everything here is serialisable (a LangGraph checkpointer could store it); the run itself, its
+scores, the models, the index and the LLM live in :class:`agent.deps.Deps` (LangGraph runtime
+context).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from flowsleuth.agent.verdict import BriefNarrative, Narrative, Verdict
 from flowsleuth.workflows.contract import ToolResult
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
+from langgraph.managed import RemainingSteps
 
 
 class InvestigationInput(TypedDict):
@@ -33,7 +35,9 @@ class InvestigationState(InvestigationInput, total=False):
     messages: Annotated[list[AnyMessage], add_messages]
     """The agentic tool loop's conversation (only when the backend supports tool calling)."""
     steps: int
-    """Tool-loop steps taken, bounded by ``Deps.max_steps``."""
+    """Tool-loop rounds taken, bounded by ``Deps.max_steps``."""
+    remaining_steps: RemainingSteps
+    """LangGraph's managed budget: graph steps left before the recursion limit."""
     decision: dict[str, Any]
     """The fused, tool-computed decision: score, is_anomalous, class, culprit, confidence."""
     narrative: Narrative | BriefNarrative | None

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from flowsleuth.agent.investigate import investigate
+from flowsleuth.agent.llm.settings import DEFAULT_BASE_URL, DEFAULT_MODEL
 from flowsleuth.agent.triage import triage_run
 from flowsleuth.cli.app.prepare import is_prepared, prepare_home
 from flowsleuth.cli.app.settings import Settings
@@ -36,8 +37,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--home", type=Path, default=Path("/tmp/flowsleuth-bench-agent-home"))
     ap.add_argument("--backends", nargs="+", default=["none", "embedded"])
-    ap.add_argument("--base-url", default=None)
-    ap.add_argument("--model", default=None)
+    ap.add_argument("--base-url", default=DEFAULT_BASE_URL)
+    ap.add_argument("--model", default=DEFAULT_MODEL)
     ap.add_argument(
         "--jobs", type=int, default=10, help="jobs per backend for `why` (embedded: min(3, jobs))"
     )
@@ -50,8 +51,8 @@ def main() -> None:
     rows = []
     kit = load_toolkit(Settings(home=args.home, backend="none"), llm=False, sft=False)
     montage = load_run(sample_run(MONTAGE)).without_labels()
-    triage_run(kit, montage)  # warm-up: model loading, embedder
-    _, times = timed(lambda: triage_run(kit, montage), args.repeat)
+    triage_run(kit.deps(montage))  # warm-up: model loading, embedder
+    _, times = timed(lambda: triage_run(kit.deps(montage)), args.repeat)
     rows.append(
         {
             "what": f"triage {MONTAGE} ({len(montage)} jobs), fast path",
@@ -61,7 +62,7 @@ def main() -> None:
         }
     )
     every = [load_run(p).without_labels() for p in sample_runs()]
-    _, (t_all,) = timed(lambda: [triage_run(kit, r) for r in every])
+    _, (t_all,) = timed(lambda: [triage_run(kit.deps(r)) for r in every])
     n_jobs = sum(len(r) for r in every)
     rows.append(
         {
@@ -76,13 +77,12 @@ def main() -> None:
     for backend in args.backends:
         cfg = Settings(home=args.home, backend=backend, base_url=args.base_url, model=args.model)
         kit_b = load_toolkit(cfg)
-        deps = kit_b.deps(run)
         n = min(args.jobs, 3) if backend == "embedded" else args.jobs
-        investigate(deps, jobs[0])  # warm-up (loads the LLM)
+        investigate(kit_b.deps(run, jobs[0]), jobs[0])  # warm-up (loads the LLM)
         lat, tokens, used = [], [], 0
         for job in jobs[1 : n + 1]:
             t0 = time.perf_counter()
-            v = investigate(deps, job)
+            v = investigate(kit_b.deps(run, job), job)  # what `why` does: score the job, explain
             lat.append(time.perf_counter() - t0)
             used += v.backend.llm_used
             if v.backend.llm_used and kit_b.llm is not None:

@@ -27,11 +27,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from flowsleuth.agent.triage import batch_sources
 from flowsleuth.cli.app.settings import Settings
 from flowsleuth.cli.app.toolkit import Toolkit
 from flowsleuth.tools.classifier.calibration import best_f1_threshold
 from flowsleuth.tools.decision.fusion import Fusion
+from flowsleuth.tools.registry import default_registry
 from flowsleuth.workflows.baseline import BaselineProfile
 from flowsleuth.workflows.flowbench import require_root, run_files
 from flowsleuth.workflows.labels import binary_label
@@ -92,11 +92,16 @@ def score_table(kit: Toolkit, runs: list[Run]) -> Table:
 
     frames, ys, wfs, ids = [], [], [], []
     seconds = {"sources": 0.0, "knn": 0.0}
-    plain = Toolkit(kit.settings, kit.models, None, kit.diagnosis, kit.baseline)
+    plain = Toolkit(
+        settings=kit.settings,
+        registry=kit.registry,
+        models=kit.models,
+        diagnosis=kit.diagnosis,
+        baseline=kit.baseline,
+    )
     for run in runs:
         t0 = time.perf_counter()
-        subject = plain.subject(run.without_labels())
-        scores, _, _ = batch_sources(plain, subject)
+        scores = plain.deps(run.without_labels()).scores.source_frame()
         seconds["sources"] += time.perf_counter() - t0
         if kit.index is not None:
             t0 = time.perf_counter()
@@ -176,7 +181,14 @@ def fit_sources(
             indexed += [pool[i] for i in sorted(picks)]
         index.add_runs(indexed, default_embedder())
     t_index = time.perf_counter() - t0 - t_tree - t_diag
-    kit = Toolkit(Settings(home=home), {"tree": tree}, index, diag, baseline)
+    kit = Toolkit(
+        settings=Settings(home=home),
+        registry=default_registry(),
+        models={"tree": tree},
+        index=index,
+        diagnosis=diag,
+        baseline=baseline,
+    )
     info = {
         "indexed_runs": len(indexed) if knn else "kNN left out (--no-knn)",
         "indexed_jobs": sum(len(r) for r in indexed),

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from flowsleuth.agent.llm import LLMError, LLMSettings, make_backend
 from flowsleuth.agent.llm.base import LLMBackend
+from flowsleuth.agent.llm.settings import DEFAULT_BASE_URL, DEFAULT_MODEL
 from flowsleuth.workflows.flowbench import paper_split_rows, run_files
 from flowsleuth.workflows.loader import load_run
 from flowsleuth.workflows.schema import PAPER_FEATURES
@@ -136,8 +137,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200, help="test jobs per workflow and split")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--backend", choices=["embedded", "openai"], default="embedded")
-    ap.add_argument("--base-url", default=None)
-    ap.add_argument("--model", default=None)
+    ap.add_argument("--base-url", default=DEFAULT_BASE_URL)
+    ap.add_argument("--model", default=DEFAULT_MODEL)
     ap.add_argument("--max-tokens", type=int, default=64, help="cap on generated tokens (CoT)")
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))

@@ -14,6 +14,7 @@ import argparse
 import time
 
 from flowsleuth.agent.llm import LLMError, LLMSettings, make_backend
+from flowsleuth.agent.llm.settings import DEFAULT_MODEL
 from flowsleuth.agent.verdict import Narrative
 from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -70,7 +71,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--base-url", default=None)
-    ap.add_argument("--model", default="smollm2")
+    ap.add_argument("--model", default=DEFAULT_MODEL)
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--no-embedded", action="store_true", help="measure only the server")
     args = ap.parse_args()

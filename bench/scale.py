@@ -87,17 +87,17 @@ def profile_small(small: list[Path], repeat: int) -> tuple[float, list[dict[str,
     kit = load_toolkit(load_settings(backend="none"), llm=False, sft=False)
     runs = [load_run(f) for f in small]
     for r in runs[:2]:
-        triage_run(kit, r)  # warm caches (lazy imports, first-call costs)
+        triage_run(kit.deps(r))  # warm caches (lazy imports, first-call costs)
     times = []
     for r in runs:
         t0 = time.perf_counter()
-        triage_run(kit, r)
+        triage_run(kit.deps(r))
         times.append(time.perf_counter() - t0)
     smallest = min(runs, key=len)
     prof = cProfile.Profile()
     prof.enable()
     for _ in range(repeat):
-        triage_run(kit, smallest)
+        triage_run(kit.deps(smallest))
     prof.disable()
     stats = pstats.Stats(prof, stream=io.StringIO())
     total = sum(v[2] for v in stats.stats.values())  # type: ignore[attr-defined]

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
+from flowsleuth.cli import options
 from flowsleuth.cli.errors import err_console, handle_errors
 from flowsleuth.cli.safe import safe
-from flowsleuth.workflows.loader import iter_runs
+from flowsleuth.workflows.readers import open_runs, unknown_workflow_note
 from flowsleuth.workflows.summary import RunSummary, summarize
 from rich.console import Console
 from rich.table import Table
@@ -50,12 +51,14 @@ def _run_table(s: RunSummary) -> Table:
 def info(
     path: Path = typer.Argument(..., help="A run CSV, a directory of run CSVs, or a .zip of them."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+    workflow: str | None = options.Workflow,
 ) -> None:
     """Summarise runs: jobs, hosts, transformations, label counts and time span."""
     summaries = []
-    for run in iter_runs(path):
+    for run in open_runs(path, workflow=workflow):
         summaries.append(summarize(run))
-        for note in run.notes:
+        wf_note = unknown_workflow_note(run)
+        for note in [*run.notes, *([wf_note] if wf_note else [])]:
             err_console.print(f"[dim]note: {safe(note)}[/]")
     if as_json:
         payload = [s.model_dump() for s in summaries]

@@ -51,12 +51,13 @@ def demo(
     for note in kit.notes:
         err_console.print(f"[dim]note: {safe(note)}[/]")
     console.print(f"[bold]Triage of bundled run {DEMO_RUN}[/] (held out of the models and the index)")
-    t = triage_run(kit, target.without_labels())
+    deps = kit.deps(target.without_labels())
+    t = triage_run(deps)
     console.print(summary_table(t))
     flagged = sorted((r for r in t.rows if r.is_anomalous), key=lambda r: -(r.score or 0))
     if flagged:
         console.print(f"[bold]Why is {safe(flagged[0].job_id)} flagged?[/]")
-        console.print(render_verdict(investigate(kit.deps(target.without_labels()), flagged[0].job_id)))
+        console.print(render_verdict(investigate(deps, flagged[0].job_id)))
     truth = target.labels.value_counts().to_dict() if target.labels is not None else {}
     console.print(
         f"[dim]ground truth of this run (not used above): {safe(str(truth))}; "

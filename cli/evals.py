@@ -53,7 +53,7 @@ def record(
         err_console.print(f"[dim]note: {escape(note)}[/]")
     chosen: list[tuple[str, str]] = [(j, "given") for j in job_ids or []]
     if pick or not chosen:
-        rows = triage_run(replace(kit, index=None), run).rows  # picks need no kNN batch
+        rows = triage_run(replace(kit, index=None).deps(run)).rows  # picks need no kNN batch
         truth = {r.job_id: bool((lab := run.label_of(r.job_id)) and lab.is_anomalous) for r in rows}
         bad = sorted((r for r in rows if truth[r.job_id]), key=lambda r: -(r.score or 0.0))
         good = sorted((r for r in rows if not truth[r.job_id]), key=lambda r: -(r.score or 0.0))

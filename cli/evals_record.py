@@ -82,7 +82,7 @@ def record_tools(kit: Toolkit, subject: Subject) -> list[RecordedResult]:
     return [
         RecordedResult(kind=kind, result=r)
         for kind in KINDS
-        for r in kit.registry.run_all(subject, kinds=(kind,))  # type: ignore[union-attr]
+        for r in kit.registry.run_all(subject, kinds=(kind,))
     ]
 
 

@@ -21,6 +21,7 @@ class Follower:
 
     path: Path
     report: Callable[[str], None]
+    workflow: str | None = None  # the user's --workflow, when the file name does not say
     bad_lines: set[bytes] = field(default_factory=set)
     _ident: tuple[int, int] | None = None
     _missing: bool = False
@@ -52,7 +53,9 @@ class Follower:
         return raw[: raw.rfind(b"\n") + 1]
 
     def _parse(self, raw: bytes) -> Run:
-        return run_from_bytes(raw, str(self.path), name=self.path.stem, dirname=self.path.parent.name)
+        return run_from_bytes(
+            raw, str(self.path), name=self.path.stem, dirname=self.path.parent.name, workflow=self.workflow
+        )
 
     def poll(self) -> Run | None:
         """The run as it stands, without rows that failed to parse; None before the first job."""

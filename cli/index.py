@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from flowsleuth.cli.errors import handle_errors
+from flowsleuth.cli.options import ChromaUrl, Home
 from flowsleuth.retrieval.documents import DEFAULT_TEMPLATE
 from flowsleuth.workflows.errors import FlowsleuthError
 from flowsleuth.workflows.loader import iter_runs, load_run
@@ -21,16 +22,7 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Build and query the index of labelled jobs (Chroma).", no_args_is_help=True)
 
 IndexDir = typer.Option(
-    None,
-    "--index-dir",
-    envvar="FLOWSLEUTH_INDEX_DIR",
-    help="Embedded index directory [default: the user data directory].",
-)
-ChromaUrl = typer.Option(
-    None,
-    "--chroma-url",
-    envvar="FLOWSLEUTH_CHROMA_URL",
-    help="A Chroma server (http://HOST:PORT) instead of the embedded index.",
+    None, "--index-dir", help="Embedded index directory [env FLOWSLEUTH_INDEX_DIR; default <home>/index]."
 )
 Template = typer.Option(DEFAULT_TEMPLATE, "--template", help="What is embedded: paper-v1 or context-v1.")
 EmbedderName = typer.Option(
@@ -39,14 +31,24 @@ EmbedderName = typer.Option(
 
 
 def _open(
-    index_dir: Path | None, chroma_url: str | None, template: str, embedder: str, create: bool
+    home: Path | None,
+    index_dir: Path | None,
+    chroma_url: str | None,
+    template: str,
+    embedder: str,
+    create: bool,
 ) -> JobIndex:
+    """The index the same ``Settings`` as ``why`` and ``triage`` point at (flag > env > file)."""
+    from flowsleuth.cli.app.settings import load_settings
     from flowsleuth.retrieval.embedder import embedder_by_name
     from flowsleuth.retrieval.index import open_index
 
+    cfg = load_settings(home=home, index_dir=index_dir, chroma_url=chroma_url)
     # the embedder loads lazily: stats and drop never pay for the model
     emb = embedder_by_name(embedder) if embedder != "minilm" else None
-    return open_index(index_dir, chroma_url, template=template, embedder=emb, create=create)
+    if cfg.chroma_url is not None:
+        return open_index(chroma_url=cfg.chroma_url, template=template, embedder=emb)
+    return open_index(cfg.index_path, template=template, embedder=emb, create=create)
 
 
 def _expand(paths: list[Path]) -> list[Path]:
@@ -73,6 +75,7 @@ def _runs(files: list[Path]) -> Iterator[Run]:
 def build(
     paths: list[Path] = typer.Argument(..., help="Run CSVs, directories of them, or .zip archives."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Drop this template's collections first."),
+    home: Path | None = Home,
     index_dir: Path | None = IndexDir,
     chroma_url: str | None = ChromaUrl,
     template: str = Template,
@@ -82,7 +85,7 @@ def build(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     files = _expand(paths)
-    index = _open(index_dir, chroma_url, template, embedder, create=True)
+    index = _open(home, index_dir, chroma_url, template, embedder, create=True)
     if rebuild:
         for name in index.drop():
             typer.echo(f"dropped {name}")
@@ -112,25 +115,27 @@ def _print_report(report: AddReport, location: str) -> None:
 @handle_errors
 def add(
     runs: list[Path] = typer.Argument(..., help="Finished, labelled run CSVs to add."),
+    home: Path | None = Home,
     index_dir: Path | None = IndexDir,
     chroma_url: str | None = ChromaUrl,
     template: str = Template,
     embedder: str = EmbedderName,
 ) -> None:
     """Add runs as they finish (online learning): their jobs become neighbours at once."""
-    index = _open(index_dir, chroma_url, template, embedder, create=True)
+    index = _open(home, index_dir, chroma_url, template, embedder, create=True)
     _print_report(index.add_runs(_runs(_expand(runs))), index.location)
 
 
 @app.command("stats")
 @handle_errors
 def stats(
+    home: Path | None = Home,
     index_dir: Path | None = IndexDir,
     chroma_url: str | None = ChromaUrl,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Jobs, runs and label classes per collection (one per workflow and template)."""
-    s = _open(index_dir, chroma_url, DEFAULT_TEMPLATE, "minilm", create=False).stats()
+    s = _open(home, index_dir, chroma_url, DEFAULT_TEMPLATE, "minilm", create=False).stats()
     if as_json:
         typer.echo(s.model_dump_json(indent=2))
         return
@@ -151,6 +156,7 @@ def query(
     run: Path = typer.Argument(..., help="The run CSV the job belongs to."),
     job_id: str = typer.Argument(..., help="The job's DAG node id."),
     k: int = typer.Option(4, "-k", help="Few-shot examples to show."),
+    home: Path | None = Home,
     index_dir: Path | None = IndexDir,
     chroma_url: str | None = ChromaUrl,
     template: str = Template,
@@ -158,13 +164,13 @@ def query(
 ) -> None:
     """The kNN vote and the few-shot examples for one job (never from its own run)."""
     from flowsleuth.retrieval.fewshot import select_few_shot
-    from flowsleuth.retrieval.knn import knn_vote
-    from flowsleuth.workflows.contract import Subject
+    from flowsleuth.retrieval.knn import INDEX, knn_vote
+    from flowsleuth.workflows.contract import Services, Subject
 
     loaded = load_run(run)
     loaded.job(job_id)  # a clear error for an unknown job, before the index opens
-    index = _open(index_dir, chroma_url, template, embedder, create=False)
-    subject = Subject(loaded.without_labels(), job_id, extras={"index": index})
+    index = _open(home, index_dir, chroma_url, template, embedder, create=False)
+    subject = Subject(loaded.without_labels(), job_id, services=Services({INDEX: index}))
     result = knn_vote(subject)
     typer.echo(f"knn_vote [{result.status}]: {result.error or result.summary}")
     shots = select_few_shot(index, subject, k=k)
@@ -186,6 +192,7 @@ def drop(
     workflow: str | None = typer.Option(None, "--workflow", help="Only this workflow."),
     run_id: str | None = typer.Option(None, "--run", help="Only this run (needs --workflow)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    home: Path | None = Home,
     index_dir: Path | None = IndexDir,
     chroma_url: str | None = ChromaUrl,
     template: str = Template,
@@ -196,7 +203,7 @@ def drop(
     what = f"run {run_id}" if run_id else f"workflow {workflow}" if workflow else "the whole index"
     if not yes and not typer.confirm(f"Remove {what}?"):
         raise typer.Exit(1)
-    index = _open(index_dir, chroma_url, template, "minilm", create=False)
+    index = _open(home, index_dir, chroma_url, template, "minilm", create=False)
     if run_id and workflow:
         typer.echo(f"removed {index.remove_run(workflow, run_id)} job(s) of {run_id}")
         return

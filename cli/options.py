@@ -11,10 +11,15 @@ BaseUrl = typer.Option(
 )
 Model = typer.Option(None, "--model", help="Model name served at --base-url.")
 MaxSteps = typer.Option(None, "--max-steps", help="Bound on the agentic tool loop.")
-Home = typer.Option(None, "--home", help="Where models, index and checkpoints live [env FLOWSLEUTH_HOME].")
+Home = typer.Option(None, "--home", help="Home of models/ and index/ [env FLOWSLEUTH_HOME].")
 ChromaUrl = typer.Option(
     None, "--chroma-url", help="Chroma server for the job index [env FLOWSLEUTH_CHROMA_URL]."
 )
 Threshold = typer.Option(
     None, "--threshold", min=0.0, max=1.0, help="Override the fitted decision threshold."
+)
+Workflow = typer.Option(
+    None,
+    "--workflow",
+    help="The runs' workflow, for files that do not record it (a CSV not named <workflow>-runNNNN.csv).",
 )

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+from flowsleuth.cli.app.settings import Settings
 from flowsleuth.workflows.errors import DataError, FlowsleuthError
 from flowsleuth.workflows.labels import UnknownLabelError, parse_label
 from flowsleuth.workflows.models import Run
@@ -15,7 +16,7 @@ from flowsleuth.workflows.models import Run
 Judgement = tuple[bool, str | None]  # (anomalous, class such as 'hdd_5' when known)
 
 
-def _index_subset(settings: object, run: Run, judged: dict[str, Judgement]) -> int:
+def _index_subset(settings: Settings, run: Run, judged: dict[str, Judgement]) -> int:
     """Add the judged jobs whose label is a valid Flow-Bench label to the Chroma index."""
     from flowsleuth.retrieval.index import open_index
 
@@ -29,12 +30,16 @@ def _index_subset(settings: object, run: Run, judged: dict[str, Judgement]) -> i
     if not raw:
         return 0
     sub = Run(run.workflow, run.run_id, run.source, run.frame.loc[list(raw)], pd.Series(raw), None)
-    index = open_index(settings.index_dir, settings.chroma_url, create=True)  # type: ignore[attr-defined]
+    index = (
+        open_index(chroma_url=settings.chroma_url, create=True)
+        if settings.chroma_url
+        else open_index(settings.index_path, create=True)
+    )
     return index.add_runs([sub]).jobs
 
 
 def record_labels(
-    settings: object, run: Run, judged: dict[str, Judgement], index: bool = True
+    settings: Settings, run: Run, judged: dict[str, Judgement], index: bool = True
 ) -> tuple[int, int, int]:
     """Store the judged jobs of ``run``. Returns (jobs labelled, labelled runs of the workflow,
     jobs added to the index)."""
@@ -44,7 +49,7 @@ def record_labels(
 
     for job in judged:
         run.job(job)  # raises a clear error naming close matches
-    store = Store(settings.home)  # type: ignore[attr-defined]
+    store = Store(settings.home)
     feats = with_history(run.frame, in_run_features(run.frame), store.history(run.workflow))
     store.add_labels(
         LabelledJob(

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 from flowsleuth.agent.triage_models import RunTriage
@@ -27,6 +27,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from flowsleuth.cli.app.cluster import ClusterScorer
+    from flowsleuth.cli.app.toolkit import Toolkit
 
 EXIT_ANOMALOUS = 3
 Scorer = Callable[[Iterable[Run], Callable[[Run], bool]], Iterator[tuple[Run, "Outcome | None"]]]
@@ -115,9 +116,10 @@ def triage(
         "--scheduler",
         help="Score runs on the Dask cluster at this scheduler address [env FLOWSLEUTH_DASK_SCHEDULER].",
     ),
+    workflow: str | None = options.Workflow,
 ) -> None:
     from flowsleuth.cli.app.toolkit import load_toolkit
-    from flowsleuth.workflows.loader import count_runs, iter_runs
+    from flowsleuth.workflows.readers import reader_for
 
     if explain is None:
         explain = 3 if path.is_file() and path.suffix.lower() == ".csv" else 0
@@ -145,8 +147,9 @@ def triage(
         skipped.append(err)
         err_console.print(f"[yellow]skipped:[/] {safe(err, newlines=False)}")
 
-    total = count_runs(path)
-    runs = iter_runs(path, on_error=skip)
+    reader = reader_for(path)
+    total = reader.count(str(path))
+    runs = reader.read(str(path), workflow=workflow, on_error=skip)
     first = next(runs, None)  # validates the path before any model loads
     resumable = out is not None and fmt in (Format.jsonl, Format.csv)
     sink = ResumableOutput(out, fmt.value, restart) if resumable and out is not None else None
@@ -167,7 +170,7 @@ def triage(
     finally:
         if sink is not None:
             sink.close()
-    for note in getattr(kit.llm, "notes", []) if kit is not None else []:
+    for note in kit.llm.notes if kit is not None and kit.llm is not None else []:
         err_console.print(f"[dim]note: {safe(note)}[/]")
     if fmt is Format.json:
         payload = encode_json([t for t, _ in done])
@@ -190,18 +193,18 @@ def _scorer(cfg: Settings, sft: bool, n_workers: int) -> PoolScorer | ClusterSco
     return PoolScorer(cfg, sft, n_workers)
 
 
-def _serial(kit: Any, budget: list[int]) -> Scorer:
+def _serial(kit: Toolkit, budget: list[int]) -> Scorer:
     from flowsleuth.agent.triage import triage_run
 
     def scored(runs: Iterable[Run], skip: Callable[[Run], bool]) -> Iterator[tuple[Run, Outcome | None]]:
         for run in runs:
-            yield run, (None if skip(run) else triage_run(kit, run, explain=budget[0]))
+            yield run, (None if skip(run) else triage_run(kit.deps(run), explain=budget[0]))
 
     return scored
 
 
 def _triage_all(
-    kit: Any,
+    kit: Toolkit | None,
     scorer: PoolScorer | ClusterScorer | None,
     runs: Iterator[Run],
     total: int,
@@ -213,6 +216,8 @@ def _triage_all(
     """Triage every run, writing each in input order as it finishes; returns (triages with job
     starts, flagged). With a ``scorer`` (workers or a cluster) runs are scored there and only
     the explanations are made here, by the one writer of the output."""
+    from flowsleuth.workflows.readers import unknown_workflow_note
+
     if sink is not None and sink.done:
         err_console.print(f"resuming: {len(sink.done)} run(s) already in {safe(sink.path)}")
     console = Console()
@@ -221,12 +226,18 @@ def _triage_all(
     shown: set[str] = set()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     budget = [explain]  # LLM explanations left; the serial scorer reads it as it goes
-    scored = scorer.map if scorer is not None else _serial(kit, budget)
+    scored: Scorer
+    if scorer is not None:
+        scored = scorer.map
+    else:
+        assert kit is not None  # serial scoring loads the toolkit here
+        scored = _serial(kit, budget)
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("triage", total=total)
         for run, outcome in scored(runs, lambda r: sink is not None and sink.is_done(r.source)):
             bar.update(task, description=safe(run.run_id, newlines=False))
-            for note in run.notes:
+            wf_note = unknown_workflow_note(run)
+            for note in [*run.notes, *([wf_note] if wf_note else [])]:
                 err_console.print(f"[dim]note: {safe(note)}[/]")
             bar.advance(task)
             if outcome is None:  # finished by an earlier, killed triage
@@ -236,7 +247,7 @@ def _triage_all(
                 on_error(DataError(run.source, outcome))
                 continue
             t = outcome
-            if scorer is not None and budget[0]:
+            if kit is not None and scorer is not None and budget[0]:
                 explain_top(kit, run, t, budget[0])
             budget[0] -= sum(r.explanation is not None for r in t.rows)  # one budget for the command
             for note in t.notes:
@@ -254,7 +265,7 @@ def _triage_all(
     return done, flagged
 
 
-def explain_top(kit: Any, run: Run, t: RunTriage, explain: int) -> None:
+def explain_top(kit: Toolkit, run: Run, t: RunTriage, explain: int) -> None:
     """LLM explanations for the ``explain`` highest-scoring flagged rows of ``t``, made here."""
     from flowsleuth.agent.investigate import investigate
 

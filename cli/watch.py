@@ -24,12 +24,14 @@ def watch(
     home: Path | None = options.Home,
     chroma_url: str | None = options.ChromaUrl,
     threshold: float | None = options.Threshold,
+    workflow: str | None = options.Workflow,
 ) -> None:
     """Emit one JSON verdict line per new job as it appears, re-computing the run context each
     time; each line carries ``latency_ms``, the time from seeing the job to its verdict."""
     from flowsleuth.agent.triage import triage_run
     from flowsleuth.cli.app.toolkit import load_toolkit
     from flowsleuth.cli.follow import Follower
+    from flowsleuth.workflows.names import canonical_workflow
 
     cfg = load_settings(backend="none", home=home, chroma_url=chroma_url, threshold=threshold)
     if not run_path.is_file():
@@ -38,7 +40,11 @@ def watch(
     for note in kit.notes:
         err_console.print(f"[dim]note: {safe(note)}[/]")
     seen: set[str] = set()
-    follower = Follower(run_path, report=lambda line: err_console.print(f"[yellow]watch:[/] {safe(line)}"))
+    follower = Follower(
+        run_path,
+        report=lambda line: err_console.print(f"[yellow]watch:[/] {safe(line)}"),
+        workflow=canonical_workflow(workflow) if workflow else None,
+    )
     last_change = time.monotonic()
     while True:
         if follower.changed():
@@ -46,7 +52,7 @@ def watch(
             t0 = time.perf_counter()
             run = follower.poll()
             if run is not None and set(run.job_ids) - seen:
-                result = triage_run(kit, run.without_labels())
+                result = triage_run(kit.deps(run.without_labels()))
                 latency = (time.perf_counter() - t0) * 1000
                 for row in result.rows:
                     if row.job_id not in seen:

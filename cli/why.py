@@ -49,7 +49,9 @@ def render_verdict(v: Verdict) -> Panel:
 
 @handle_errors
 def why(
-    run_path: Path = typer.Argument(..., metavar="RUN", help="The run CSV holding the job."),
+    run_path: Path = typer.Argument(
+        ..., metavar="RUN", help="The run holding the job (a run CSV or another reader's source)."
+    ),
     job_id: str = typer.Argument(..., help="The job's DAG node id."),
     as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
     backend: str | None = options.Backend,
@@ -59,11 +61,12 @@ def why(
     home: Path | None = options.Home,
     chroma_url: str | None = options.ChromaUrl,
     threshold: float | None = options.Threshold,
+    workflow: str | None = options.Workflow,
 ) -> None:
     """Explain whether one job looks anomalous, how sure, what kind, which host, and why."""
     from flowsleuth.agent.investigate import investigate
     from flowsleuth.cli.app.toolkit import load_toolkit
-    from flowsleuth.workflows.loader import load_run
+    from flowsleuth.workflows.readers import open_run, unknown_workflow_note
 
     cfg = load_settings(
         backend=backend,
@@ -74,14 +77,16 @@ def why(
         chroma_url=chroma_url,
         threshold=threshold,
     )
-    run = load_run(run_path)
+    run = open_run(run_path, workflow=workflow)
     run.job(job_id)  # a wrong id fails before any model loads
     for note in run.notes:  # data problems (implausible values), before the verdict
         err_console.print(f"[dim]note: {safe(note)}[/]")
     kit = load_toolkit(cfg)
-    for note in kit.notes + kit.tier_notes(run):
+    deps = kit.deps(run, job_id)
+    wf_note = unknown_workflow_note(run)
+    for note in [*kit.notes, *([wf_note] if wf_note else []), *deps.scores.notes]:
         err_console.print(f"[dim]note: {safe(note)}[/]")
-    verdict = investigate(kit.deps(run), job_id)
+    verdict = investigate(deps, job_id)
     if as_json:
         typer.echo(verdict.model_dump_json(indent=2))
     else:

@@ -1,7 +1,7 @@
 """Open a Chroma client: embedded (a directory) or a server (a URL), with clear errors.
 
-Precedence: explicit argument > environment (``FLOWSLEUTH_CHROMA_URL``, ``FLOWSLEUTH_INDEX_DIR``)
-> the user data directory (``platformdirs.user_data_dir("flowsleuth")/index``).
+The caller says which; configuration (flags, environment, config file) is resolved once, by the
+CLI's ``Settings``, never here.
 """
 
 from __future__ import annotations
@@ -13,18 +13,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from flowsleuth.retrieval.errors import IndexNotFoundError, IndexUnavailableError, JobIndexError
+from flowsleuth.retrieval.errors import IndexNotFoundError, IndexUnavailableError
 
-URL_ENV = "FLOWSLEUTH_CHROMA_URL"
-DIR_ENV = "FLOWSLEUTH_INDEX_DIR"
 CONNECT_TIMEOUT_S = 5.0
 REQUEST_TIMEOUT_S = 120.0  # a large upsert on a busy server; still bounded
-
-
-def default_index_dir() -> Path:
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("flowsleuth")) / "index"
 
 
 def _settings() -> Any:
@@ -136,17 +128,3 @@ def http_client(url: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> Any:
     if isinstance(session, httpx.Client):  # bound every later request too
         session.timeout = httpx.Timeout(REQUEST_TIMEOUT_S, connect=timeout_s)
     return client
-
-
-def resolve(index_dir: Path | None, chroma_url: str | None) -> tuple[Path | None, str | None]:
-    """Explicit > environment (URL, then directory) > default. Returns (dir, None) or (None, url)."""
-    if chroma_url and index_dir is not None:
-        raise JobIndexError("give an index directory or a Chroma server URL, not both")
-    if chroma_url:
-        return None, chroma_url
-    if index_dir is not None:
-        return Path(index_dir).expanduser(), None
-    if os.environ.get(URL_ENV):
-        return None, os.environ[URL_ENV]
-    env_dir = os.environ.get(DIR_ENV)
-    return (Path(env_dir).expanduser() if env_dir else default_index_dir()), None

@@ -21,7 +21,7 @@ from flowsleuth.retrieval.documents import (
     run_texts,
 )
 from flowsleuth.retrieval.embedder import Embedder, default_embedder
-from flowsleuth.retrieval.errors import IndexMismatchError
+from flowsleuth.retrieval.errors import IndexMismatchError, JobIndexError
 from flowsleuth.retrieval.models import AddReport, CollectionStats, IndexStats, Neighbour
 from flowsleuth.workflows.models import Run
 
@@ -273,14 +273,15 @@ def open_index(
     create: bool = False,
     timeout_s: float = clients.CONNECT_TIMEOUT_S,
 ) -> JobIndex:
-    """Open the job index: a Chroma server when ``chroma_url`` (or ``$FLOWSLEUTH_CHROMA_URL``)
-    is set, else the embedded index in ``index_dir`` (or ``$FLOWSLEUTH_INDEX_DIR``, or the user
-    data directory). ``create`` makes a missing directory (for writing); without it a missing
-    index raises :class:`~retrieval.errors.IndexNotFoundError`. Every failure is a
-    :class:`~workflows.errors.FlowsleuthError` with a one-line message."""
-    path, url = clients.resolve(index_dir, chroma_url)
-    if url is not None:
-        client = clients.http_client(url, timeout_s=timeout_s)
-        return JobIndex(client, url, template, embedder)
-    assert path is not None
+    """Open the job index: the Chroma server at ``chroma_url``, or the embedded index in
+    ``index_dir`` (give exactly one). ``create`` makes a missing directory (for writing);
+    without it a missing index raises :class:`~retrieval.errors.IndexNotFoundError`. Every
+    failure is a :class:`~workflows.errors.FlowsleuthError` with a one-line message."""
+    if (chroma_url is None) == (index_dir is None):
+        raise JobIndexError("give an index directory or a Chroma server URL (exactly one)")
+    if chroma_url is not None:
+        client = clients.http_client(chroma_url, timeout_s=timeout_s)
+        return JobIndex(client, chroma_url, template, embedder)
+    assert index_dir is not None
+    path = Path(index_dir).expanduser()
     return JobIndex(clients.persistent_client(path, create=create), str(path), template, embedder)

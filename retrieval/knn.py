@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flowsleuth.retrieval.index import JobIndex, Neighbour
 from flowsleuth.retrieval.query import embedder_for, job_vector, run_neighbours
-from flowsleuth.workflows.contract import Finding, Subject, ToolResult
+from flowsleuth.workflows.contract import Finding, RunResults, ServiceKey, Subject, ToolResult
 from flowsleuth.workflows.errors import FlowsleuthError
 from pydantic import BaseModel, Field
 
@@ -16,6 +16,10 @@ THRESHOLD = 0.5
 # Distances of near-identical sentences are ~0; the floor keeps one duplicate from outvoting all.
 DISTANCE_FLOOR = 0.01
 TOOL = "knn_vote"
+INDEX: ServiceKey[JobIndex] = ServiceKey("index")
+"""The job index the kNN vote and the few-shot selection query."""
+KNN_K: ServiceKey[int] = ServiceKey("knn_k")
+"""Neighbours per vote (default :data:`DEFAULT_K`)."""
 
 
 class KnnVote(BaseModel):
@@ -70,25 +74,49 @@ def knn_vote(subject: Subject) -> ToolResult:
     no labelled jobs in the index: then the vote says nothing, neither normal nor anomalous.
     Similar-looking jobs can carry different labels, so treat this as one piece of evidence.
     """
-    index = subject.extras.get("index")
     inv: dict[str, Any] = {"run": subject.run.run_id, "job": subject.job_id}
     if subject.job_id is None:
         return ToolResult.failed(TOOL, "knn_vote needs a job, not a whole run", **inv)
-    if not isinstance(index, JobIndex):
+    index = subject.services.get(INDEX)
+    if index is None:
         return ToolResult.no_data(TOOL, "no neighbours: no job index is configured", **inv)
-    k = int(subject.extras.get("knn_k", DEFAULT_K))
     try:
         vector = job_vector(index, subject)[None, :]
         found = index.query(
             subject.run.workflow,
             vector,
-            k,
+            _k(subject),
             exclude_run=subject.run.run_id,
             embedder=embedder_for(index, subject),
             with_text=False,
         )[0]
     except FlowsleuthError as err:
         return ToolResult.failed(TOOL, str(err), **inv)
+    return _result(subject, subject.job_id, found)
+
+
+def knn_vote_run(subject: Subject) -> RunResults:
+    """:func:`knn_vote` for every job of the run: one embedding batch, one batched query."""
+    run = subject.run
+    index = subject.services.get(INDEX)
+    if index is None:
+        none = ToolResult.no_data(TOOL, "no neighbours: no job index is configured", run=run.run_id)
+        return RunResults(dict.fromkeys(subject.focus_jobs, none))
+    try:
+        found = run_neighbours(index, subject, _k(subject))
+    except FlowsleuthError as err:
+        failed = ToolResult.failed(TOOL, str(err), run=run.run_id)
+        return RunResults(dict.fromkeys(subject.focus_jobs, failed), failed)
+    return RunResults({j: _result(subject, j, found.get(j, [])) for j in subject.focus_jobs})
+
+
+def _k(subject: Subject) -> int:
+    k = subject.services.get(KNN_K)
+    return DEFAULT_K if k is None else int(k)
+
+
+def _result(subject: Subject, job_id: str, found: Sequence[Neighbour]) -> ToolResult:
+    inv: dict[str, Any] = {"run": subject.run.run_id, "job": job_id}
     result = vote(found)
     if result is None:
         return ToolResult.no_data(
@@ -113,3 +141,8 @@ def knn_vote(subject: Subject) -> ToolResult:
         direction="anomalous" if result.anomalous else "normal",
     )
     return ToolResult.ok(TOOL, data, summary, findings=[finding], **inv)
+
+
+def register_tools(register: Callable[..., object]) -> None:
+    """The kNN vote, through the same ``flowsleuth.tools`` hook a plugin offers."""
+    register(knn_vote, name=TOOL, kind="retrieval", batch=knn_vote_run)

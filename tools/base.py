@@ -3,6 +3,24 @@
 Plugins written against ``flowsleuth.tools.base`` keep working; new code imports the contract.
 """
 
-from flowsleuth.workflows.contract import Subject, ToolFn, ToolResult, ToolStatus
+from flowsleuth.workflows.contract import (
+    RunResults,
+    RunToolFn,
+    ServiceKey,
+    Services,
+    Subject,
+    ToolFn,
+    ToolResult,
+    ToolStatus,
+)
 
-__all__ = ["Subject", "ToolFn", "ToolResult", "ToolStatus"]
+__all__ = [
+    "RunResults",
+    "RunToolFn",
+    "ServiceKey",
+    "Services",
+    "Subject",
+    "ToolFn",
+    "ToolResult",
+    "ToolStatus",
+]

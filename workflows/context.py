@@ -1,6 +1,6 @@
 """Run context: how each job and each host compares with the rest of *its own run*.
 
-Computed from the run alone, with no labels. Three comparisons (DESIGN.md §4):
+Computed from the run alone, with no labels. Three comparisons:
 
 * job ratio   ``<f>_ratio``: the job's value over the median of its transformation in the run;
 * host ratio  ``host_<f>_ratio``: the geometric mean of its jobs' ratios;

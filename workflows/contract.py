@@ -1,16 +1,23 @@
-"""What every tool shares: the subject it looks at, and the structured result it returns.
+"""The contract at the bottom of flowsleuth: what a tool looks at and what it returns.
 
 A tool is a plain function ``(subject) -> ToolResult`` whose docstring is the description the
-LLM reads. Numbers in ``data`` are the only numbers an explanation may quote.
+LLM reads. Numbers in ``data`` are the only numbers an explanation may quote. A tool that can
+score a whole run in one pass also offers ``(subject) -> RunResults`` (one result per job);
+triage and ``why`` both use it, so they decide from the same results.
+
+The services a tool may use (loaded models, the job index) come in :class:`Services`, a
+read-only mapping keyed by typed :class:`ServiceKey` s that the layer owning each service
+declares (e.g. ``retrieval.INDEX``): no layer here imports the layers above.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Generic, Literal, TypeVar, cast
 
 import pandas as pd
 from flowsleuth.workflows.baseline import BaselineProfile
@@ -107,34 +114,96 @@ def _walk_numbers(value: Any, path: str) -> Iterator[tuple[str, float]]:
             yield from _walk_numbers(v, f"{path}[{i}]")
 
 
-@dataclass
-class Subject:
-    """What a tool looks at: one run, optionally one job of it, plus shared lazy caches.
+T = TypeVar("T")
 
-    Build one per run and reuse it across tools and jobs: run context is computed once, and
-    every :meth:`for_job` view shares that cache, whichever view computes it first.
+
+@dataclass(frozen=True)
+class ServiceKey(Generic[T]):
+    """The typed name of one service, declared by the layer that owns its type::
+
+    INDEX: ServiceKey[JobIndex] = ServiceKey("index")
+    """
+
+    name: str
+
+
+class Services:
+    """Read-only services for tools: ``services.get(INDEX)`` is a ``JobIndex | None``.
+
+    Built once per command by the composition root; a tool can read it but never write into
+    it (a tool thread abandoned after a timeout included)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[ServiceKey[Any], object] | None = None) -> None:
+        self._values: Mapping[ServiceKey[Any], object] = MappingProxyType(dict(values or {}))
+
+    def get(self, key: ServiceKey[T]) -> T | None:
+        return cast("T | None", self._values.get(key))
+
+    def require(self, key: ServiceKey[T], what: str) -> T:
+        """The service, or a :class:`LookupError` naming what is missing."""
+        value = self.get(key)
+        if value is None:
+            raise LookupError(f"no {what} is configured")
+        return value
+
+    def with_(self, key: ServiceKey[T], value: T | None) -> Services:
+        """A copy with ``key`` set (or removed, for None)."""
+        values = {k: v for k, v in self._values.items() if k != key}
+        if value is not None:
+            values[key] = value
+        return Services(values)
+
+    def __repr__(self) -> str:
+        return f"Services({', '.join(k.name for k in self._values)})"
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """Label-free facts of a run that every tool may read, computed once before tools run."""
+
+    context: pd.DataFrame
+    hosts: pd.DataFrame
+
+    @classmethod
+    def of(cls, run: Run) -> RunFacts:
+        return cls(run_context(run), host_context(run.frame))
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a tool looks at: one run, optionally one job of it, and read-only services.
+
+    Frozen: a tool cannot change what other tools see. Call :meth:`warmed` once per run (the
+    registry does) so :attr:`context` and :attr:`hosts` are computed once and shared by every
+    :meth:`for_job` view; an unwarmed subject computes them on each access.
     """
 
     run: Run
     job_id: str | None = None
     dag: Dag | None = None
     baseline: BaselineProfile | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
-    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
+    services: Services = field(default_factory=Services)
+    facts: RunFacts | None = field(default=None, repr=False, compare=False)
+    args: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    """What the LLM asked a tool for beyond the job (the tool's ``args_schema`` fields)."""
+
+    def warmed(self) -> Subject:
+        """This subject with its run facts computed (itself when they already are)."""
+        if self.facts is not None:
+            return self
+        return replace(self, facts=RunFacts.of(self.run))
 
     @property
     def context(self) -> pd.DataFrame:
         """Per-job run context (see :mod:`workflows.context`), label-free."""
-        if "context" not in self._cache:
-            self._cache["context"] = run_context(self.run)
-        return self._cache["context"]
+        return self.facts.context if self.facts is not None else run_context(self.run)
 
     @property
     def hosts(self) -> pd.DataFrame:
         """Per-host context of the run (see :func:`workflows.context.host_context`)."""
-        if "hosts" not in self._cache:
-            self._cache["hosts"] = host_context(self.run.frame)
-        return self._cache["hosts"]
+        return self.facts.hosts if self.facts is not None else host_context(self.run.frame)
 
     @property
     def job(self) -> Job:
@@ -142,9 +211,26 @@ class Subject:
             raise ValueError("this subject is a whole run, not a job")
         return self.run.job(self.job_id)
 
-    def for_job(self, job_id: str) -> Subject:
-        """The same run (and caches) focused on another job."""
-        return Subject(self.run, job_id, self.dag, self.baseline, self.extras, self._cache)
+    @property
+    def focus_jobs(self) -> list[str]:
+        """The jobs a whole-run tool form answers for: the focus job alone when the subject has
+        one (``why``: a source that costs per job scores just it, with the run as context),
+        else every job of the run (``triage``)."""
+        return [self.job_id] if self.job_id is not None else self.run.job_ids
+
+    def for_job(self, job_id: str | None, **args: object) -> Subject:
+        """The same run, services and facts focused on another job (None: the whole run),
+        with these tool arguments (none by default)."""
+        return replace(self, job_id=job_id, args=MappingProxyType(dict(args)))
+
+
+@dataclass(frozen=True)
+class RunResults:
+    """One tool's answer for a whole run: a result per job, and optionally one for the run."""
+
+    jobs: Mapping[str, ToolResult]
+    run: ToolResult | None = None
 
 
 ToolFn = Callable[[Subject], ToolResult]
+RunToolFn = Callable[[Subject], RunResults]

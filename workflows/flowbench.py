@@ -51,8 +51,3 @@ def paper_split_rows(workflow: str, root: Path | None = None) -> tuple[pd.DataFr
         folder / name, dtype={"text": str, "label": int}, keep_default_na=False
     )
     return read("test.csv"), read("validation.csv")
-
-
-def dag_file(workflow: str, root: Path | None = None) -> Path:
-    root = root or require_root()
-    return root / "adjacency_list_dags" / f"{PAPER_NAMES[workflow]}.json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 LABEL_COLUMN = "anomaly_type"
 INDEX_COLUMN = "node_id"
 
-# The paper's sentence features, in the paper's order (DESIGN.md §2).
+# The paper's sentence features, in the paper's order (Jin et al., SC'24, the sentence template).
 PAPER_FEATURES: tuple[str, ...] = (
     "wms_delay",
     "queue_delay",

@@ -1,35 +1,23 @@
-"""A tool registry that answers from recorded results: a case replays without models."""
+"""A tool registry that answers from recorded results: a case replays without models.
+
+It is a real :class:`~flowsleuth.tools.registry.Registry`, so a case goes through the same
+scoring path (``score_run``, ``decide``) and tool loop as a live investigation."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from flowsleuth.agent.evals.case import RecordedResult
+from flowsleuth.tools.registry import Registry
 from flowsleuth.workflows.contract import Subject, ToolResult
 
 
-@dataclass(frozen=True)
-class RecordedTool:
-    name: str
-    kind: str
-    description: str = "a recorded tool result"
+def replay_registry(recorded: list[RecordedResult]) -> Registry:
+    """Each recorded result as a tool of its recorded kind that returns it for any job."""
+    registry = Registry()
+    for r in recorded:
 
+        def answer(subject: Subject, result: ToolResult = r.result) -> ToolResult:
+            return result
 
-class ReplayRegistry:
-    """``run_all`` / ``run`` / ``tools`` over recorded results (the agent's ToolRunner)."""
-
-    def __init__(self, recorded: list[RecordedResult]) -> None:
-        self.recorded = recorded
-
-    def run_all(self, subject: Subject, kinds: tuple[str, ...] = ()) -> list[ToolResult]:
-        return [r.result for r in self.recorded if not kinds or r.kind in kinds]
-
-    def run(self, name: str, subject: Subject, timeout_s: float | None = None) -> ToolResult:
-        for r in self.recorded:
-            if r.result.tool == name:
-                return r.result
-        return ToolResult.failed(name, "not recorded in this eval case")
-
-    def tools(self) -> list[Any]:
-        return [RecordedTool(r.result.tool, r.kind) for r in self.recorded]
+        answer.__doc__ = f"The recorded result of {r.result.tool}."
+        registry.register(answer, name=r.result.tool, source="replay", kind=r.kind, replace=True)
+    return registry

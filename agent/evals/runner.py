@@ -17,13 +17,16 @@ from typing import Any
 from flowsleuth.agent.claims import ClaimContext, check
 from flowsleuth.agent.deps import Deps
 from flowsleuth.agent.evals.case import EvalCase
-from flowsleuth.agent.evals.replay import ReplayRegistry
+from flowsleuth.agent.evals.replay import replay_registry
 from flowsleuth.agent.explain import headline
 from flowsleuth.agent.graph import build_graph, claim_context
+from flowsleuth.agent.llm.base import LLMBackend, M
 from flowsleuth.tools.decision.decide import Decision
 from flowsleuth.tools.decision.fusion import Fusion
 from flowsleuth.workflows.contract import Subject
 from flowsleuth.workflows.sample import bundled_dag
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
 from pydantic import BaseModel
 
 
@@ -47,20 +50,26 @@ class CaseOutcome(BaseModel):
     explanation: str
 
 
-class _Counting:
+class _Counting(LLMBackend):
     """Delegates to an LLM backend and sums the usage of every narration (a retry included)."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: LLMBackend) -> None:
+        super().__init__()
         self._inner = inner
+        self.name, self.supports_tools, self.compact = inner.name, inner.supports_tools, inner.compact
         self.prompt_tokens = 0
         self.completion_tokens = 0
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+    @property
+    def chat_model(self) -> BaseChatModel:
+        return self._inner.chat_model
 
-    def narrate(self, messages: Any, schema: Any) -> Any:
+    def begin(self) -> None:
+        self._inner.begin()
+
+    def narrate(self, prompt_messages: Sequence[BaseMessage], schema: type[M]) -> M:
         try:
-            return self._inner.narrate(messages, schema)
+            return self._inner.narrate(prompt_messages, schema)
         finally:
             usage = self._inner.usage
             self.prompt_tokens += usage.prompt_tokens
@@ -80,16 +89,16 @@ def _count(text: str, ctx: ClaimContext) -> tuple[int, int, list[str]]:
 
 
 def run_case(
-    case: EvalCase, llm: Any | None, fusion: Fusion, *, check_claims: bool = True, max_steps: int = 0
+    case: EvalCase, llm: LLMBackend | None, fusion: Fusion, *, check_claims: bool = True, max_steps: int = 0
 ) -> CaseOutcome:
     run = case.load_run()
     subject = Subject(run, dag=bundled_dag(run.workflow))
     counting = _Counting(llm) if llm is not None else None
-    deps = Deps(
-        subject=subject,
-        registry=ReplayRegistry(case.results()),
+    deps = Deps.build(
+        subject.for_job(case.job_id),
+        replay_registry(case.results()),
+        fusion,
         llm=counting,
-        fusion=fusion.for_workflow(run.workflow),
         max_steps=max_steps,
         check_claims=check_claims,
     )

@@ -46,10 +46,14 @@ class LLMBackend(ABC):
 
     def __init__(self) -> None:
         self.usage = Usage()
+        self.notes: list[str] = []  # what the user should be told after the command
 
     @property
     @abstractmethod
     def chat_model(self) -> BaseChatModel: ...
+
+    def begin(self) -> None:  # noqa: B027  # a hook: most backends keep no per-explanation state
+        """One explanation starts (a guarded backend starts its deadline; others do nothing)."""
 
     @abstractmethod
     def narrate(self, prompt_messages: Sequence[BaseMessage], schema: type[M]) -> M:

@@ -3,7 +3,8 @@
 The decoder writes the JSON scaffolding (braces, keys, quotes) itself and lets the model fill
 only the values, so the result always parses: free text for ``str`` fields (generation stops at
 a quote or newline), and a likelihood choice for ``Literal`` / enum / ``bool`` fields. A 135M
-model gives valid JSON only this way (DESIGN.md §5); it narrates, it never decides.
+model gives valid JSON only this way (free generation breaks the JSON on most answers); it
+narrates, it never decides.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A scripted chat model and backend for tests (no network, no weights).
 
 LangChain's ``GenericFakeChatModel`` cannot ``bind_tools`` or ``with_structured_output``
-(DESIGN.md §5); this one can. Script it with a queue of replies::
+(it has no tool-calling or structured-output support); this one can. Script it with a queue of replies::
 
     fake = ScriptedChatModel(responses=[
         AIMessage("", tool_calls=[{"name": "host_peers", "args": {}, "id": "1"}]),

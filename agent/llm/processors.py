@@ -11,17 +11,19 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-# A number as the validator reads one: not glued to a word, a dot or a hyphen (ID0047, cpu_3,
-# worker-12 and p95 are identifiers, not claims).
-_WRITTEN_NUMBER = re.compile(r"(?<![\w.\-])\d+(?:\.\d+)?")
+from flowsleuth.agent.validate import quoted_numbers
+
 _TRAILING_NUMBER = re.compile(r"\d[\d.]*$")
 _WORD = re.compile(r"\w")
 _SENTENCE_END = re.compile(r"[.!?]\s")
 
 
 def written_numbers(text: str) -> frozenset[str]:
-    """The numbers written in ``text`` outside identifiers, as written (``1.86x`` gives ``1.86``)."""
-    return frozenset(m.group(0) for m in _WRITTEN_NUMBER.finditer(text))
+    """The numbers written in ``text`` outside identifiers, as written (``1.86x`` gives ``1.86``),
+    read exactly as the validator reads a narration (:func:`agent.validate.quoted_numbers`), so
+    the decoder may copy precisely what validation will accept. Only plain decimals are copied."""
+    plain = (raw.rstrip("%").lstrip("-") for raw, _, _ in quoted_numbers(text))
+    return frozenset(n for n in plain if n.replace(".", "").isdigit())
 
 
 class BanUntil:

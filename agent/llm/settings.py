@@ -1,14 +1,25 @@
-"""Which LLM to use: one typed object. The caller (CLI / agent settings) resolves precedence
-(flag > env > config > default) and passes the result; ``None`` means "use the default"."""
+"""Which LLM to use: one typed object. The caller (the CLI's ``Settings``) resolves precedence
+(flag > env > config > default) and passes the result."""
 
 from __future__ import annotations
 
 import os
-from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-BackendName = Literal["none", "embedded", "openai"]
+BackendName = str
+"""``none``, or a backend registered in the ``flowsleuth.backends`` entry-point group."""
+
+
+def check_backend(name: str) -> str:
+    """``name`` when it is a known backend; a ValueError listing the known ones otherwise."""
+    from flowsleuth.agent.llm.factory import available_backends
+
+    known = available_backends()
+    if name not in known:
+        raise ValueError(f"unknown LLM backend {name!r} (one of: {', '.join(known)})")
+    return name
+
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
 DEFAULT_MODEL = "smollm2"
@@ -41,10 +52,10 @@ class LLMSettings(BaseModel):
         "and a --tool-call-parser); off by default because a plain vLLM rejects tools",
     )
 
-    @field_validator("base_url", "model", "api_key_env", mode="before")
+    @field_validator("backend")
     @classmethod
-    def _none_is_default(cls, value: Any, info: Any) -> Any:
-        return cls.model_fields[info.field_name].default if value is None else value
+    def _known_backend(cls, value: str) -> str:
+        return check_backend(value)
 
     def api_key(self) -> str:
         """The key from ``api_key_env``, else ``OPENAI_API_KEY``, else ``'EMPTY'``."""

@@ -21,15 +21,13 @@ from bench.sft.data import subsample_keys
 
 
 def _scores(kit: Any, sft: Any, runs: dict[str, Any], keys: set[tuple[str, str]]) -> pd.DataFrame:
-    from flowsleuth.agent.triage import batch_sources
-
     by_run: dict[str, list[str]] = defaultdict(list)
     for r, j in sorted(keys):
         by_run[r].append(j)
     frames = []
     for run_id, jobs in by_run.items():
         run = runs[run_id]
-        scores, _, _ = batch_sources(kit, kit.subject(run))
+        scores = kit.deps(run).scores.source_frame()
         part = scores.loc[jobs, ["tree_score", "run_diagnosis"]].copy()
         part["sft_score"] = sft.score_jobs(run, jobs).set_index("node_id").loc[jobs, "score"].to_numpy()
         part["y"] = (run.labels.loc[jobs].to_numpy() != "None").astype(int)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from flowsleuth.agent.deps import DEFAULT_MAX_STEPS, DEFAULT_N_EXAMPLES
+from flowsleuth.agent.llm.settings import DEFAULT_BASE_URL, DEFAULT_MODEL, BackendName, check_backend
 from flowsleuth.workflows.errors import FlowsleuthError
 from platformdirs import user_config_dir, user_data_dir
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -35,31 +37,45 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="FLOWSLEUTH_", extra="ignore")
 
-    home: Path = Field(default_factory=_data_dir, description="where models, index and checkpoints live")
-    backend: Literal["none", "embedded", "openai"] = Field(
-        default="embedded", description="LLM that narrates the verdict"
+    home: Path = Field(
+        default_factory=_data_dir, description="where models/ and index/ live ($FLOWSLEUTH_HOME)"
     )
-    base_url: str | None = Field(default=None, description="OpenAI-compatible server, e.g. vLLM")
-    model: str | None = Field(default=None, description="model name on that server")
+    backend: BackendName = Field(default="embedded", description="LLM that narrates the verdict")
+    base_url: str = Field(default=DEFAULT_BASE_URL, description="OpenAI-compatible server, e.g. vLLM")
+    model: str = Field(default=DEFAULT_MODEL, description="model name on that server")
     api_key_env: str = Field(default="FLOWSLEUTH_OPENAI_API_KEY", description="env var with the key")
     llm_timeout_s: float = 60.0
     llm_tools: bool = Field(default=False, description="the server supports tool calling")
     chroma_url: str | None = Field(default=None, description="Chroma server; embedded when unset")
+    index_dir: Path | None = Field(default=None, description="embedded index [default: <home>/index]")
     threshold: float | None = Field(default=None, description="override the fitted decision threshold")
-    max_steps: int = Field(default=2, ge=0, description="bound on the agentic tool loop")
-    n_examples: int = Field(default=4, ge=0, description="few-shot examples per investigation")
+    max_steps: int = Field(default=DEFAULT_MAX_STEPS, ge=0, description="bound on the agentic tool loop")
+    n_examples: int = Field(
+        default=DEFAULT_N_EXAMPLES, ge=0, description="few-shot examples per investigation"
+    )
     tool_timeout_s: float = Field(default=10.0, gt=0)
     dask_scheduler: str | None = Field(
         default=None, description="Dask scheduler (tcp://host:8786) that triage scores runs on"
     )
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        return check_backend(value)
 
     @property
     def models_dir(self) -> Path:
         return self.home / "models"
 
     @property
-    def index_dir(self) -> Path:
-        return self.home / "index"
+    def index_path(self) -> Path:
+        """The embedded index: ``index_dir`` when set, else ``<home>/index``."""
+        return self.index_dir if self.index_dir is not None else self.home / "index"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Derived artifacts that can be rebuilt (e.g. ONNX exports): ``<home>/cache``."""
+        return self.home / "cache"
 
     @classmethod
     def settings_customise_sources(

@@ -25,7 +25,7 @@ def score(kit: Toolkit, run: Run) -> Outcome:
     from flowsleuth.agent.triage import triage_run
 
     try:
-        return triage_run(kit, run, explain=0)
+        return triage_run(kit.deps(run), explain=0)
     except Exception as err:  # any failure is this run's, reported by the parent
         first = str(err).splitlines()[0] if str(err) else ""
         return f"scoring failed in a worker ({type(err).__name__}: {first})"

@@ -1,4 +1,4 @@
-"""Fakes for graph tests: a scripted registry of tools, no network, no models."""
+"""Fakes for graph tests: scripted tools in a real registry, no network, no models."""
 
 from __future__ import annotations
 
@@ -6,39 +6,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from flowsleuth.tools.registry import Registry
 from flowsleuth.workflows.contract import Subject, ToolResult
 
 
 @dataclass
-class FakeTool:
-    name: str
-    kind: str
-    fn: Callable[[Subject], ToolResult]
-    description: str = "a fake tool"
+class RecordingRegistry(Registry):
+    """The real registry, recording every tool call as (tool, job id)."""
 
-
-@dataclass
-class FakeRegistry:
-    """Implements the registry slice the agent uses (run_all / run / tools)."""
-
-    items: list[FakeTool] = field(default_factory=list)
     calls: list[tuple[str, str | None]] = field(default_factory=list)
 
     def add(self, name: str, kind: str, fn: Callable[[Subject], ToolResult]) -> None:
-        self.items.append(FakeTool(name, kind, fn))
+        def recorded(subject: Subject) -> ToolResult:
+            self.calls.append((name, subject.job_id))
+            return fn(subject)
 
-    def tools(self) -> list[FakeTool]:
-        return list(self.items)
-
-    def run(self, name: str, subject: Subject, timeout_s: float | None = None) -> ToolResult:
-        self.calls.append((name, subject.job_id))
-        tool = next((t for t in self.items if t.name == name), None)
-        if tool is None:
-            return ToolResult.failed(name, "no such tool")
-        return tool.fn(subject)
-
-    def run_all(self, subject: Subject, kinds: tuple[str, ...] = ("hint",)) -> list[ToolResult]:
-        return [self.run(t.name, subject) for t in self.items if t.kind in kinds]
+        recorded.__doc__ = fn.__doc__ or "a fake tool"
+        self.register(recorded, name=name, kind=kind, source="test")
 
 
 def runtime_ratio_score(subject: Subject) -> ToolResult:
@@ -70,8 +54,8 @@ def host_hint(subject: Subject) -> ToolResult:
 
 
 @pytest.fixture
-def registry() -> FakeRegistry:
-    reg = FakeRegistry()
+def registry() -> RecordingRegistry:
+    reg = RecordingRegistry()
     reg.add("ratio_score", "score", runtime_ratio_score)
     reg.add("host_hint", "hint", host_hint)
     return reg

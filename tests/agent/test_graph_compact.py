@@ -14,7 +14,7 @@ JOB = "individuals_ID0000047"
 
 
 def _deps(run: Run, registry, llm) -> Deps:  # type: ignore[no-untyped-def]
-    return Deps(subject=Subject(run), registry=registry, llm=llm, max_steps=0)
+    return Deps.build(Subject(run), registry, llm=llm, max_steps=0)
 
 
 def _ratio(run: Run) -> float:

@@ -8,15 +8,16 @@ from flowsleuth.agent.investigate import investigate
 from flowsleuth.agent.llm.errors import LLMError
 from flowsleuth.agent.llm.fake import FakeBackend
 from flowsleuth.agent.verdict import Narrative
-from flowsleuth.workflows.contract import Subject
+from flowsleuth.workflows.contract import Subject, ToolResult
 from flowsleuth.workflows.models import Run
 from langchain_core.messages import AIMessage
+from pydantic import BaseModel, Field
 
 JOB = "individuals_ID0000047"
 
 
 def _deps(run: Run, registry, llm, max_steps: int = 2) -> Deps:  # type: ignore[no-untyped-def]
-    return Deps(subject=Subject(run), registry=registry, llm=llm, max_steps=max_steps)
+    return Deps.build(Subject(run), registry, llm=llm, max_steps=max_steps)
 
 
 def _ratio(run: Run) -> float:
@@ -130,3 +131,24 @@ def test_regeneration_that_fixes_the_number_is_kept(hdd_run, registry) -> None:
     v = investigate(_deps(hdd_run, registry, FakeBackend(bad, good, supports_tools=False)), JOB)
     assert v.explanation.endswith(" " + good.explanation)
     assert v.backend.reason is None
+
+
+def test_a_tool_with_typed_args_gets_what_the_llm_asked(hdd_run, registry) -> None:
+    class WindowArgs(BaseModel):
+        job_id: str | None = None
+        window: int = Field(description="jobs before and after this one")
+
+    seen: list[tuple[str | None, object]] = []
+
+    def windowed(subject: Subject) -> ToolResult:
+        """Look at a window of jobs around this one."""
+        seen.append((subject.job_id, subject.args.get("window")))
+        return ToolResult.ok("windowed", {"n": 1}, "one job")
+
+    registry.register(windowed, name="windowed", kind="hint", source="test", args_schema=WindowArgs)
+    call = {"name": "windowed", "args": {"job_id": JOB, "window": 3}, "id": "c0"}
+    llm = FakeBackend(
+        AIMessage("", tool_calls=[call]), AIMessage("done"), Narrative(reasoning="r", explanation="e")
+    )
+    investigate(_deps(hdd_run, registry, llm), JOB)
+    assert seen == [(JOB, None), (JOB, 3)]  # the hints pass, then the LLM's call with its argument

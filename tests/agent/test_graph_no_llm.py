@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from flowsleuth.agent.deps import Deps
-from flowsleuth.agent.investigate import investigate, investigate_many, sqlite_checkpointer
+from flowsleuth.agent.investigate import investigate
 from flowsleuth.workflows.contract import Subject
 from flowsleuth.workflows.models import UnknownJobError
 
@@ -14,7 +14,7 @@ def _slowest_job(run) -> str:
 
 
 def test_verdict_from_tools_without_llm(hdd_run, registry) -> None:
-    deps = Deps(subject=Subject(hdd_run), registry=registry, llm=None)
+    deps = Deps.build(Subject(hdd_run), registry, llm=None)
     job = _slowest_job(hdd_run)
     v = investigate(deps, job)
     assert v.job_id == job
@@ -28,8 +28,9 @@ def test_verdict_from_tools_without_llm(hdd_run, registry) -> None:
 
 
 def test_no_score_source_is_honestly_not_flagged(hdd_run, registry) -> None:
-    registry.items.clear()
-    deps = Deps(subject=Subject(hdd_run), registry=registry, llm=None)
+    for tool in registry.tools():
+        registry.unregister(tool.name)
+    deps = Deps.build(Subject(hdd_run), registry, llm=None)
     v = investigate(deps, hdd_run.job_ids[0])
     assert v.score is None
     assert v.is_anomalous is False
@@ -38,23 +39,6 @@ def test_no_score_source_is_honestly_not_flagged(hdd_run, registry) -> None:
 
 
 def test_unknown_job_is_a_clear_error(hdd_run, registry) -> None:
-    deps = Deps(subject=Subject(hdd_run), registry=registry)
+    deps = Deps.build(Subject(hdd_run), registry)
     with pytest.raises(UnknownJobError, match="no job 'nope'"):
         investigate(deps, "nope")
-
-
-def test_batch_resumes_from_checkpoints(tmp_path, hdd_run, registry) -> None:
-    deps = Deps(subject=Subject(hdd_run), registry=registry)
-    jobs = hdd_run.job_ids[:4]
-    db = tmp_path / "ckpt.sqlite"
-    with sqlite_checkpointer(db) as saver:
-        first = list(investigate_many(deps, jobs[:2], saver))
-    assert [resumed for _, resumed in first] == [False, False]
-    n_calls = len(registry.calls)
-    with sqlite_checkpointer(db) as saver:
-        second = list(investigate_many(deps, jobs, saver))
-    assert [resumed for _, resumed in second] == [True, True, False, False]
-    assert [v.job_id for v, _ in second] == jobs
-    assert second[0][0] == first[0][0]
-    # Finished jobs were not re-scored: only the two new jobs called tools.
-    assert len(registry.calls) == n_calls + 2 * 2

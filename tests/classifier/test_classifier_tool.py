@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from flowsleuth.tools.classifier import load_scorer, sft_score, train_default_tree, tree_score
-from flowsleuth.workflows.contract import Subject, ToolStatus
+from flowsleuth.tools.classifier import SCORERS, load_scorer, sft_score, train_default_tree, tree_score
+from flowsleuth.workflows.contract import Services, Subject, ToolStatus
 from flowsleuth.workflows.models import Run
 
 
@@ -28,7 +28,7 @@ def test_no_model_means_no_data(hdd_run: Run) -> None:
 def test_tree_score_for_a_job_and_a_run(demo: Path, hdd_run: Run) -> None:
     model = load_scorer(demo)
     assert model.meta.n_train_rows > 0 and model.name == "tree-demo"
-    subject = Subject(hdd_run, extras={"models": {"tree": model}})
+    subject = Subject(hdd_run, services=Services({SCORERS: {"tree": model}}))
     anomalous = next(j for j, v in hdd_run.labels.items() if v != "None")  # type: ignore[union-attr]
     res = tree_score(subject.for_job(str(anomalous)))
     assert res.status is ToolStatus.OK, res.error
@@ -41,6 +41,6 @@ def test_tree_score_for_a_job_and_a_run(demo: Path, hdd_run: Run) -> None:
 
 
 def test_unknown_job_is_an_error_result(demo: Path, hdd_run: Run) -> None:
-    subject = Subject(hdd_run, "no-such-job", extras={"models": {"tree": load_scorer(demo)}})
+    subject = Subject(hdd_run, "no-such-job", services=Services({SCORERS: {"tree": load_scorer(demo)}}))
     res = tree_score(subject)
     assert res.status is ToolStatus.ERROR and "no-such-job" in (res.error or "")

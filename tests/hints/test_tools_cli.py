@@ -24,3 +24,13 @@ def test_tools_list_table() -> None:
     result = runner.invoke(app, ["tools", "list", "--no-plugins"])
     assert result.exit_code == 0, result.output
     assert "resource_signature" in result.output and "builtin" in result.output
+
+
+def test_tools_list_shows_every_tool_the_agent_binds() -> None:
+    from flowsleuth.tools.registry import default_registry
+
+    result = runner.invoke(app, ["tools", "list", "--json"])
+    listed = {r["name"]: r for r in json.loads(result.output)["tools"]}
+    assert listed["knn_vote"]["kind"] == "retrieval" and listed["knn_vote"]["source"] == "builtin"
+    # The agent binds exactly the registry's tools: the listing is that registry.
+    assert {t.name for t in default_registry().tools()} == set(listed)

@@ -22,10 +22,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_settings_none_means_default_and_api_key_falls_back(monkeypatch):
+def test_settings_defaults_and_api_key_falls_back(monkeypatch):
     monkeypatch.delenv("FLOWSLEUTH_OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    s = LLMSettings(backend="openai", base_url=None, model=None)
+    s = LLMSettings(backend="openai")
     assert s.base_url.endswith("/v1") and s.model == "smollm2"
     assert s.api_key() == "EMPTY"
     monkeypatch.setenv("OPENAI_API_KEY", "k2")

@@ -14,8 +14,8 @@ import pytest
 from flowsleuth.retrieval.embedder import HashingEmbedder
 from flowsleuth.retrieval.fewshot import select_few_shot
 from flowsleuth.retrieval.index import open_index
-from flowsleuth.retrieval.knn import knn_vote
-from flowsleuth.workflows.contract import Subject, ToolStatus
+from flowsleuth.retrieval.knn import INDEX, knn_vote
+from flowsleuth.workflows.contract import Services, Subject, ToolStatus
 from flowsleuth.workflows.models import Run
 
 CHROMA = Path(sys.executable).parent / "chroma"
@@ -66,7 +66,7 @@ def test_index_and_query_through_a_server(chroma_server: str, genome_runs: list[
     (col,) = index.stats().collections
     assert col.runs == 6 and index.location == chroma_server
 
-    subject = Subject(hdd_run, hdd_run.job_ids[5], extras={"index": index})
+    subject = Subject(hdd_run, hdd_run.job_ids[5], services=Services({INDEX: index}))
     result = knn_vote(subject)
     assert result.status is ToolStatus.OK
     assert all(n["run"] != hdd_run.run_id for n in result.data["neighbours"])

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flowsleuth.retrieval.client import resolve
 from flowsleuth.retrieval.errors import IndexNotFoundError, IndexUnavailableError, JobIndexError
 from flowsleuth.retrieval.index import open_index
 from flowsleuth.workflows.errors import FlowsleuthError
@@ -84,27 +83,17 @@ def test_silent_server_times_out(silent_server: str) -> None:
         open_index(chroma_url=silent_server, timeout_s=0.5)
 
 
-def test_server_url_from_environment(monkeypatch: pytest.MonkeyPatch, silent_server: str) -> None:
-    monkeypatch.setenv("FLOWSLEUTH_CHROMA_URL", silent_server)
-    with pytest.raises(IndexUnavailableError, match="cannot reach"):
-        open_index(timeout_s=0.5)
-
-
 def test_bad_server_url() -> None:
     with pytest.raises(IndexUnavailableError, match="not a Chroma server URL"):
         open_index(chroma_url="ftp://host/x")
 
 
-def test_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("FLOWSLEUTH_CHROMA_URL", "http://env:1")
-    monkeypatch.setenv("FLOWSLEUTH_INDEX_DIR", str(tmp_path / "env"))
-    assert resolve(tmp_path / "x", None) == (tmp_path / "x", None)  # explicit beats environment
-    assert resolve(None, "http://arg:2") == (None, "http://arg:2")
-    assert resolve(None, None) == (None, "http://env:1")  # a server URL beats a directory
-    monkeypatch.delenv("FLOWSLEUTH_CHROMA_URL")
-    assert resolve(None, None) == (tmp_path / "env", None)
-    with pytest.raises(JobIndexError, match="not both"):
-        resolve(tmp_path, "http://arg:2")
+def test_exactly_one_location(tmp_path: Path) -> None:
+    # Where the index is comes from the CLI's Settings; open_index takes it explicitly.
+    with pytest.raises(JobIndexError, match="exactly one"):
+        open_index()
+    with pytest.raises(JobIndexError, match="exactly one"):
+        open_index(tmp_path, "http://arg:2")
 
 
 def test_every_error_is_a_flowsleuth_error() -> None:

@@ -13,8 +13,9 @@ Public API (what the agent and the CLI call):
 * :class:`~tools.classifier.sft_set.AdapterSet`: per-workflow adapters on one backbone, with a
   ``general`` fallback (what ``load_scorer`` returns for a directory holding ``adapters.json``).
 * :func:`~tools.classifier.sft_onnx.attach`: score an SFT model through ONNX Runtime (fp32/int8).
-* :func:`sft_score` / :func:`tree_score`: agent tools ``(subject) -> ToolResult``; they find their
-  model in ``subject.extras["models"]`` (name -> loaded scorer).
+* :func:`sft_score` / :func:`tree_score`: agent tools ``(subject) -> ToolResult`` (and their
+  whole-run forms ``*_score_run``); they find their model in the subject's services under
+  :data:`SCORERS` (kind -> loaded scorer).
 * :func:`train_default_tree(out_dir)`: the demo tree model, trained on the bundled sample.
 
 Heavy libraries (torch, transformers, lightgbm) are imported only when a model is fitted or
@@ -29,13 +30,14 @@ from flowsleuth.tools.classifier.artifact import ArtifactError, ArtifactMeta
 from flowsleuth.tools.classifier.calibration import Calibration
 from flowsleuth.tools.classifier.scorer import Scorer, load_scorer
 from flowsleuth.tools.classifier.tasks import TASKS, Task
-from flowsleuth.tools.classifier.tool import sft_score, tree_score
+from flowsleuth.tools.classifier.tool import SCORERS, sft_score, sft_score_run, tree_score, tree_score_run
 
 if TYPE_CHECKING:
     from flowsleuth.tools.classifier.sft import SFTScorer
     from flowsleuth.tools.classifier.tree import TreeScorer
 
 __all__ = [
+    "SCORERS",
     "TASKS",
     "ArtifactError",
     "ArtifactMeta",
@@ -46,8 +48,10 @@ __all__ = [
     "TreeScorer",
     "load_scorer",
     "sft_score",
+    "sft_score_run",
     "train_default_tree",
     "tree_score",
+    "tree_score_run",
 ]
 
 

@@ -1,78 +1,62 @@
 """Agent tools over the loaded scorers: ``sft_score`` and ``tree_score``.
 
-Each finds its model in ``subject.extras["models"]`` (name -> loaded scorer), scores the whole
-run once (cached in ``subject.extras``) and reports the subject job, or the run's top jobs.
+Each finds its model in the subject's services (:data:`SCORERS`: kind -> loaded scorer). The
+run form (:func:`tree_score_run`, :func:`sft_score_run`) scores the whole run in one pass and
+gives every job its result; the job form reports one job, or the run's top jobs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import pandas as pd
-from flowsleuth.workflows.contract import Finding, Subject, ToolResult
+from flowsleuth.tools.classifier.scorer import Scorer
+from flowsleuth.workflows.contract import Finding, RunResults, ServiceKey, Subject, ToolResult
 from flowsleuth.workflows.errors import FlowsleuthError
 
-_CACHE = "classifier_scores"
+SCORERS: ServiceKey[Mapping[str, Scorer]] = ServiceKey("scorers")
+"""Loaded scorers by kind ("tree", "sft")."""
 _TOP = 5
 
 
-def _find(subject: Subject, kind: str) -> Any | None:
-    models = subject.extras.get("models") or {}
-    return next((m for m in models.values() if getattr(m, "kind", None) == kind), None)
-
-
-def _scores(subject: Subject, scorer: Any) -> pd.DataFrame:
-    cache: dict[tuple[str, str], pd.DataFrame] = subject.extras.setdefault(_CACHE, {})
-    key = (scorer.name, subject.run.run_id)
-    if key in cache:
-        return cache[key]
-    if subject.job_id is not None and hasattr(scorer, "score_jobs"):
-        # an encoder costs per job: score the subject alone (its input keeps the run's context)
-        return scorer.score_jobs(subject.run, [subject.job_id])
-    cache[key] = scorer.score_runs([subject.run])
-    return cache[key]
-
-
-def _score_tool(tool: str, kind: str, subject: Subject) -> ToolResult:
-    inv: dict[str, Any] = {"run_id": subject.run.run_id, "job_id": subject.job_id}
-    scorer = _find(subject, kind)
-    if scorer is None:
-        return ToolResult.no_data(
-            tool, f"no {kind} model is loaded; train one with `flowsleuth train --scorer {kind}`", **inv
-        )
-    try:
-        scores = _scores(subject, scorer)
-    except (FlowsleuthError, ValueError, RuntimeError) as err:
-        return ToolResult.failed(tool, f"{type(err).__name__}: {err}", **inv)
-    model = {
+def _model_info(scorer: Scorer) -> dict[str, Any]:
+    return {
         "name": scorer.name,
         "template": scorer.meta.template,
         "threshold": scorer.meta.calibration.threshold,
     }
-    if subject.job_id is not None:
-        if subject.job_id not in scores.index:
-            return ToolResult.failed(
-                tool, f"job {subject.job_id!r} is not in run {subject.run.run_id}", **inv
-            )
-        row = scores[scores["node_id"] == subject.job_id].iloc[0]
-        data = {
-            "score": round(float(row["score"]), 4),
-            "pred_class": row["pred_class"],
-            "class_probs": row["class_probs"],
-            "model": model,
-        }
-        verdict: Literal["anomalous", "normal"] = "anomalous" if row["pred_class"] != "None" else "normal"
-        summary = (
-            f"{scorer.name}: P(anomalous)={data['score']:.2f} for {subject.job_id} "
-            f"-> {verdict} ({row['pred_class']})"
-        )
-        finding = Finding(
-            about="classifier",
-            text=f"{kind} classifier P(anomalous) {data['score']:.2f}: {verdict} ({row['pred_class']})",
-            numbers=[round(data["score"], 2)],
-            direction=verdict,
-        )
-        return ToolResult.ok(tool, data, summary, findings=[finding], **inv)
+
+
+def _missing(tool: str, kind: str, **inv: Any) -> ToolResult:
+    return ToolResult.no_data(
+        tool, f"no {kind} model is loaded; train one with `flowsleuth train --scorer {kind}`", **inv
+    )
+
+
+def _job_result(
+    tool: str, kind: str, scorer: Scorer, row: Mapping[Any, Any], job_id: str, inv: dict[str, Any]
+) -> ToolResult:
+    data = {
+        "score": round(float(row["score"]), 4),
+        "pred_class": row["pred_class"],
+        "class_probs": row["class_probs"],
+        "model": _model_info(scorer),
+    }
+    verdict: Literal["anomalous", "normal"] = "anomalous" if row["pred_class"] != "None" else "normal"
+    summary = (
+        f"{scorer.name}: P(anomalous)={data['score']:.2f} for {job_id} -> {verdict} ({row['pred_class']})"
+    )
+    finding = Finding(
+        about="classifier",
+        text=f"{kind} classifier P(anomalous) {data['score']:.2f}: {verdict} ({row['pred_class']})",
+        numbers=[round(data["score"], 2)],
+        direction=verdict,
+    )
+    return ToolResult.ok(tool, data, summary, findings=[finding], **inv)
+
+
+def _run_result(tool: str, scorer: Scorer, scores: pd.DataFrame, inv: dict[str, Any]) -> ToolResult:
     flagged = scores[scores["pred_class"] != "None"]
     top = scores.nlargest(_TOP, "score")
     data = {
@@ -83,10 +67,51 @@ def _score_tool(tool: str, kind: str, subject: Subject) -> ToolResult:
             {"node_id": n, "score": round(float(s), 4), "pred_class": c}
             for n, s, c in zip(top["node_id"], top["score"], top["pred_class"], strict=True)
         ],
-        "model": model,
+        "model": _model_info(scorer),
     }
-    summary = f"{scorer.name}: {len(flagged)} of {len(scores)} jobs look anomalous"
-    return ToolResult.ok(tool, data, summary, **inv)
+    return ToolResult.ok(
+        tool, data, f"{scorer.name}: {len(flagged)} of {len(scores)} jobs look anomalous", **inv
+    )
+
+
+def _score_run(tool: str, kind: str, subject: Subject) -> RunResults:
+    run = subject.run
+    scorer = (subject.services.get(SCORERS) or {}).get(kind)
+    if scorer is None:
+        return RunResults({j: _missing(tool, kind, run_id=run.run_id, job_id=j) for j in subject.focus_jobs})
+    try:
+        if subject.job_id is not None and hasattr(scorer, "score_jobs"):
+            # an encoder costs per job: score the focus job alone (its input keeps the run's context)
+            scores = scorer.score_jobs(run, [subject.job_id])
+        else:
+            scores = scorer.score_runs([run])
+    except (FlowsleuthError, ValueError, RuntimeError) as err:
+        failed = ToolResult.failed(tool, f"{type(err).__name__}: {err}", run_id=run.run_id)
+        return RunResults(dict.fromkeys(subject.focus_jobs, failed), failed)
+    jobs = {
+        str(row["node_id"]): _job_result(
+            tool,
+            kind,
+            scorer,
+            row,
+            str(row["node_id"]),
+            {"run_id": run.run_id, "job_id": str(row["node_id"])},
+        )
+        for row in scores.to_dict("records")
+    }
+    return RunResults(jobs, _run_result(tool, scorer, scores, {"run_id": run.run_id, "job_id": None}))
+
+
+def _score_tool(tool: str, kind: str, subject: Subject) -> ToolResult:
+    inv: dict[str, Any] = {"run_id": subject.run.run_id, "job_id": subject.job_id}
+    if subject.job_id is not None and subject.job_id not in subject.run.frame.index:
+        return ToolResult.failed(tool, f"job {subject.job_id!r} is not in run {subject.run.run_id}", **inv)
+    out = _score_run(tool, kind, subject)
+    if subject.job_id is None:
+        return out.run or _missing(tool, kind, **inv)
+    return out.jobs.get(subject.job_id) or ToolResult.failed(
+        tool, f"no score for job {subject.job_id!r}", **inv
+    )
 
 
 def sft_score(subject: Subject) -> ToolResult:
@@ -110,3 +135,13 @@ def tree_score(subject: Subject) -> ToolResult:
     job, reports the number of flagged jobs in the run and the top five by score.
     """
     return _score_tool("tree_score", "tree", subject)
+
+
+def sft_score_run(subject: Subject) -> RunResults:
+    """:func:`sft_score` for every job of the run, in one pass."""
+    return _score_run("sft_score", "sft", subject)
+
+
+def tree_score_run(subject: Subject) -> RunResults:
+    """:func:`tree_score` for every job of the run, in one pass."""
+    return _score_run("tree_score", "tree", subject)

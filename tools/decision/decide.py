@@ -110,11 +110,12 @@ def recorded_decision(results: Sequence[ToolResult], host: str | None) -> Decisi
 
 
 GENERALIST = "generalist_score"
+TRAINED_TIER = "trained (known workflow)"
 
 
 def _tier(results: Sequence[ToolResult], fusion: Fusion) -> str:
     if GENERALIST not in fusion.sources:
-        return "trained (known workflow)"
+        return TRAINED_TIER
     tiers = [r.data.get("tier") for r in results if r.tool == GENERALIST and r.status is ToolStatus.OK]
     return str(tiers[-1]) if tiers else "zero-shot"
 

@@ -57,8 +57,9 @@ def _logit(p: float) -> float:
 
 
 # Sources shown as evidence in every investigation but fused only by a fit that includes them:
-# the SFT score joins the fusion only where it was measured to help (bench/sft_adapters.py).
-EVIDENCE_ONLY = frozenset({"sft_score"})
+# the SFT score joins the fusion only where it was measured to help (bench/sft/adapters.py);
+# the generalist score leads only where the workflow has no fit of its own (score.route).
+EVIDENCE_ONLY = frozenset({"sft_score", "generalist_score"})
 
 
 class FusionFit(BaseModel):

@@ -9,11 +9,12 @@ what that means for one job.
 from __future__ import annotations
 
 from flowsleuth.tools.diagnosis.default import default_model, fit_default_diagnosis
-from flowsleuth.tools.diagnosis.diagnose import diagnose_job, diagnose_run, job_anomaly_score
+from flowsleuth.tools.diagnosis.diagnose import DIAGNOSIS_MODEL, diagnose_job, diagnose_run, job_anomaly_score
 from flowsleuth.tools.diagnosis.model import RUN_CLASSES, DiagnosisModel
 from flowsleuth.tools.diagnosis.schema import CulpritHost, JobDiagnosis, RunDiagnosis
 
 __all__ = [
+    "DIAGNOSIS_MODEL",
     "RUN_CLASSES",
     "CulpritHost",
     "DiagnosisModel",

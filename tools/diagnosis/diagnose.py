@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 from flowsleuth.tools.diagnosis.model import DiagnosisModel, RunView
 from flowsleuth.tools.diagnosis.schema import CulpritHost, JobDiagnosis, RunDiagnosis
-from flowsleuth.workflows.contract import Subject, ToolStatus
+from flowsleuth.workflows.contract import ServiceKey, Subject, ToolStatus
 from flowsleuth.workflows.models import Run
 
 _EVIDENCE = (
@@ -17,7 +19,8 @@ _EVIDENCE = (
     "hz_stage_in_delay_max",
     "base_read_bps_p50",
 )
-_CACHE_KEY = "diagnosis.run"
+DIAGNOSIS_MODEL: ServiceKey[DiagnosisModel] = ServiceKey("diagnosis_model")
+"""The fitted diagnosis model of the home (else the demo model is used)."""
 
 
 def _kind(label: str) -> str:
@@ -97,15 +100,11 @@ def diagnose_run(
 ) -> RunDiagnosis:
     """The run's anomaly class (normal / cpu_K / hdd_K) and culprit hosts with confidences.
 
-    Cached on a :class:`Subject` (``extras``), so diagnosing many jobs costs one run pass.
+    The model: ``model``, else the subject's :data:`DIAGNOSIS_MODEL` service, else the demo one.
     """
     subject = subject_or_run if isinstance(subject_or_run, Subject) else Subject(subject_or_run)
-    use_cache = model is None
-    cached = subject.extras.get(_CACHE_KEY)
-    if use_cache and isinstance(cached, RunDiagnosis):
-        return cached
     if model is None:
-        model = subject.extras.get("diagnosis_model")
+        model = subject.services.get(DIAGNOSIS_MODEL)
     if model is None:
         from flowsleuth.tools.diagnosis.default import default_model
 
@@ -113,10 +112,7 @@ def diagnose_run(
     run = subject.run
     view = RunView.of(run, subject.baseline or model.baseline)
     n_jobs = run.frame["kickstart_hostname"].fillna("").value_counts()
-    diag = diagnose_view(model, view, n_jobs, run.run_id, run.workflow, max_culprits)
-    if use_cache:
-        subject.extras[_CACHE_KEY] = diag
-    return diag
+    return diagnose_view(model, view, n_jobs, run.run_id, run.workflow, max_culprits)
 
 
 def job_anomaly_score(diag: RunDiagnosis, host: str) -> float:
@@ -126,14 +122,19 @@ def job_anomaly_score(diag: RunDiagnosis, host: str) -> float:
 
 
 def diagnose_job(
-    subject: Subject, model: DiagnosisModel | None = None, run_hints: bool = True
+    subject: Subject,
+    model: DiagnosisModel | None = None,
+    run_hints: bool = True,
+    run_diag: RunDiagnosis | None = None,
 ) -> JobDiagnosis:
     """The job's predicted label: the run's class where its host is a culprit, else None.
 
+    ``run_diag``: the run's diagnosis when already computed (diagnosing every job of a run).
     With ``run_hints`` the built-in hint tools run too and their summaries are attached.
     """
     job = subject.job
-    run_diag = diagnose_run(subject, model)
+    if run_diag is None:
+        run_diag = diagnose_run(subject, model)
     is_culprit = job.host in {c.host for c in run_diag.culprits}
     host_conf = run_diag.host_scores.get(job.host, 0.0)
     label = run_diag.label if is_culprit else "None"
@@ -145,8 +146,7 @@ def diagnose_job(
     if run_hints and subject.baseline is None:
         from flowsleuth.tools.diagnosis.default import default_model
 
-        subject = subject.for_job(job.node_id)
-        subject.baseline = (model or default_model()).baseline
+        subject = replace(subject, job_id=job.node_id, baseline=(model or default_model()).baseline)
     if run_hints:
         from flowsleuth.tools.hints import HINTS
 

@@ -1,6 +1,6 @@
 """Label-free features for the diagnosis: per job, per host and per run.
 
-Three views of each :data:`~workflows.context.CONTEXT_FEATURES` feature (DESIGN.md §4):
+Three views of each :data:`~workflows.context.CONTEXT_FEATURES` feature:
 
 * **in-run**: the job against its transformation's median in the same run, and each host
   against the other hosts (:mod:`workflows.context`);
@@ -45,7 +45,7 @@ def job_table(run: Run, baseline: BaselineProfile | None, ratios: pd.DataFrame |
     raw = job_ratios(run.frame) if ratios is None else ratios
     logs = pd.DataFrame(np.log(raw.clip(lower=1e-9)), index=raw.index)
     logs.columns = [f"log_{c}" for c in raw.columns]
-    # cpu efficiency: contention stretches wall time at equal cpu time (DESIGN.md §4)
+    # cpu efficiency: contention for cores stretches wall time at equal cpu time
     frame = run.frame
     cpu = frame["kickstart_executables_cpu_time"].astype(float)
     eff = pd.Series(np.log((cpu + 1.0) / (frame["runtime"].astype(float) + 1.0)), index=frame.index)

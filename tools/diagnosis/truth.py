@@ -13,10 +13,3 @@ def culprit_hosts(run: Run) -> set[str]:
     bad = run.labels.map(lambda raw: parse_label(str(raw)).is_anomalous)
     hosts = run.frame["kickstart_hostname"].fillna("")
     return set(hosts[bad.to_numpy()].tolist())
-
-
-def job_kinds(run: Run) -> list[str]:
-    """Each job's label kind: 'normal', 'cpu' or 'hdd' (empty without labels)."""
-    if run.labels is None:
-        return []
-    return [parse_label(str(raw)).kind.value for raw in run.labels]

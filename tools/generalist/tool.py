@@ -1,12 +1,13 @@
 """Agent tool ``generalist_score``: the workflow-agnostic score of a job, at the best tier the
-home allows (zero-shot, history, labelled). Finds its judge in ``subject.extras["generalist"]``."""
+home allows (zero-shot, history, labelled). Finds its judge in the subject's services under
+:data:`GENERALIST`."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from flowsleuth.tools.generalist.scoring import RunJudgement
-from flowsleuth.workflows.contract import Subject, ToolResult
+from flowsleuth.workflows.contract import Finding, RunResults, ServiceKey, Subject, ToolResult
 from flowsleuth.workflows.errors import FlowsleuthError
 from flowsleuth.workflows.models import Run
 
@@ -17,9 +18,69 @@ class Judge(Protocol):
     def judge(self, run: Run) -> RunJudgement: ...
 
 
-def judgement(subject: Subject) -> RunJudgement | None:
-    judge: Judge | None = subject.extras.get("generalist")
-    return judge.judge(subject.run) if judge is not None else None
+GENERALIST: ServiceKey[Judge] = ServiceKey("generalist")
+"""The generalist judge (:class:`~flowsleuth.tools.generalist.judge.GeneralistJudge`)."""
+
+
+def _base(j: RunJudgement) -> dict[str, Any]:
+    return {
+        "threshold": j.threshold,
+        "run_kind": j.kind,
+        "kind_probs": j.kind_probs,
+        "tier": str(j.tier),
+        "notes": list(j.notes),
+    }
+
+
+def _job(j: RunJudgement, job_id: str, inv: dict[str, Any]) -> ToolResult:
+    score = round(float(j.scores[job_id]), 4)
+    anomalous = score >= j.threshold
+    cls = j.job_class() if anomalous else "None"
+    verdict: Literal["anomalous", "normal"] = "anomalous" if anomalous else "normal"
+    summary = f"generalist ({j.tier}): P(anomalous)={score:.2f} for {job_id}, threshold {j.threshold:.2f}"
+    finding = Finding(
+        about="classifier",
+        text=f"workflow-agnostic model ({j.tier}) P(anomalous) {score:.2f}: {verdict}",
+        numbers=[round(score, 2)],
+        direction=verdict,
+    )
+    return ToolResult.ok(
+        TOOL, {"score": score, "pred_class": cls, **_base(j)}, summary, findings=[finding], **inv
+    )
+
+
+def _run(j: RunJudgement, inv: dict[str, Any]) -> ToolResult:
+    top = j.scores.nlargest(5)
+    n = int(j.flagged.sum())
+    data = {
+        "jobs": len(j.scores),
+        "flagged": n,
+        "top": [{"node_id": node, "score": float(s)} for node, s in top.items()],
+        **_base(j),
+    }
+    return ToolResult.ok(
+        TOOL, data, f"generalist ({j.tier}): {n} of {len(j.scores)} jobs flagged; run kind {j.kind}", **inv
+    )
+
+
+def generalist_score_run(subject: Subject) -> RunResults:
+    """:func:`generalist_score` for the run and each of its jobs (the focus job alone when the
+    subject has one), in one pass."""
+    run = subject.run
+    jobs = subject.focus_jobs
+    judge = subject.services.get(GENERALIST)
+    if judge is None:
+        none = ToolResult.no_data(TOOL, "no generalist model is loaded", run_id=run.run_id)
+        return RunResults(dict.fromkeys(jobs, none))
+    try:
+        j = judge.judge(run)
+    except (FlowsleuthError, ValueError) as err:
+        failed = ToolResult.failed(TOOL, f"{type(err).__name__}: {err}", run_id=run.run_id)
+        return RunResults(dict.fromkeys(jobs, failed), failed)
+    per_job = {
+        job: _job(j, job, {"run_id": run.run_id, "job_id": job}) for job in jobs if job in j.scores.index
+    }
+    return RunResults(per_job, _run(j, {"run_id": run.run_id, "job_id": None}))
 
 
 def generalist_score(subject: Subject) -> ToolResult:
@@ -33,40 +94,11 @@ def generalist_score(subject: Subject) -> ToolResult:
     Without a job, reports how many jobs of the run are flagged and the top five.
     """
     inv: dict[str, Any] = {"run_id": subject.run.run_id, "job_id": subject.job_id}
-    try:
-        j = judgement(subject)
-    except (FlowsleuthError, ValueError) as err:
-        return ToolResult.failed(TOOL, f"{type(err).__name__}: {err}", **inv)
-    if j is None:
-        return ToolResult.no_data(TOOL, "no generalist model is loaded", **inv)
-    base = {
-        "threshold": j.threshold,
-        "run_kind": j.kind,
-        "kind_probs": j.kind_probs,
-        "tier": str(j.tier),
-        "notes": j.notes,
-    }
-    if subject.job_id is not None:
-        if subject.job_id not in j.scores.index:
-            return ToolResult.failed(
-                TOOL, f"job {subject.job_id!r} is not in run {subject.run.run_id}", **inv
-            )
-        score = float(j.scores[subject.job_id])
-        cls = j.job_class() if score >= j.threshold else "None"
-        data = {"score": score, "pred_class": cls, **base}
-        summary = (
-            f"generalist ({j.tier}): P(anomalous)={score:.2f} for {subject.job_id}, "
-            f"threshold {j.threshold:.2f}"
+    out = generalist_score_run(subject)
+    if subject.job_id is None:
+        return out.run or next(
+            iter(out.jobs.values()), ToolResult.no_data(TOOL, "the run has no jobs", **inv)
         )
-        return ToolResult.ok(TOOL, data, summary, **inv)
-    top = j.scores.nlargest(5)
-    data = {
-        "jobs": len(j.scores),
-        "flagged": int(j.flagged.sum()),
-        "top": [{"node_id": n, "score": float(s)} for n, s in top.items()],
-        **base,
-    }
-    summary = (
-        f"generalist ({j.tier}): {int(j.flagged.sum())} of {len(j.scores)} jobs flagged; run kind {j.kind}"
+    return out.jobs.get(subject.job_id) or ToolResult.failed(
+        TOOL, f"job {subject.job_id!r} is not in run {subject.run.run_id}", **inv
     )
-    return ToolResult.ok(TOOL, data, summary, **inv)

@@ -1,10 +1,16 @@
-"""The tools flowsleuth ships: the four root-cause hints and the run diagnosis."""
+"""The tools flowsleuth ships: classifier and generalist scores, the four root-cause hints and
+the run diagnosis.
+
+They are registered through this project's own ``flowsleuth.tools`` entry point (see
+pyproject.toml), exactly like a plugin's: :func:`register_tools` is the hook.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flowsleuth.tools.hints import HINTS
-from flowsleuth.tools.registry.core import Registry
-from flowsleuth.workflows.contract import Finding, Subject, ToolResult
+from flowsleuth.workflows.contract import Finding, RunResults, Subject, ToolResult
 
 DIAGNOSIS_TOOL = "run_diagnosis"
 
@@ -19,51 +25,61 @@ def run_diagnosis(subject: Subject) -> ToolResult:
     `job_confidence`, `host_confidence`. `notes` says what the data cannot show (e.g. disk
     throttling slows every host, so hdd culprits are less certain).
     """
+    out = run_diagnosis_run(subject, jobs=() if subject.job_id is None else (subject.job_id,))
+    if subject.job_id is None:
+        assert out.run is not None
+        return out.run
+    return out.jobs[subject.job_id]
+
+
+def run_diagnosis_run(subject: Subject, jobs: tuple[str, ...] | None = None) -> RunResults:
+    """:func:`run_diagnosis` for the run and every job of it (``jobs``: only these), one pass."""
     from flowsleuth.tools.diagnosis.diagnose import diagnose_job, diagnose_run, job_anomaly_score
 
-    if subject.job_id is None:
-        diag = diagnose_run(subject)
-        data = diag.model_dump()
+    diag = diagnose_run(subject)
+    run_data = diag.model_dump()
+    run_summary = (
+        f"run {diag.run_id}: {diag.label} (p {diag.label_confidence:.2f}), "
+        f"{len(diag.culprits)} culprit host(s)"
+    )
+    results: dict[str, ToolResult] = {}
+    for job_id in subject.focus_jobs if jobs is None else jobs:
+        job = diagnose_job(subject.for_job(job_id), run_hints=False, run_diag=diag)
+        data: dict[str, Any] = {
+            **run_data,
+            "job_label": job.label,
+            "job_confidence": job.confidence,
+            "host_confidence": job.host_confidence,
+            "score": job_anomaly_score(diag, job.host),
+        }
         summary = (
-            f"run {diag.run_id}: {diag.label} (p {diag.label_confidence:.2f}), "
-            f"{len(diag.culprits)} culprit host(s)"
+            f"run {job.run_id}: {diag.label} (p {diag.label_confidence:.2f}); job "
+            f"{job.node_id} on {job.host}: {job.label} (p {job.confidence:.2f})"
         )
-        return ToolResult.ok(DIAGNOSIS_TOOL, data, summary, run=diag.run_id)
-    job = diagnose_job(subject, run_hints=False)
-    data = {
-        **job.run.model_dump(),
-        "job_label": job.label,
-        "job_confidence": job.confidence,
-        "host_confidence": job.host_confidence,
-        "score": job_anomaly_score(job.run, job.host),
-    }
-    summary = (
-        f"run {job.run_id}: {job.run.label} (p {job.run.label_confidence:.2f}); job "
-        f"{job.node_id} on {job.host}: {job.label} (p {job.confidence:.2f})"
-    )
-    culprit = job.label != "None"
-    finding = Finding(
-        about="diagnosis",
-        text=f"run diagnosed {job.run.label} (p {job.run.label_confidence:.2f}); host {job.host} "
-        + (
-            f"is a culprit (p {job.confidence:.2f})"
-            if culprit
-            else f"is not a culprit (p {job.confidence:.2f})"
-        ),
-        numbers=[round(job.run.label_confidence, 2), round(job.confidence, 2)],
-        direction="anomalous" if culprit else "normal",
-    )
-    return ToolResult.ok(DIAGNOSIS_TOOL, data, summary, findings=[finding], job=job.node_id)
+        culprit = job.label != "None"
+        finding = Finding(
+            about="diagnosis",
+            text=f"run diagnosed {diag.label} (p {diag.label_confidence:.2f}); host {job.host} "
+            + (
+                f"is a culprit (p {job.confidence:.2f})"
+                if culprit
+                else f"is not a culprit (p {job.confidence:.2f})"
+            ),
+            numbers=[round(diag.label_confidence, 2), round(job.confidence, 2)],
+            direction="anomalous" if culprit else "normal",
+        )
+        results[job_id] = ToolResult.ok(DIAGNOSIS_TOOL, data, summary, findings=[finding], job=job.node_id)
+    return RunResults(results, ToolResult.ok(DIAGNOSIS_TOOL, run_data, run_summary, run=diag.run_id))
 
 
-def register_builtins(registry: Registry) -> Registry:
-    from flowsleuth.tools.classifier import sft_score, tree_score
-    from flowsleuth.tools.generalist.tool import generalist_score
+def register_tools(register: Any) -> None:
+    """The built-in tools, through the same hook a plugin offers."""
+    from flowsleuth.tools.classifier import sft_score, sft_score_run, tree_score, tree_score_run
+    from flowsleuth.tools.generalist.tool import TOOL, generalist_score, generalist_score_run
 
-    registry.register(tree_score, name="tree_score", source="builtin", kind="score")
-    registry.register(generalist_score, name="generalist_score", source="builtin", kind="score")
-    registry.register(sft_score, name="sft_score", source="builtin", kind="score", timeout_s=60.0)
+    register(tree_score, name="tree_score", kind="score", batch=tree_score_run)
+    register(generalist_score, name=TOOL, kind="score", batch=generalist_score_run)
+    register(sft_score, name="sft_score", kind="score", timeout_s=60.0, batch=sft_score_run)
     for name, fn in HINTS.items():
-        registry.register(fn, name=name, source="builtin", kind="hint")
-    registry.register(run_diagnosis, name=DIAGNOSIS_TOOL, source="builtin", kind="diagnosis", timeout_s=120.0)
-    return registry
+        register(fn, name=name, kind="hint")
+    register(run_diagnosis, name=DIAGNOSIS_TOOL, kind="diagnosis", timeout_s=120.0, batch=run_diagnosis_run)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import inspect
 from collections.abc import Callable, Iterable
@@ -11,9 +10,16 @@ from typing import Any
 
 from flowsleuth.tools.registry.isolation import is_plugin, isolated
 from flowsleuth.tools.registry.prerequisites import Prerequisite, unmet
-from flowsleuth.tools.registry.runner import DEFAULT_TIMEOUT_S, call_tool
-from flowsleuth.workflows.contract import Subject, ToolFn, ToolResult
+from flowsleuth.tools.registry.runner import (
+    DEFAULT_BATCH_TIMEOUT_S,
+    DEFAULT_TIMEOUT_S,
+    Call,
+    call_batch,
+    call_tool,
+)
+from flowsleuth.workflows.contract import RunResults, RunToolFn, Subject, ToolFn, ToolResult
 from flowsleuth.workflows.errors import FlowsleuthError
+from pydantic import BaseModel
 
 KINDS: tuple[str, ...] = ("hint", "score", "retrieval", "diagnosis")
 
@@ -33,6 +39,8 @@ class RegisteredTool:
     prerequisites: tuple[Prerequisite, ...] = ()
     timeout_s: float | None = None  # None: the registry's default
     requested_name: str = ""  # the name asked for, when a collision renamed it
+    batch: RunToolFn | None = None  # the whole-run form: every job's result in one pass
+    args_schema: type[BaseModel] | None = None  # what the LLM may pass besides job_id
 
     @property
     def description(self) -> str:
@@ -59,6 +67,7 @@ class Registry:
     (``replace=True`` replaces on purpose)."""
 
     default_timeout_s: float = DEFAULT_TIMEOUT_S
+    batch_timeout_s: float = DEFAULT_BATCH_TIMEOUT_S
     _tools: dict[str, RegisteredTool] = field(default_factory=dict)
     conflicts: list[str] = field(default_factory=list)
 
@@ -71,9 +80,16 @@ class Registry:
         *,
         kind: str = "hint",
         timeout_s: float | None = None,
+        batch: RunToolFn | None = None,
+        args_schema: type[BaseModel] | None = None,
         replace: bool = False,
     ) -> RegisteredTool:
-        """Add a tool; returns it as registered (its name may differ after a collision)."""
+        """Add a tool; returns it as registered (its name may differ after a collision).
+
+        ``batch``: the tool's whole-run form ``(subject) -> RunResults``; without it, scoring a
+        run calls ``fn`` once per job. ``args_schema``: a pydantic model of what the LLM may
+        ask the tool for (an optional ``job_id`` field, plus any other, read from
+        ``subject.args``)."""
         if isinstance(fn_or_tool, RegisteredTool):
             tool = fn_or_tool
             if name is not None:
@@ -82,7 +98,18 @@ class Registry:
             if not callable(fn_or_tool):
                 raise ToolError(f"cannot register {fn_or_tool!r}: not callable")
             tool_name = str(name or getattr(fn_or_tool, "__name__", ""))
-            tool = RegisteredTool(tool_name, fn_or_tool, source, kind, tuple(prerequisites), timeout_s)
+            if batch is not None and not callable(batch):
+                raise ToolError(f"cannot register {tool_name!r}: its batch form is not callable")
+            tool = RegisteredTool(
+                tool_name,
+                fn_or_tool,
+                source,
+                kind,
+                tuple(prerequisites),
+                timeout_s,
+                batch=batch,
+                args_schema=args_schema,
+            )
         if not tool.name or not tool.name.replace("_", "").replace(".", "").isalnum():
             raise ToolError(f"invalid tool name {tool.name!r}: use letters, digits, _ and .")
         if tool.kind not in KINDS:
@@ -120,31 +147,66 @@ class Registry:
     def __contains__(self, name: object) -> bool:
         return name in self._tools
 
-    def run(self, name: str, subject: Subject, timeout_s: float | None = None) -> ToolResult:
-        """Run one tool. Never raises for a tool's own failure: that is an ``error`` result."""
-        tool = self.get(name)
+    def _limit(self, tool: RegisteredTool, timeout_s: float | None) -> float:
+        return timeout_s if timeout_s is not None else (tool.timeout_s or self.default_timeout_s)
+
+    def _call(self, tool: RegisteredTool, subject: Subject, timeout_s: float | None) -> Call[ToolResult]:
         reasons = tool.unmet()
         if reasons:
-            return ToolResult.failed(name, "prerequisite not met: " + "; ".join(reasons))
-        limit = timeout_s if timeout_s is not None else (tool.timeout_s or self.default_timeout_s)
+            failed = ToolResult.failed(tool.name, "prerequisite not met: " + "; ".join(reasons))
+            return Call.done(failed)
+        limit = self._limit(tool, timeout_s)
         if not is_plugin(tool.source):
-            return call_tool(name, tool.fn, subject, limit)
+            return call_tool(tool.name, tool.fn, subject, limit)
         # A plugin asks for at most the configured timeout, and works on its own copy.
         limit = min(limit, self.default_timeout_s)
-        return call_tool(name, tool.fn, isolated(subject), limit, plugin=True)
+        return call_tool(tool.name, tool.fn, isolated(subject), limit, plugin=True)
+
+    def run(self, name: str, subject: Subject, timeout_s: float | None = None) -> ToolResult:
+        """Run one tool. Never raises for a tool's own failure: that is an ``error`` result."""
+        return self._call(self.get(name), subject.warmed(), timeout_s).result()
 
     def run_all(
         self, subject: Subject, kinds: Iterable[str] = ("hint",), timeout_s: float | None = None
     ) -> list[ToolResult]:
-        """Run every tool of these kinds on the subject, in order; failures are results too.
+        """Run every tool of these kinds on the subject, in parallel; failures are results too.
 
-        Looping over a run's jobs? Build one ``Subject(run)``, touch ``.context`` and ``.hosts``
-        once, then pass ``subject.for_job(id)``: ``for_job`` shares only caches already computed.
+        Results come in registration order. The subject is warmed once (run context and host
+        context computed before any tool runs), so tools only read it.
         """
-        # Warm the shared run caches once, so per-tool threads do not each compute them.
-        with contextlib.suppress(Exception):  # each tool then reports its own failure
-            _ = subject.context, subject.hosts
-        return [self.run(t.name, subject, timeout_s) for t in self.tools(kinds)]
+        subject = subject.warmed()
+        calls = [self._call(t, subject, timeout_s) for t in self.tools(kinds)]
+        return [c.result() for c in calls]  # every call started before the first is awaited
+
+    def run_batch(self, subject: Subject, kinds: Iterable[str]) -> dict[str, RunResults]:
+        """Every tool of these kinds on every job of the subject's run (on its focus job alone,
+        when the subject has one; see :attr:`Subject.focus_jobs`): tool name -> results.
+
+        A tool with a whole-run form runs it once (limit: the registry's ``batch_timeout_s``);
+        one without is called per job (its own limit per call). Tools run in parallel; a tool
+        that fails or times out gives every job an ``error`` result, and the others go on.
+        """
+        subject = subject.for_job(subject.job_id).warmed()
+        tools = self.tools(kinds)
+        calls = [self._batch_call(t, subject) for t in tools]
+        return {t.name: c.result() for t, c in zip(tools, calls, strict=True)}
+
+    def _batch_call(self, tool: RegisteredTool, subject: Subject) -> Call[RunResults]:
+        job_ids = subject.focus_jobs
+        reasons = tool.unmet()
+        if reasons:
+            failed = ToolResult.failed(tool.name, "prerequisite not met: " + "; ".join(reasons))
+            return Call.done(RunResults(dict.fromkeys(job_ids, failed), failed))
+        if tool.batch is not None:
+            if not is_plugin(tool.source):
+                return call_batch(tool.name, tool.batch, subject, self.batch_timeout_s)
+            return call_batch(tool.name, tool.batch, isolated(subject), self.batch_timeout_s, plugin=True)
+
+        def per_job(s: Subject) -> RunResults:
+            # One job at a time: a thread per job of a large run would only contend.
+            return RunResults({j: self._call(tool, s.for_job(j), None).result() for j in job_ids})
+
+        return call_batch(tool.name, per_job, subject, None)
 
 
 def _replace(tool: RegisteredTool, **changes: Any) -> RegisteredTool:

@@ -1,14 +1,17 @@
-"""Tools from installed plugins: the ``flowsleuth.tools`` entry point group.
+"""Tools from entry points: the ``flowsleuth.tools`` group, built-ins included.
 
-An entry point may name either
+flowsleuth registers its own tools through this very group (see pyproject.toml), simonw/llm
+style, so a listing shows every tool the agent can call and nothing is wired by hand. An entry
+point may name either
 
 * a **hook**: a module or object with ``register_tools(register)``, or a function named
-  ``register_tools``; it is called with a ``register(fn, name=None, prerequisites=(), kind=...)``
-  that records the plugin's distribution as the source (simonw/llm style); or
+  ``register_tools``; it is called with a ``register(fn, name=None, prerequisites=(), kind=...,
+  timeout_s=None, batch=None)`` that records the distribution as the source; or
 * a **tool function** ``(subject) -> ToolResult``, registered under the entry point's name.
 
-A plugin that fails to import or to register is recorded in ``registry.conflicts`` and skipped:
-one broken plugin never hides the others.
+flowsleuth's own entry points are always loaded (source "builtin"); other distributions' only
+when plugins are enabled. A plugin that fails to import or to register is recorded in
+``registry.conflicts`` and skipped: one broken plugin never hides the others.
 """
 
 from __future__ import annotations
@@ -21,16 +24,24 @@ from typing import Any
 from flowsleuth.tools.registry.core import RegisteredTool, Registry
 
 GROUP = "flowsleuth.tools"
-DISABLE_ENV = "FLOWSLEUTH_NO_PLUGINS"  # set to 1 to skip entry points (the test suite does)
+OWN_DISTRIBUTION = "flowsleuth"
+DISABLE_ENV = "FLOWSLEUTH_NO_PLUGINS"  # set to 1 to skip third-party entry points (the test suite does)
+# What flowsleuth's own entry points name; registered directly only when an install predates them.
+BUILTIN_HOOKS = ("flowsleuth.tools.registry.builtins", "flowsleuth.retrieval.knn")
 
 
 def plugins_disabled() -> bool:
     return os.environ.get(DISABLE_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
-def _source(ep: EntryPoint) -> str:
+def _distribution(ep: EntryPoint) -> str:
     dist = getattr(ep, "dist", None)
-    return f"entry_point:{dist.name if dist is not None else ep.name}"
+    return dist.name if dist is not None else ep.name
+
+
+def _source(ep: EntryPoint) -> str:
+    dist = _distribution(ep)
+    return "builtin" if dist == OWN_DISTRIBUTION else f"entry_point:{dist}"
 
 
 def register_object(registry: Registry, obj: Any, source: str, name: str | None = None) -> None:
@@ -48,10 +59,23 @@ def register_object(registry: Registry, obj: Any, source: str, name: str | None 
         registry.register(obj, name=name, source=source)
 
 
-def load_entry_points(registry: Registry, group: str = GROUP) -> int:
-    """Register every plugin of ``group``; returns how many entry points loaded."""
+def load_entry_points(registry: Registry, group: str = GROUP, plugins: bool = True) -> int:
+    """Register flowsleuth's own entry points of ``group``, then (``plugins``) every other
+    distribution's; returns how many entry points loaded."""
+    eps = list(entry_points(group=group))
+    own = sorted((ep for ep in eps if _distribution(ep) == OWN_DISTRIBUTION), key=lambda ep: ep.name)
+    others = [ep for ep in eps if _distribution(ep) != OWN_DISTRIBUTION] if plugins else []
     loaded = 0
-    for ep in entry_points(group=group):
+    if group == GROUP and not own:
+        import importlib
+
+        registry.conflicts.append(
+            "flowsleuth's own entry points are missing (reinstall it: pip install -e .); "
+            "built-in tools registered directly"
+        )
+        for module in BUILTIN_HOOKS:
+            register_object(registry, importlib.import_module(module), "builtin")
+    for ep in [*own, *others]:
         source = _source(ep)
         try:
             register_object(registry, ep.load(), source, name=ep.name)

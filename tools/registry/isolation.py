@@ -9,7 +9,7 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from flowsleuth.workflows.contract import Subject
+from flowsleuth.workflows.contract import RunFacts, Subject
 
 _PLUGIN_THREADS: set[int] = set()
 _LOCK = threading.Lock()
@@ -20,15 +20,18 @@ def is_plugin(source: str) -> bool:
 
 
 def isolated(subject: Subject) -> Subject:
-    """A deep copy of what the tool can reach: run frame, labels, cached context, extras dict."""
+    """A deep copy of the frames the tool can reach: run frame, labels, run context. (The
+    subject itself is frozen and its services read-only.)"""
     run = subject.run
     copy = dataclasses.replace(
         run,
         frame=run.frame.copy(deep=True),
         labels=None if run.labels is None else run.labels.copy(deep=True),
     )
-    cache = {k: v.copy(deep=True) for k, v in subject._cache.items()}
-    return dataclasses.replace(subject, run=copy, extras=dict(subject.extras), _cache=cache)
+    facts = subject.facts
+    if facts is not None:
+        facts = RunFacts(facts.context.copy(deep=True), facts.hosts.copy(deep=True))
+    return dataclasses.replace(subject, run=copy, facts=facts)
 
 
 class _Router:

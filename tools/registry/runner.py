@@ -1,17 +1,80 @@
-"""Run one tool safely: a per-tool timeout (thread-based) and a result that is always a
-:class:`ToolResult`. A tool that raises, returns garbage or hangs becomes an ``error`` result.
+"""Run tools safely and in parallel: a per-call time limit and a result that is always typed.
+
+Each call runs in its own daemon thread and reports through a ``concurrent.futures.Future``.
+Not a ``ThreadPoolExecutor``: its worker threads are joined at interpreter exit, so one hung
+plugin would keep the process from ever exiting. A daemon thread is abandoned instead (Python
+cannot kill a thread), and because tools only get a frozen subject and read-only services, an
+abandoned thread cannot change what later tools see.
+
+A tool that raises, returns garbage or runs past its limit becomes an ``error`` result.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, Generic, TypeVar
 
 from flowsleuth.tools.registry.isolation import enter_plugin_thread, leave_plugin_thread
-from flowsleuth.workflows.contract import Subject, ToolFn, ToolResult
+from flowsleuth.workflows.contract import RunResults, RunToolFn, Subject, ToolFn, ToolResult
 from pydantic import ValidationError
 
 DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_BATCH_TIMEOUT_S = 300.0  # one call scores a whole run (thousands of jobs)
+T = TypeVar("T")
+
+
+class Call(Generic[T]):
+    """A started tool call; :meth:`result` waits until its deadline at most."""
+
+    def __init__(self, future: Future[T], timeout_s: float | None, on_error: Callable[[str], T]) -> None:
+        self._future = future
+        self._timeout_s = timeout_s
+        self._deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        self._on_error = on_error
+
+    @classmethod
+    def done(cls, value: T) -> Call[T]:
+        future: Future[T] = Future()
+        future.set_result(value)
+        return cls(future, None, lambda _: value)
+
+    @classmethod
+    def start(
+        cls,
+        name: str,
+        fn: Callable[[], T],
+        timeout_s: float | None,
+        on_error: Callable[[str], T],
+        *,
+        plugin: bool = False,
+    ) -> Call[T]:
+        future: Future[T] = Future()
+
+        def target() -> None:
+            if plugin:
+                enter_plugin_thread()
+            try:
+                future.set_result(fn())
+            except BaseException as err:  # a plugin must never take the investigation down
+                future.set_exception(err)
+            finally:
+                if plugin:
+                    leave_plugin_thread()
+
+        threading.Thread(target=target, name=f"tool-{name}", daemon=True).start()
+        return cls(future, timeout_s, on_error)
+
+    def result(self) -> T:
+        remaining = None if self._deadline is None else max(0.0, self._deadline - time.monotonic())
+        try:
+            return self._future.result(remaining)
+        except TimeoutError:
+            return self._on_error(f"timed out after {self._timeout_s:g} s")
+        except BaseException as err:
+            return self._on_error(f"raised {type(err).__name__}: {err}")
 
 
 def _coerce(name: str, value: Any) -> ToolResult:
@@ -39,35 +102,38 @@ def call_tool(
     timeout_s: float | None = DEFAULT_TIMEOUT_S,
     *,
     plugin: bool = False,
-) -> ToolResult:
-    """Call ``fn(subject)`` in a daemon thread; give up after ``timeout_s`` (None: wait).
-
-    A hung tool's thread is abandoned (Python cannot kill a thread); being a daemon, it never
-    blocks the process from exiting.
-    """
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        if plugin:
-            enter_plugin_thread()  # its prints go to stderr, never into --json on stdout
-        try:
-            box["value"] = fn(subject)
-        except BaseException as err:  # a plugin must never take the investigation down
-            box["error"] = err
-        finally:
-            if plugin:
-                leave_plugin_thread()
-
-    worker = threading.Thread(target=target, name=f"tool-{name}", daemon=True)
-    worker.start()
-    worker.join(timeout_s)
+) -> Call[ToolResult]:
+    """Start ``fn(subject)``; its result is an error result after ``timeout_s`` (None: wait).
+    ``plugin``: its prints go to stderr, never into ``--json`` on stdout."""
     inv = _invocation(subject)
-    if worker.is_alive():
-        return ToolResult.failed(name, f"timed out after {timeout_s:g} s", **inv)
-    if "error" in box:
-        err = box["error"]
-        return ToolResult.failed(name, f"raised {type(err).__name__}: {err}", **inv)
-    result = _coerce(name, box.get("value"))
-    if not result.invocation:
-        result = result.model_copy(update={"invocation": inv})
-    return result
+
+    def run() -> ToolResult:
+        result = _coerce(name, fn(subject))
+        return result if result.invocation else result.model_copy(update={"invocation": inv})
+
+    return Call.start(name, run, timeout_s, lambda why: ToolResult.failed(name, why, **inv), plugin=plugin)
+
+
+def call_batch(
+    name: str, fn: RunToolFn, subject: Subject, timeout_s: float | None, *, plugin: bool = False
+) -> Call[RunResults]:
+    """Start the whole-run form ``fn(subject)``: a result for every job of the run, always."""
+    job_ids = subject.focus_jobs
+
+    def failed(why: str) -> RunResults:
+        err = ToolResult.failed(name, why, run=subject.run.run_id)
+        return RunResults(dict.fromkeys(job_ids, err), err)
+
+    def run() -> RunResults:
+        out = fn(subject)
+        if not isinstance(out, RunResults):
+            return failed(f"returned {type(out).__name__}, not RunResults")
+        jobs = {
+            j: _coerce(name, out.jobs[j])
+            if j in out.jobs
+            else ToolResult.failed(name, f"gave no result for job {j!r}", run=subject.run.run_id, job=j)
+            for j in job_ids
+        }
+        return RunResults(jobs, None if out.run is None else _coerce(name, out.run))
+
+    return Call.start(name, run, timeout_s, failed, plugin=plugin)

@@ -1,0 +1,53 @@
+"""The generalist judge: the workflow-agnostic models plus what the home holds for a workflow
+(its unlabelled history, its labelled runs), judging a run at the best tier available:
+labelled > history > zero-shot.
+
+Whether its score leads the verdict is decided in the scoring path
+(:func:`flowsleuth.tools.decision.score.score_run`): a workflow the fusion has its own fit for
+(the three paper workflows) keeps that fit, which is better there (bench/results/fusion.md vs
+generalize.md); any other workflow is judged by this.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flowsleuth.tools.generalist.scoring import Generalist, RunJudgement, judge_run
+from flowsleuth.tools.generalist.store import Store
+from flowsleuth.workflows.models import Run
+
+
+@dataclass
+class GeneralistJudge:
+    """Judges runs with the generalist models and the home's store; one judgement per run.
+
+    The memo is the judge's own (keyed by workflow and run), not the subject's: a tool reads
+    the judge as a read-only service, and the lock keeps concurrent tools from judging twice."""
+
+    models: Generalist
+    store: Store
+    _memo: dict[tuple[str, str], RunJudgement] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def judge(self, run: Run) -> RunJudgement:
+        key = (run.workflow, run.run_id)
+        with self._lock:
+            if key not in self._memo:
+                hist = self.store.history(run.workflow)
+                labels = self.store.labels(run.workflow)
+                self._memo[key] = judge_run(self.models, run, hist, labels)
+            return self._memo[key]
+
+
+def load_judge(store_home: Path, models_dir: Path | None = None) -> GeneralistJudge | None:
+    """The home's own generalist models (``models/generalist``) or the shipped ones; None when
+    neither exists."""
+    from flowsleuth.tools.pretrained import generalist_dir
+
+    own = store_home / "models" / "generalist"
+    path = own if (own / "zero").is_dir() else (models_dir or generalist_dir())
+    if path is None or not (Path(path) / "zero").is_dir():
+        return None
+    return GeneralistJudge(Generalist.load(path), Store(store_home))
