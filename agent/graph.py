@@ -54,7 +54,7 @@ def score(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
 
 def hints(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     subject = runtime.context.subject.for_job(state["job_id"])
-    return {"results": runtime.context.registry.run_all(subject, kinds=("hint",))}
+    return {"results": runtime.context.registry.run_all(subject, kinds=("state", "hint"))}
 
 
 def after_hints(state: InvestigationState, runtime: Runtime[Deps]) -> Literal["ask", "fuse"]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import typer
 from flowsleuth.cli import options
@@ -43,13 +42,26 @@ def _run_table(s: RunSummary) -> Table:
     t.add_row("time span", f"{_when(s.start)} → {_when(s.end)} UTC ({span})")
     if s.missing_features:
         t.add_row("missing values", _counts(s.missing_features))
+    if s.job_states is not None:
+        c = s.job_states
+        t.add_row(
+            "job states",
+            f"{c.total} total, {c.succeeded} succeeded, {c.failed} failed, {c.held} held, "
+            f"{c.unsubmitted} unsubmitted ({c.running} running), {c.retried} retried",
+        )
+    if s.parent_run:
+        t.add_row("parent run", s.parent_run)
     return t
 
 
 @app.command("info")
 @handle_errors
 def info(
-    path: Path = typer.Argument(..., help="A run CSV, a directory of run CSVs, or a .zip of them."),
+    path: str = typer.Argument(
+        ...,
+        help="A run CSV, a directory or .zip of them, a Pegasus submit directory, a *.stampede.db "
+        "file or a database URL.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
     workflow: str | None = options.Workflow,
 ) -> None:

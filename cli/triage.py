@@ -1,4 +1,4 @@
-"""``flowsleuth triage RUN|DIR|ZIP``: score every job of one run or many, fast path first."""
+"""``flowsleuth triage RUN|DIR|ZIP|SUBMIT_DIR|DB|URL``: score every job of one run or many."""
 
 from __future__ import annotations
 
@@ -80,7 +80,11 @@ def summary_table(t: RunTriage, top: int = 10) -> Table:
 
 @handle_errors
 def triage(
-    path: Path = typer.Argument(..., help="A run CSV, a directory of run CSVs, or a .zip of them."),
+    path: str = typer.Argument(
+        ...,
+        help="A run CSV, a directory of run CSVs, a .zip of them, a Pegasus submit directory, "
+        "a *.stampede.db file or a database URL (sqlite:///, mysql://, postgresql://).",
+    ),
     fmt: Format | None = typer.Option(
         None, "--format", "-f", help="Output format (default: table on a TTY, else jsonl)."
     ),

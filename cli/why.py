@@ -49,8 +49,11 @@ def render_verdict(v: Verdict) -> Panel:
 
 @handle_errors
 def why(
-    run_path: Path = typer.Argument(
-        ..., metavar="RUN", help="The run holding the job (a run CSV or another reader's source)."
+    run_path: str = typer.Argument(
+        ...,
+        metavar="RUN",
+        help="The run holding the job: a run CSV, a Pegasus submit directory, a *.stampede.db "
+        "file or a database URL (sqlite:///, mysql://, postgresql://).",
     ),
     job_id: str = typer.Argument(..., help="The job's DAG node id."),
     as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
@@ -77,7 +80,7 @@ def why(
         chroma_url=chroma_url,
         threshold=threshold,
     )
-    run = open_run(run_path, workflow=workflow)
+    run = open_run(run_path, workflow=workflow, job_id=job_id)
     run.job(job_id)  # a wrong id fails before any model loads
     for note in run.notes:  # data problems (implausible values), before the verdict
         err_console.print(f"[dim]note: {safe(note)}[/]")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flowsleuth.workflows.contract import Subject, ToolResult, ToolStatus
+from flowsleuth.workflows.contract import RunResults, Subject, ToolResult, ToolStatus
 
 JOB_STATE_TOOL = "job_state"
 RECORDED_CLASSES = ("failure", "held", "retried")
@@ -48,7 +48,26 @@ def job_state(subject: Subject) -> ToolResult:
         parts.append(f"held ({st.held_reason or 'no reason recorded'})")
     if st.kickstart_status is not None:
         parts.append(f"kickstart status {st.kickstart_status}")
+    if out := _line(st.stdout_tail, first=True):
+        parts.append(f"stdout: {out!r}")
+    if err := _line(st.stderr_tail, first=False):
+        parts.append(f"stderr: {err!r}")
     return ToolResult.ok(JOB_STATE_TOOL, data, "; ".join(parts), job=subject.job_id)
+
+
+def job_state_run(subject: Subject) -> RunResults:
+    """:func:`job_state` for the subject's focus jobs and for the run, in one pass."""
+    jobs = {j: job_state(subject.for_job(j)) for j in subject.focus_jobs}
+    return RunResults(jobs, job_state(subject.for_job(None)))
+
+
+def _line(text: str, *, first: bool, width: int = 160) -> str:
+    """One telling line of an output tail: kickstart's ``#@ N stdout`` markers are skipped."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#@ ")]
+    if not lines:
+        return ""
+    line = lines[0] if first else lines[-1]
+    return line[:width]
 
 
 def recorded_state(results: Sequence[ToolResult]) -> dict[str, Any] | None:

@@ -19,7 +19,8 @@ models, never another workflow's.
 flowsleuth's own readers (``csv``, ``directory``, ``zip``) are registered through this very
 group in its pyproject.toml. Readers of other distributions are asked first (they are more
 specific: a Pegasus submit directory is also a directory), then the built-ins in the order
-zip, csv, directory. ``$FLOWSLEUTH_NO_PLUGINS=1`` skips other distributions' readers.
+pegasus, zip, csv, directory (a Pegasus submit directory or stampede DB is also a
+directory or a file). ``$FLOWSLEUTH_NO_PLUGINS=1`` skips other distributions' readers.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from flowsleuth.workflows.names import canonical_workflow
 
 GROUP = "flowsleuth.readers"
 OWN_DISTRIBUTION = "flowsleuth"
-BUILTIN_ORDER = ("zip", "csv", "directory")
+BUILTIN_ORDER = ("pegasus", "zip", "csv", "directory")  # most specific first
 OnError = Callable[[DataError], None]
 
 
@@ -136,7 +137,14 @@ def readers() -> list[Reader]:
         if isinstance(reader, Reader):
             (own.__setitem__(ep.name, reader) if dist == OWN_DISTRIBUTION else others.append(reader))
     if not own:  # an install that predates the entry points
-        own = {"zip": ZipReader(), "csv": CsvReader(), "directory": DirectoryReader()}
+        from flowsleuth.workflows.pegasus.seam import PegasusReader
+
+        own = {
+            "pegasus": PegasusReader(),
+            "zip": ZipReader(),
+            "csv": CsvReader(),
+            "directory": DirectoryReader(),
+        }
     return [*others, *(own[n] for n in BUILTIN_ORDER if n in own)]
 
 
@@ -158,15 +166,23 @@ def open_runs(
     yield from reader_for(source).read(str(source), workflow=workflow, on_error=on_error)
 
 
-def open_run(source: str | Path, *, workflow: str | None = None) -> Run:
-    """The one run at ``source`` (a source holding several is an error)."""
-    runs = open_runs(source, workflow=workflow)
-    first = next(runs, None)
-    if first is None:
+def open_run(source: str | Path, *, workflow: str | None = None, job_id: str | None = None) -> Run:
+    """The one run at ``source``. A source holding several (a hierarchical Pegasus workflow has
+    one per sub-workflow) needs ``job_id``: the run holding that job is chosen."""
+    runs = list(open_runs(source, workflow=workflow))
+    if not runs:
         raise DataError(str(source), "holds no run")
-    if next(runs, None) is not None:
-        raise DataError(str(source), "holds several runs; name one run")
-    return first
+    if len(runs) == 1:
+        return runs[0]
+    if job_id is not None:
+        holding = [r for r in runs if job_id in r.frame.index]
+        if len(holding) == 1:
+            return holding[0]
+        if not holding:
+            return runs[0]  # the caller's run.job(job_id) names the close matches
+        ids = ", ".join(r.run_id for r in holding)
+        raise DataError(str(source), f"job {job_id!r} is in several runs ({ids}); name one run")
+    raise DataError(str(source), "holds several runs; name one run")
 
 
 def unknown_workflow_note(run: Run) -> str | None:

@@ -142,7 +142,7 @@ def _load_models(kit: Toolkit, models_dir: Path, sft: bool) -> list[str]:
             if scorer is None:
                 failed.append(f"{name} model")
             else:
-                kit.models[name] = scorer
+                kit.models[name] = _with_variants(scorer) if name == "tree" else scorer
     if (models_dir / "baseline.json").is_file():
         kit.baseline = _try(kit.notes, "baseline", lambda: BaselineProfile.load(models_dir / "baseline.json"))
     if (models_dir / "fusion.json").is_file():
@@ -173,6 +173,17 @@ def _llm(notes: list[str], settings: Settings) -> LLMBackend | None:
 
     backend = _try(notes, "LLM", lambda: make_backend(llm_settings(settings)))
     return None if backend is None else GuardedLLM(backend, deadline_s=settings.llm_timeout_s)
+
+
+def _with_variants(tree: Scorer) -> Scorer:
+    """The tree scorer plus the shipped portable-feature models, for inputs (a stampede DB) that
+    lack Flow-Bench's stage-in/out and kickstart_online_* columns."""
+    from flowsleuth.tools.classifier.portable import VariantScorer, load_variants
+    from flowsleuth.tools.pretrained import portable_models_dir
+
+    shipped = portable_models_dir()
+    variants = load_variants(shipped) if shipped is not None else {}
+    return VariantScorer(tree, variants) if variants else tree
 
 
 def llm_settings(settings: Settings) -> LLMSettings:

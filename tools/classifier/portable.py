@@ -75,6 +75,22 @@ def feature_view(run: Run, variant: Variant) -> Run:
     return replace(run, frame=frame)
 
 
+class _ViewScorer:
+    """One model scoring runs as its feature variant sees them."""
+
+    kind = "tree"
+
+    def __init__(self, model: Any, variant: Variant):
+        self.model, self.variant = model, variant
+        self.meta, self.name = model.meta, model.name
+
+    def score_runs(self, runs: Sequence[Run]) -> pd.DataFrame:
+        return self.model.score_runs([feature_view(r, self.variant) for r in runs])
+
+    def save(self, directory: str | Path) -> Path:
+        return self.model.save(directory)
+
+
 class VariantScorer:
     """A tree scorer per feature variant; each run is scored by the richest variant its columns
     support (:func:`choose_variant`). Flow-Bench runs keep the full model; a Pegasus run gets
@@ -92,14 +108,17 @@ class VariantScorer:
         variant, note = choose_variant(run)
         if variant != "full" and variant not in self.variants:
             return "full", f"{note}; no {variant} model shipped, the full model scores it"
+        if variant != "full":
+            note += f"; scored by {self.variants[variant].name}"
         return variant, note
 
+    def for_run(self, run: Run) -> Any:
+        """The scorer for this run: the full model, or a portable one on its feature view."""
+        variant, _ = self.variant_for(run)
+        return self.full if variant == "full" else _ViewScorer(self.variants[variant], variant)
+
     def score_runs(self, runs: Sequence[Run]) -> pd.DataFrame:
-        parts = []
-        for run in runs:
-            variant, _ = self.variant_for(run)
-            model = self.full if variant == "full" else self.variants[variant]
-            parts.append(model.score_runs([feature_view(run, variant)]))
+        parts = [self.for_run(run).score_runs([run]) for run in runs]
         return pd.concat(parts) if parts else self.full.score_runs([])
 
     def save(self, directory: str | Path) -> Path:

@@ -79,6 +79,8 @@ def _score_run(tool: str, kind: str, subject: Subject) -> RunResults:
     scorer = (subject.services.get(SCORERS) or {}).get(kind)
     if scorer is None:
         return RunResults({j: _missing(tool, kind, run_id=run.run_id, job_id=j) for j in subject.focus_jobs})
+    if hasattr(scorer, "for_run"):  # a model per feature variant: the one this run's columns allow
+        scorer = scorer.for_run(run)
     try:
         if subject.job_id is not None and hasattr(scorer, "score_jobs"):
             # an encoder costs per job: score the focus job alone (its input keeps the run's context)

@@ -18,8 +18,9 @@ from flowsleuth.tools.registry import Registry
 from flowsleuth.workflows.contract import RunResults, Subject, ToolResult, ToolStatus
 from flowsleuth.workflows.names import canonical_workflow
 
-SCORE_KINDS: tuple[str, ...] = ("score", "retrieval", "diagnosis")
-"""The tool kinds whose ``data.score`` feeds the fused decision."""
+SCORE_KINDS: tuple[str, ...] = ("score", "retrieval", "diagnosis", "state")
+"""The tool kinds whose results feed the decision: ``data.score`` is fused; a ``state`` tool
+(what the workflow system recorded, e.g. ``job_state``) can settle it first (see ``decide``)."""
 
 
 @dataclass(frozen=True)

@@ -83,3 +83,6 @@ def register_tools(register: Any) -> None:
     for name, fn in HINTS.items():
         register(fn, name=name, kind="hint")
     register(run_diagnosis, name=DIAGNOSIS_TOOL, kind="diagnosis", timeout_s=120.0, batch=run_diagnosis_run)
+    from flowsleuth.tools.job_state import JOB_STATE_TOOL, job_state, job_state_run
+
+    register(job_state, name=JOB_STATE_TOOL, kind="state", batch=job_state_run)

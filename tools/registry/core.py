@@ -21,7 +21,7 @@ from flowsleuth.workflows.contract import RunResults, RunToolFn, Subject, ToolFn
 from flowsleuth.workflows.errors import FlowsleuthError
 from pydantic import BaseModel
 
-KINDS: tuple[str, ...] = ("hint", "score", "retrieval", "diagnosis")
+KINDS: tuple[str, ...] = ("hint", "score", "retrieval", "diagnosis", "state")
 
 
 class ToolError(FlowsleuthError):

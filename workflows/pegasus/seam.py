@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
+from flowsleuth.workflows.errors import DataError
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.names import canonical_workflow
 from flowsleuth.workflows.pegasus.reader import is_pegasus_source, iter_pegasus_runs
@@ -20,7 +21,10 @@ class PegasusReader:
     def accepts(self, source: str) -> bool:
         return is_pegasus_source(source)
 
-    def read(self, source: str, *, workflow: str | None = None) -> Iterator[Run]:
+    def read(
+        self, source: str, *, workflow: str | None = None, on_error: Callable[[DataError], None] | None = None
+    ) -> Iterator[Run]:
+        # One DB is read as a whole: a DB that cannot be read is one error, not per-run skips.
         for run in iter_pegasus_runs(source):
             yield run if workflow is None else replace(run, workflow=canonical_workflow(workflow))
 
