@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from flowsleuth.agent.evidence import numbered_findings
 from flowsleuth.tools.decision.decide import Decision
-from flowsleuth.workflows.contract import ToolResult
+from flowsleuth.workflows.contract import ToolResult, ToolStatus
 
 _SHOWN = 4  # findings quoted in a plain explanation (the verdict lists them all)
 

@@ -112,3 +112,11 @@ def test_watch_finished_run(env, writable_copy) -> None:
     assert [h["job_id"] for h in held] == ["chebi_drug_loader_ID0000001"]
     assert done["chebi_drug_loader_ID0000001"]["anomaly_class"] == "held"
     assert len(done) == 3  # pegasus-analyzer: 2 succeeded + 1 failed
+
+
+def test_feature_set_note(env) -> None:
+    res = runner.invoke(
+        app, ["triage", _sources("process_wf_success")[0], "--format", "json", "--explain", "0"]
+    )
+    assert res.exit_code == 0
+    assert "portable set + kickstart usage" in res.stderr and "tree-portable-usage" in res.stderr
