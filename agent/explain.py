@@ -37,7 +37,9 @@ def plain_explanation(
     if decision.score is None:
         return headline(job_id, host, decision), "No score source returned a result."
     # what the workflow system recorded (job_state) leads: it is why the job is anomalous
-    recorded = [r.summary for r in results if r.tool == "job_state" and r.status is ToolStatus.OK and r.summary]
+    recorded = [
+        r.summary for r in results if r.tool == "job_state" and r.status is ToolStatus.OK and r.summary
+    ]
     evidence = "".join(f" Recorded: {line.rstrip('.')}." for line in recorded)
     findings = numbered_findings(results)[:_SHOWN]
     evidence += "".join(f" {f.text[0].upper()}{f.text[1:]} [{f.id}]." for f in findings)

@@ -126,7 +126,7 @@ def triage(
     from flowsleuth.workflows.readers import reader_for
 
     if explain is None:
-        explain = 3 if path.is_file() and path.suffix.lower() == ".csv" else 0
+        explain = 3 if Path(path).is_file() and Path(path).suffix.lower() == ".csv" else 0
     fmt = fmt or (Format.table if sys.stdout.isatty() and out is None else Format.jsonl)
     if out is not None and fmt is Format.table:
         raise fail("--out needs --format jsonl, json or csv")
@@ -241,7 +241,7 @@ def _triage_all(
         for run, outcome in scored(runs, lambda r: sink is not None and sink.is_done(r.source)):
             bar.update(task, description=safe(run.run_id, newlines=False))
             wf_note = unknown_workflow_note(run)
-            for note in [*run.notes, *kit.run_notes(run), *([wf_note] if wf_note else [])]:
+            for note in [*run.notes, *([wf_note] if wf_note else [])]:
                 err_console.print(f"[dim]note: {safe(note)}[/]")
             bar.advance(task)
             if outcome is None:  # finished by an earlier, killed triage

@@ -87,7 +87,7 @@ def why(
     kit = load_toolkit(cfg)
     deps = kit.deps(run, job_id)
     wf_note = unknown_workflow_note(run)
-    for note in [*kit.notes, *kit.run_notes(run), *([wf_note] if wf_note else []), *deps.scores.notes]:
+    for note in [*kit.notes, *([wf_note] if wf_note else []), *deps.scores.notes]:
         err_console.print(f"[dim]note: {safe(note)}[/]")
     verdict = investigate(deps, job_id)
     if as_json:

@@ -62,15 +62,6 @@ class Toolkit:
             values[GENERALIST] = self.generalist
         return Services(values)
 
-    def run_notes(self, run: Run) -> list[str]:
-        """Notes about how this run is scored: the feature set its columns allow (Pegasus input)."""
-        tree = self.models.get("tree")
-        variant_for = getattr(tree, "variant_for", None)
-        if variant_for is None:
-            return []
-        variant, note = variant_for(run)
-        return [] if variant == "full" else [f"{run.run_id}: {note}"]
-
     def subject(self, run: Run) -> Subject:
         return Subject(run, dag=bundled_dag(run.workflow), baseline=self.baseline, services=self.services())
 

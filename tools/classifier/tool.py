@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import pandas as pd
+from flowsleuth.tools.classifier.portable import VariantScorer
 from flowsleuth.tools.classifier.scorer import Scorer
 from flowsleuth.workflows.contract import Finding, RunResults, ServiceKey, Subject, ToolResult
 from flowsleuth.workflows.errors import FlowsleuthError
@@ -56,7 +57,9 @@ def _job_result(
     return ToolResult.ok(tool, data, summary, findings=[finding], **inv)
 
 
-def _run_result(tool: str, scorer: Scorer, scores: pd.DataFrame, inv: dict[str, Any]) -> ToolResult:
+def _run_result(
+    tool: str, scorer: Scorer, scores: pd.DataFrame, notes: list[str], inv: dict[str, Any]
+) -> ToolResult:
     flagged = scores[scores["pred_class"] != "None"]
     top = scores.nlargest(_TOP, "score")
     data = {
@@ -68,6 +71,7 @@ def _run_result(tool: str, scorer: Scorer, scores: pd.DataFrame, inv: dict[str, 
             for n, s, c in zip(top["node_id"], top["score"], top["pred_class"], strict=True)
         ],
         "model": _model_info(scorer),
+        "run_notes": notes,  # shown to the user (see RunScores.notes)
     }
     return ToolResult.ok(
         tool, data, f"{scorer.name}: {len(flagged)} of {len(scores)} jobs look anomalous", **inv
@@ -79,7 +83,10 @@ def _score_run(tool: str, kind: str, subject: Subject) -> RunResults:
     scorer = (subject.services.get(SCORERS) or {}).get(kind)
     if scorer is None:
         return RunResults({j: _missing(tool, kind, run_id=run.run_id, job_id=j) for j in subject.focus_jobs})
-    if hasattr(scorer, "for_run"):  # a model per feature variant: the one this run's columns allow
+    notes: list[str] = []
+    if isinstance(scorer, VariantScorer):  # a model per feature variant: the one the run's columns allow
+        variant, note = scorer.variant_for(run)
+        notes = [] if variant == "full" else [f"{run.run_id}: {note}"]
         scorer = scorer.for_run(run)
     try:
         if subject.job_id is not None and hasattr(scorer, "score_jobs"):
@@ -101,7 +108,7 @@ def _score_run(tool: str, kind: str, subject: Subject) -> RunResults:
         )
         for row in scores.to_dict("records")
     }
-    return RunResults(jobs, _run_result(tool, scorer, scores, {"run_id": run.run_id, "job_id": None}))
+    return RunResults(jobs, _run_result(tool, scorer, scores, notes, {"run_id": run.run_id, "job_id": None}))
 
 
 def _score_tool(tool: str, kind: str, subject: Subject) -> ToolResult:

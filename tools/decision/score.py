@@ -47,10 +47,16 @@ class RunScores:
 
     @property
     def notes(self) -> list[str]:
-        """What the verdicts lack (e.g. a workflow with no history yet), when the generalist
-        decides."""
+        """What the user should know about how the run was scored: each source's run-level
+        ``data["run_notes"]`` (e.g. the feature set a run's columns allow), and what the
+        verdicts lack (e.g. a workflow with no history yet) when the generalist decides."""
+        out: list[str] = []
+        for name in self.by_tool:
+            r = self.run_result(name)
+            if r is not None:
+                out += [str(n) for n in r.data.get("run_notes", [])]
         gen = self.run_result(GENERALIST) if self.generalist_leads else None
-        return [str(n) for n in gen.data.get("notes", [])] if gen is not None else []
+        return out + ([str(n) for n in gen.data.get("notes", [])] if gen is not None else [])
 
     def job_results(self, job_id: str) -> list[ToolResult]:
         """The job's result from every source, in registration order."""
