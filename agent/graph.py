@@ -53,8 +53,9 @@ def score(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
 
 
 def hints(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    """Hint tools only: the ``state`` tools already ran in the scoring pass (see :func:`score`)."""
     subject = runtime.context.subject.for_job(state["job_id"])
-    return {"results": runtime.context.registry.run_all(subject, kinds=("state", "hint"))}
+    return {"results": runtime.context.registry.run_all(subject, kinds=("hint",))}
 
 
 def after_hints(state: InvestigationState, runtime: Runtime[Deps]) -> Literal["ask", "fuse"]:

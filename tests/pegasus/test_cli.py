@@ -78,6 +78,9 @@ def test_why_explains_the_failure(env, source_index: int) -> None:
     assert v["is_anomalous"] and v["anomaly_class"] == "failure"
     assert "POST_SCRIPT_FAILED" in v["explanation"] and "exit code 2" in v["explanation"]
     assert any(e["tool"] == "job_state" for e in v["evidence"])
+    # the recorded state is told once (it comes from the scoring pass, not again from the hints)
+    assert v["explanation"].count("Recorded:") == 1
+    assert v["reasoning"].count("- job_state:") == 1
 
 
 def test_why_and_triage_agree(env) -> None:
