@@ -1,16 +1,24 @@
 """Read speed of the Pegasus reader: each real fixture, and a synthetic stampede DB.
 
-Usage: .venv/bin/python -m bench.pegasus_read [--jobs 100000] [--repeat 3]
+Usage: .venv/bin/python -m bench.pegasus_read [--jobs 100000] [--repeat 3] [--baseline REV]
 Writes bench/results/pegasus_read.{json,md}. Target (issue #12): >= 50,000 jobs/s on the
 synthetic DB. The synthetic DB is written the way monitord writes one (workflows/pegasus/writer.py):
-one workflow, JOBS jobs in layers of 1,000 with two parents each, ~9 job states per job, one task
+one workflow, JOBS jobs in layers of 1,000 with two parents each, 7 job states per job, one task
 invocation and one post-script invocation per job. Times are wall seconds, medians of --repeat.
+
+The synthetic DB is read in a fresh process per try (as the CLI reads it: once per process), the
+import outside the clock. With ``--baseline REV`` the reader of git revision REV (its
+``workflows/`` extracted to a temp dir, put first on ``sys.path``) is timed in the same run,
+alternating with the current one, so the ratio is measured under the same load.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -25,6 +33,36 @@ from bench._common import machine, median, results_dir, timed, write_results
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pegasus"
 LAYER = 1000
+ROOT = Path(__file__).resolve().parent.parent
+_PROBE = """
+import json, sys, time
+sys.path[:0] = {path!r}
+from flowsleuth.workflows.pegasus import iter_pegasus_runs
+t0, c0 = time.perf_counter(), time.process_time()
+runs = list(iter_pegasus_runs({db!r}))
+wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+print(json.dumps({{"seconds": wall, "cpu_seconds": cpu, "jobs": sum(len(r) for r in runs)}}))
+"""
+
+
+def probe(db: Path, base: Path | None) -> tuple[float, float, int]:
+    """(wall s, CPU s, jobs) of one read in a fresh process; ``base``: an older tree first on the path.
+    CPU seconds are the process's own: on a loaded box they stay close to the wall time of a quiet one."""
+    code = _PROBE.format(path=[str(base)] if base else [], db=str(db))
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=900, cwd=ROOT
+    )
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    return float(got["seconds"]), float(got["cpu_seconds"]), int(got["jobs"])
+
+
+def extract(rev: str, into: Path) -> Path:
+    """``workflows/`` of git revision ``rev`` as ``into/flowsleuth/workflows`` (importable first)."""
+    dst = into / "flowsleuth"
+    dst.mkdir(parents=True)
+    tar = subprocess.run(["git", "archive", rev, "workflows"], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(dst)], input=tar.stdout, check=True)
+    return into
 
 
 def synthetic_run(n: int, seed: int = 0) -> tuple[Run, list[tuple[str, str]]]:
@@ -57,8 +95,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--jobs", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--baseline", help="git revision whose reader is timed alongside (e.g. main)")
     ap.add_argument("--smoke", action="store_true", help="2,000 jobs, one repeat: a check that it runs")
     args = ap.parse_args()
+    load_start = os.getloadavg()[0]
     if args.smoke:
         args.jobs, args.repeat = 2000, 1
     rows = []
@@ -68,6 +108,7 @@ def main() -> None:
         rows.append(
             {
                 "input": f"submit dir {d.name}",
+                "reader": "current",
                 "workflows": len(runs),
                 "jobs": n,
                 "seconds": median(times),
@@ -79,18 +120,35 @@ def main() -> None:
         db = Path(tmp) / "synthetic.stampede.db"
         _, (t_write,) = timed(lambda: write_stampede(db, [run], {run.run_id: edges}))
         size_mib = db.stat().st_size / 2**20
-        back, times = timed(lambda: list(iter_pegasus_runs(db)), args.repeat)
-        n = len(back[0])
-        assert n == args.jobs and back[0].frame["runtime"].notna().all()
-        rows.append(
-            {
-                "input": f"synthetic stampede DB ({size_mib:.0f} MiB)",
-                "workflows": 1,
-                "jobs": n,
-                "seconds": median(times),
-                "jobs_per_s": n / median(times),
-            }
-        )
+        base = extract(args.baseline, Path(tmp) / "baseline") if args.baseline else None
+        names = ["current"] if base is None else [args.baseline, "current"]
+        arms: dict[str, list[float]] = {a: [] for a in names}
+        cpus: dict[str, list[float]] = {a: [] for a in names}
+        for _ in range(args.repeat):  # alternate the arms: both see the same load
+            for arm in names:
+                seconds, cpu, n = probe(db, base if arm != "current" else None)
+                assert n == args.jobs, (arm, n)
+                arms[arm].append(seconds)
+                cpus[arm].append(cpu)
+        back = next(iter(iter_pegasus_runs(db)))
+        assert len(back) == args.jobs and back.frame["runtime"].notna().all()
+        for arm, times in arms.items():
+            rows.append(
+                {
+                    "input": f"synthetic stampede DB ({size_mib:.0f} MiB)",
+                    "reader": "current" if arm == "current" else f"baseline {arm}",
+                    "workflows": 1,
+                    "jobs": args.jobs,
+                    "seconds": median(times),
+                    "jobs_per_s": args.jobs / median(times),
+                    "cpu_seconds": median(cpus[arm]),
+                    "jobs_per_cpu_s": args.jobs / median(cpus[arm]),
+                    "all_seconds": [round(x, 2) for x in times],
+                }
+            )
+        if base is not None:
+            rows[-1]["wall_speedup"] = round(median(arms[args.baseline]) / median(arms["current"]), 2)
+            rows[-1]["cpu_speedup"] = round(median(cpus[args.baseline]) / median(cpus["current"]), 2)
     meta = {
         **machine(),
         "repeat": args.repeat,
@@ -98,7 +156,8 @@ def main() -> None:
         "target_jobs_per_s": 50_000,
         "note": "fixtures include kickstart YAML parsing; the synthetic DB has no submit dir",
     }
-    meta["load_average_1m"] = round(os.getloadavg()[0], 1)  # a shared 2-core box: context for the times
+    # a shared 2-core box: the load is the context of every time here
+    meta["load_average_1m"] = f"{load_start:.1f} at start, {os.getloadavg()[0]:.1f} at end"
     write_results("pegasus_read", rows, meta, "Pegasus reader: read speed", out=results_dir(args.smoke))
 
 

@@ -64,12 +64,15 @@ def flowbench_type(type_desc: pd.Series) -> pd.Series:
 def ready_times(jobs: pd.DataFrame, edges: pd.DataFrame, wf_start: float) -> pd.Series:
     """``ready`` per job (indexed by exec_job_id): latest parent end, or the workflow start."""
     end = jobs["post_script_end"].where(jobs["post_script_end"].notna(), jobs["execute_end"])
-    parents = edges.assign(parent_end=edges["parent"].map(end))
-    latest = parents.groupby("child")["parent_end"].max()
-    has_parent = jobs.index.isin(edges["child"])
-    ready = pd.Series(
-        np.where(has_parent, latest.reindex(jobs.index), wf_start), index=jobs.index, dtype=float
-    )
+    parent = jobs.index.get_indexer(pd.Index(edges["parent"]))  # positions, not names: one hash pass each
+    child = jobs.index.get_indexer(pd.Index(edges["child"]))
+    ends = np.where(parent >= 0, end.to_numpy(dtype=float)[parent], np.nan)
+    known = child >= 0
+    latest = np.full(len(jobs), np.nan)
+    np.fmax.at(latest, child[known], ends[known])  # fmax: a parent without an end is skipped
+    has_parent = np.zeros(len(jobs), dtype=bool)
+    has_parent[child[known]] = True
+    ready = pd.Series(np.where(has_parent, latest, wf_start), index=jobs.index, dtype=float)
     if "previous_end" in jobs.columns:
         prev = jobs["previous_end"].astype(float)
         ready = ready.where(prev.isna() | (ready >= prev), prev)
@@ -111,17 +114,18 @@ def flowbench_frame(
     ``per_task`` is :func:`task_columns` of the tries' tasks."""
     jobs = jobs.set_index("exec_job_id", drop=False)
     inst = jobs["job_instance_id"]
-    out = pd.DataFrame(index=pd.Index(jobs.index.astype(str), name=INDEX_COLUMN))
-    for c in NUMERIC_COLUMNS:
-        out[c] = jobs[c].astype(float).to_numpy() if c in jobs.columns else np.nan
-    out["ready"] = ready_times(jobs, edges, wf_start).to_numpy()
-    start = out["pre_script_start"].where(out["pre_script_start"].notna(), out["submit"])
-    out["wms_delay"] = start - out["ready"]
-    out["pre_script_delay"] = out["pre_script_end"] - out["pre_script_start"]
-    out["queue_delay"] = out["execute_start"] - out["submit"]
-    out["runtime"] = out["execute_end"] - out["execute_start"]
-    out["post_script_delay"] = out["post_script_end"] - out["post_script_start"]
-    out["kickstart_executables_cpu_time"] = inst.map(per_task["cpu_time"]).astype(float).to_numpy()
+    n = len(jobs)
+    cols: dict[str, np.ndarray] = {
+        c: jobs[c].to_numpy(dtype=float) if c in jobs.columns else np.full(n, np.nan) for c in NUMERIC_COLUMNS
+    }
+    cols["ready"] = ready_times(jobs, edges, wf_start).to_numpy()
+    start = np.where(np.isnan(cols["pre_script_start"]), cols["submit"], cols["pre_script_start"])
+    cols["wms_delay"] = start - cols["ready"]
+    cols["pre_script_delay"] = cols["pre_script_end"] - cols["pre_script_start"]
+    cols["queue_delay"] = cols["execute_start"] - cols["submit"]
+    cols["runtime"] = cols["execute_end"] - cols["execute_start"]
+    cols["post_script_delay"] = cols["post_script_end"] - cols["post_script_start"]
+    cols["kickstart_executables_cpu_time"] = inst.map(per_task["cpu_time"]).to_numpy(dtype=float)
     text = {
         "type": flowbench_type(jobs["type_desc"]),
         "kickstart_hostname": jobs["hostname"].fillna(UNKNOWN_HOST),
@@ -133,5 +137,11 @@ def flowbench_frame(
     }
     for c in TEXT_COLUMNS:
         col = text.get(c)
-        out[c] = "" if col is None else col.fillna("").astype(str).to_numpy()
-    return out
+        cols[c] = np.full(n, "", dtype=object) if col is None else col.fillna("").astype(str).to_numpy()
+    # one constructor call, not one column insert each: the columns in the schema's order
+    order = [*NUMERIC_COLUMNS, *(c for c in cols if c not in NUMERIC_COLUMNS and c not in TEXT_COLUMNS)]
+    order += list(TEXT_COLUMNS)
+    return pd.DataFrame(
+        {c: cols[c] for c in dict.fromkeys(order)},
+        index=pd.Index(jobs.index.astype(str), name=INDEX_COLUMN),
+    )

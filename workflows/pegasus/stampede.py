@@ -1,5 +1,10 @@
-"""Queries over a stampede DB: one table each for workflows, jobs (last try), edges, tasks, held
-states and output texts. All reads are SELECTs through SQLAlchemy Core; state pivots run in SQL."""
+"""Queries over a stampede DB: set-based SELECTs through SQLAlchemy Core, joined in pandas.
+
+One table of queries (:func:`_queries`), each read into a frame by one reader (:func:`_frame`).
+The state pivot (each try's state times and last state) is one GROUP BY pass over ``jobstate`` in
+SQL. Joins run in pandas: on SQLite, joining 100,000-row derived tables in SQL cost more than the
+whole read (measured: automatic indexes on materialised CTEs).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from flowsleuth.workflows.pegasus import tables as t
@@ -26,41 +32,74 @@ class StampedeData:
     scripts: pd.DataFrame  # pre/post-script invocations of the last tries (task_submit_seq < 0)
 
 
-def _frame(con: Connection, query: sa.Select | sa.TextClause, columns: Sequence[str]) -> pd.DataFrame:
+def _frame(con: Connection, query: sa.Select[Any]) -> pd.DataFrame:
+    """A query's rows as a frame, columns named by the query's labels."""
     result = con.execute(query)
     try:  # the DBAPI cursor's plain tuples: SQLAlchemy's per-row objects cost more than the query
         rows = result.cursor.fetchall() if result.cursor is not None else []
     finally:
         result.close()
-    return pd.DataFrame.from_records(rows, columns=list(columns))
+    return pd.DataFrame.from_records(rows, columns=[c.name for c in query.selected_columns])
 
 
 def _first(state: str | Sequence[str], agg: str = "min") -> sa.ColumnElement[Any]:
-    """min (or max) timestamp of the state(s) within a try: the state pivot runs in SQL."""
-    cond = t.jobstate.c.state == state if isinstance(state, str) else t.jobstate.c.state.in_(state)
+    """min (or max) timestamp of the state(s) within a try: the state pivot runs in SQL.
+    ORed equalities, not IN: SQLite builds an ephemeral index per IN list (measured ~6% slower)."""
+    states = [state] if isinstance(state, str) else list(state)
+    cond = sa.or_(*(t.jobstate.c.state == s for s in states))
     fn = sa.func.max if agg == "max" else sa.func.min
     return fn(sa.case((cond, t.jobstate.c.timestamp)))
 
 
 def _last_state_code() -> sa.ColumnElement[Any]:
     """The try's last state in the same GROUP BY pass: highest ``jobstate_submit_seq``; a tie
-    (monitord writes JOB_FAILURE and PRE_SCRIPT_FAILED at one seq) goes to the later name."""
-    code = sa.case({s: i for i, s in enumerate(t.KNOWN_STATES, start=1)}, value=t.jobstate.c.state, else_=0)
-    return sa.func.max(t.jobstate.c.jobstate_submit_seq * _STATE_SLOTS + code)
+    (monitord writes JOB_FAILURE and PRE_SCRIPT_FAILED at one seq) goes to the later name.
+    The codes follow name order; the WHENs are tested most frequent first (~15% off the pivot)."""
+    code = {s: i for i, s in enumerate(t.KNOWN_STATES, start=1)}
+    order = [*t.FREQUENT_STATES, *(s for s in t.KNOWN_STATES if s not in t.FREQUENT_STATES)]
+    whens = {s: code[s] for s in order}
+    return sa.func.max(
+        t.jobstate.c.jobstate_submit_seq * _STATE_SLOTS + sa.case(whens, value=t.jobstate.c.state, else_=0)
+    )
 
 
-def _decode_state(value: object) -> str | None:
-    if value is None or value != value:
-        return None
-    i = int(value) % _STATE_SLOTS  # type: ignore[call-overload]
-    return t.KNOWN_STATES[i - 1] if i else "UNKNOWN"
+def _decode_states(codes: pd.Series) -> pd.Series:
+    """Last-state codes -> state names (None where the try has no state yet)."""
+    names = np.array(["UNKNOWN", *t.KNOWN_STATES], dtype=object)
+    raw = pd.to_numeric(codes, errors="coerce").to_numpy(dtype=float)
+    known = ~np.isnan(raw)
+    out = np.full(len(raw), None, dtype=object)
+    out[known] = names[raw[known].astype(np.int64) % _STATE_SLOTS]
+    return pd.Series(out, index=codes.index)
 
 
-def _workflows(con: Connection) -> pd.DataFrame:
-    w, ws = t.workflow, t.workflowstate
-    wf = _frame(
-        con,
-        sa.select(
+# Each try's state times, as one GROUP BY over jobstate (see derive.py for what each one means).
+_STATE_TIMES: dict[str, tuple[str | tuple[str, ...], str]] = {
+    "pre_script_start": (t.PRE_START, "min"),
+    "pre_script_end": (t.PRE_END_STATES, "max"),
+    "submit": (t.SUBMIT, "min"),
+    "execute_start": (t.EXECUTE, "min"),
+    "execute_end": (t.JOB_END_STATES, "max"),
+    "post_script_start": (t.POST_START, "min"),
+    "post_script_end": (t.POST_END_STATES, "max"),
+    "held_at": (t.HELD, "max"),
+}
+
+
+def _queries() -> dict[str, sa.Select[Any]]:
+    """Every read of a stampede DB, by name: plain SELECTs and one GROUP BY."""
+    w, ws, j, ji, h, js, e, i = (
+        t.workflow,
+        t.workflowstate,
+        t.job,
+        t.job_instance,
+        t.host,
+        t.jobstate,
+        t.job_edge,
+        t.invocation,
+    )
+    return {
+        "workflows": sa.select(
             w.c.wf_id,
             w.c.wf_uuid,
             w.c.dax_label,
@@ -68,69 +107,68 @@ def _workflows(con: Connection) -> pd.DataFrame:
             w.c.parent_wf_id,
             w.c.root_wf_id,
             w.c.submit_dir,
-            w.c.timestamp,
+            w.c.timestamp.label("planned"),
         ),
-        [
-            "wf_id",
-            "wf_uuid",
-            "dax_label",
-            "dag_file_name",
-            "parent_wf_id",
-            "root_wf_id",
-            "submit_dir",
-            "planned",
-        ],
-    )
-    states = _frame(
-        con,
-        sa.select(ws.c.wf_id, ws.c.state, ws.c.timestamp, ws.c.status).order_by(ws.c.wf_id, ws.c.timestamp),
-        ["wf_id", "state", "timestamp", "status"],
-    )
+        "wf_states": sa.select(ws.c.wf_id, ws.c.state, ws.c.timestamp, ws.c.status).order_by(
+            ws.c.wf_id, ws.c.timestamp
+        ),
+        "jobs": sa.select(j.c.job_id, j.c.wf_id, j.c.exec_job_id, j.c.type_desc),
+        "tries": sa.select(
+            ji.c.job_instance_id,
+            ji.c.job_id,
+            ji.c.job_submit_seq,
+            ji.c.exitcode,
+            ji.c.site,
+            ji.c.user,
+            ji.c.stdout_file,
+            h.c.hostname,
+        ).select_from(ji.outerjoin(h, h.c.host_id == ji.c.host_id)),
+        "times": sa.select(
+            js.c.job_instance_id,
+            *(_first(state, agg).label(name) for name, (state, agg) in _STATE_TIMES.items()),
+            sa.func.max(js.c.timestamp).label("last_ts"),
+            _last_state_code().label("last_state"),
+        ).group_by(js.c.job_instance_id),
+        "edges": sa.select(
+            e.c.wf_id, e.c.parent_exec_job_id.label("parent"), e.c.child_exec_job_id.label("child")
+        ),
+        # task invocations (task_submit_seq >= 0) and failing pre/post scripts, every try
+        "invocations": sa.select(
+            i.c.job_instance_id,
+            i.c.task_submit_seq,
+            i.c.remote_cpu_time,
+            i.c.exitcode,
+            i.c.transformation,
+            i.c.executable,
+            i.c.argv,
+        ).where(sa.or_(i.c.task_submit_seq >= 0, i.c.exitcode != 0)),
+    }
+
+
+def _read_frames(engine: Engine, name: str) -> dict[str, pd.DataFrame]:
+    """Every query's frame, on one connection (one consistent view while monitord writes)."""
+    queries = _queries()
+
+    def once() -> dict[str, pd.DataFrame]:
+        with engine.connect() as con:
+            return {n: _frame(con, q) for n, q in queries.items()}
+
+    return with_retry(name, once)
+
+
+def _workflows(wf: pd.DataFrame, states: pd.DataFrame) -> pd.DataFrame:
     started = states[states["state"] == "WORKFLOW_STARTED"].groupby("wf_id")["timestamp"].min()
     last = states.groupby("wf_id").tail(1).set_index("wf_id")
+    wf = wf.copy()
     wf["start"] = wf["wf_id"].map(started).astype(float)
     wf["state"] = wf["wf_id"].map(last["state"])
     wf["status"] = wf["wf_id"].map(last["status"])
     return wf
 
 
-def _jobs(con: Connection) -> pd.DataFrame:
-    """One row per job: its last try (highest ``job_submit_seq``) with that try's state times.
-
-    Plain SELECTs and GROUP BYs only (joins run in pandas): on SQLite they are the fast path."""
-    j, ji, js, h = t.job, t.job_instance, t.jobstate, t.host
-    jq = sa.select(
-        j.c.job_id, j.c.wf_id, j.c.exec_job_id, j.c.type_desc, j.c.clustered, j.c.executable, j.c.argv
-    )
-    jobs = _frame(con, jq, [c.name for c in jq.selected_columns])
-    iq = sa.select(
-        ji.c.job_instance_id,
-        ji.c.job_id,
-        ji.c.job_submit_seq,
-        ji.c.exitcode,
-        ji.c.site,
-        ji.c.user,
-        ji.c.stdout_file,
-        ji.c.stderr_file,
-        ji.c.subwf_id,
-        h.c.hostname,
-    ).select_from(ji.outerjoin(h, h.c.host_id == ji.c.host_id))
-    tries = _frame(con, iq, [c.name for c in iq.selected_columns])
-    pivot = sa.select(
-        js.c.job_instance_id,
-        _first(t.PRE_START).label("pre_script_start"),
-        _first(t.PRE_END_STATES, "max").label("pre_script_end"),
-        _first(t.SUBMIT).label("submit"),
-        _first(t.EXECUTE).label("execute_start"),
-        _first(t.JOB_END_STATES, "max").label("execute_end"),
-        _first(t.POST_START).label("post_script_start"),
-        _first(t.POST_END_STATES, "max").label("post_script_end"),
-        _first(t.HELD, "max").label("held_at"),
-        sa.func.max(js.c.timestamp).label("last_ts"),
-        _last_state_code().label("last_state"),
-    ).group_by(js.c.job_instance_id)
-    times = _frame(con, pivot, [c.name for c in pivot.selected_columns])
-    times["state"] = times.pop("last_state").map(_decode_state)
+def _jobs(jobs: pd.DataFrame, tries: pd.DataFrame, times: pd.DataFrame) -> pd.DataFrame:
+    """One row per job: its last try (highest ``job_submit_seq``) with that try's state times."""
+    times = times.assign(state=_decode_states(times.pop("last_state")))
     tries = tries.merge(times, on="job_instance_id", how="left").sort_values(["job_id", "job_submit_seq"])
     count = tries.groupby("job_id").size().rename("tries")
     # A retry is ready when the try before it ended (that try's last recorded state).
@@ -142,85 +180,43 @@ def _jobs(con: Connection) -> pd.DataFrame:
     )
 
 
-def _edges(con: Connection) -> pd.DataFrame:
-    e = t.job_edge
-    return _frame(
-        con, sa.select(e.c.wf_id, e.c.parent_exec_job_id, e.c.child_exec_job_id), ["wf_id", "parent", "child"]
-    )
-
-
-def _invocations(con: Connection) -> pd.DataFrame:
-    """Task invocations (``task_submit_seq >= 0``) and failing pre/post scripts, every try."""
-    i = t.invocation
-    q = sa.select(
-        i.c.job_instance_id,
-        i.c.task_submit_seq,
-        i.c.remote_cpu_time,
-        i.c.exitcode,
-        i.c.transformation,
-        i.c.executable,
-        i.c.argv,
-    ).where(sa.or_(i.c.task_submit_seq >= 0, i.c.exitcode != 0))
-    inv = _frame(con, q, [c.name for c in q.selected_columns])
-    return inv.sort_values(["job_instance_id", "task_submit_seq"], kind="stable")
-
-
 def read_stampede(engine: Engine, name: str) -> StampedeData:
-    def read() -> StampedeData:
-        with engine.connect() as con:
-            jobs = _jobs(con)
-            inv = _invocations(con)
-            inv = inv[inv["job_instance_id"].isin(jobs["job_instance_id"].dropna())]
-            return StampedeData(
-                workflows=_workflows(con),
-                jobs=jobs,
-                edges=_edges(con),
-                tasks=inv[inv["task_submit_seq"] >= 0],
-                scripts=inv[inv["task_submit_seq"] < 0],
-            )
-
-    return with_retry(name, read)
+    f = _read_frames(engine, name)
+    jobs = _jobs(f["jobs"], f["tries"], f["times"])
+    inv = f["invocations"]
+    inv = inv[inv["job_instance_id"].isin(jobs["job_instance_id"].dropna())]
+    inv = inv.sort_values(["job_instance_id", "task_submit_seq"], kind="stable")
+    return StampedeData(
+        workflows=_workflows(f["workflows"], f["wf_states"]),
+        jobs=jobs,
+        edges=f["edges"],
+        tasks=inv[inv["task_submit_seq"] >= 0],
+        scripts=inv[inv["task_submit_seq"] < 0],
+    )
 
 
 def read_texts(engine: Engine, name: str, instance_ids: Sequence[int]) -> pd.DataFrame:
     """stdout/stderr texts and held reasons of a few job instances (the problem jobs only)."""
     ji, js = t.job_instance, t.jobstate
     ids = [int(i) for i in instance_ids]
+    empty = pd.DataFrame(columns=["job_instance_id", "stdout_text", "stderr_text", "held_reason"])
+    if not ids:
+        return empty
 
     def read() -> pd.DataFrame:
         parts, reasons = [], []
         with engine.connect() as con:
             for k in range(0, len(ids), _CHUNK):
                 chunk = ids[k : k + _CHUNK]
-                parts.append(
-                    _frame(
-                        con,
-                        sa.select(ji.c.job_instance_id, ji.c.stdout_text, ji.c.stderr_text).where(
-                            ji.c.job_instance_id.in_(chunk)
-                        ),
-                        ["job_instance_id", "stdout_text", "stderr_text"],
-                    )
+                texts = sa.select(ji.c.job_instance_id, ji.c.stdout_text, ji.c.stderr_text)
+                parts.append(_frame(con, texts.where(ji.c.job_instance_id.in_(chunk))))
+                held = (
+                    sa.select(js.c.job_instance_id, js.c.reason.label("held_reason"))
+                    .where(js.c.job_instance_id.in_(chunk), js.c.state == t.HELD)
+                    .order_by(js.c.timestamp)
                 )
-                reasons.append(
-                    _frame(
-                        con,
-                        sa.select(js.c.job_instance_id, js.c.reason)
-                        .where(js.c.job_instance_id.in_(chunk), js.c.state == t.HELD)
-                        .order_by(js.c.timestamp),
-                        ["job_instance_id", "held_reason"],
-                    )
-                )
-        texts = (
-            pd.concat(parts)
-            if parts
-            else pd.DataFrame(columns=["job_instance_id", "stdout_text", "stderr_text"])
-        )
-        held = pd.concat(reasons) if reasons else pd.DataFrame(columns=["job_instance_id", "held_reason"])
-        held = held.groupby("job_instance_id").tail(1)
-        return texts.merge(held, on="job_instance_id", how="left")
+                reasons.append(_frame(con, held))
+        held_reasons = pd.concat(reasons).groupby("job_instance_id").tail(1)
+        return pd.concat(parts).merge(held_reasons, on="job_instance_id", how="left")
 
-    return (
-        with_retry(name, read)
-        if ids
-        else pd.DataFrame(columns=["job_instance_id", "stdout_text", "stderr_text", "held_reason"])
-    )
+    return with_retry(name, read)

@@ -84,6 +84,6 @@ def status_frame(jobs: pd.DataFrame, exit_codes: pd.Series, ks_status: pd.Series
 
 
 def _ints(values: pd.Series) -> pd.Series:
-    return pd.Series(
-        [None if v is None or v != v else int(v) for v in values], index=values.index, dtype=object
-    )
+    """Whole numbers as Python ints, missing as None (object column): vectorised, no per-row loop."""
+    v = pd.to_numeric(values, errors="coerce").astype("Int64")
+    return v.astype(object).where(v.notna(), None)

@@ -5,138 +5,129 @@ Only the columns read are declared: the reader never creates, alters or writes a
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Column, Integer, MetaData, Numeric, String, Table, Text
 
 SUPPORTED_VERSIONS = (14,)  # what Pegasus 5.0 monitord writes; 4.x wrote older versions
 
+# The columns read, per table, in schema.py's order: one spec, one builder (no table is created
+# or altered here; the writer alone calls ``metadata.create_all`` on a file of its own).
+_TIME = Numeric(16, 6, asdecimal=False)
+_DURATION = Numeric(10, 3, asdecimal=False)
+SCHEMA: dict[str, dict[str, Any]] = {
+    "dbversion": {"id": Integer, "version_number": Integer, "version": String, "version_timestamp": Integer},
+    "workflow": {
+        "wf_id": Integer,
+        "wf_uuid": String,
+        "dag_file_name": String,
+        "timestamp": _TIME,
+        "submit_dir": Text,
+        "dax_label": String,
+        "parent_wf_id": Integer,
+        "root_wf_id": Integer,
+    },
+    "workflowstate": {
+        "wf_id": Integer,
+        "state": String,
+        "timestamp": _TIME,
+        "restart_count": Integer,
+        "status": Integer,
+    },
+    "host": {"host_id": Integer, "wf_id": Integer, "site": String, "hostname": String, "ip": String},
+    "job": {
+        "job_id": Integer,
+        "wf_id": Integer,
+        "exec_job_id": String,
+        "submit_file": String,
+        "type_desc": String,
+        "clustered": Integer,
+        "max_retries": Integer,
+        "executable": Text,
+        "argv": Text,
+        "task_count": Integer,
+    },
+    "job_edge": {"wf_id": Integer, "parent_exec_job_id": String, "child_exec_job_id": String},
+    "job_instance": {
+        "job_instance_id": Integer,
+        "job_id": Integer,
+        "host_id": Integer,
+        "job_submit_seq": Integer,
+        "sched_id": String,
+        "site": String,
+        "user": String,
+        "work_dir": Text,
+        "local_duration": _DURATION,
+        "subwf_id": Integer,
+        "stdout_file": String,
+        "stdout_text": Text,
+        "stderr_file": String,
+        "stderr_text": Text,
+        "multiplier_factor": Integer,
+        "exitcode": Integer,
+    },
+    "jobstate": {
+        "job_instance_id": Integer,
+        "state": String,
+        "timestamp": _TIME,
+        "jobstate_submit_seq": Integer,
+        "reason": Text,
+    },
+    "invocation": {
+        "invocation_id": Integer,
+        "wf_id": Integer,
+        "job_instance_id": Integer,
+        "task_submit_seq": Integer,
+        "start_time": _TIME,
+        "remote_duration": _DURATION,
+        "remote_cpu_time": _DURATION,
+        "exitcode": Integer,
+        "transformation": Text,
+        "executable": Text,
+        "argv": Text,
+        "abs_task_id": String,
+        "maxrss": Integer,
+        "avg_cpu": _TIME,
+    },
+    "task": {
+        "task_id": Integer,
+        "wf_id": Integer,
+        "job_id": Integer,
+        "abs_task_id": String,
+        "transformation": Text,
+        "argv": Text,
+        "type_desc": String,
+    },
+}
+# The surrogate keys (schema.py's primary keys); the other tables have composite keys we never use.
+_PRIMARY = {
+    "dbversion": "id",
+    "workflow": "wf_id",
+    "host": "host_id",
+    "job": "job_id",
+    "job_instance": "job_instance_id",
+    "invocation": "invocation_id",
+    "task": "task_id",
+}
+
 metadata = MetaData()
 
-dbversion = Table(
-    "dbversion",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("version_number", Integer),
-    Column("version", String),
-    Column("version_timestamp", Integer),
-)
 
-workflow = Table(
-    "workflow",
-    metadata,
-    Column("wf_id", Integer, primary_key=True),
-    Column("wf_uuid", String),
-    Column("dag_file_name", String),
-    Column("timestamp", Numeric(16, 6, asdecimal=False)),
-    Column("submit_dir", Text),
-    Column("dax_label", String),
-    Column("parent_wf_id", Integer),
-    Column("root_wf_id", Integer),
-)
+def _table(name: str) -> Table:
+    key = _PRIMARY.get(name)
+    return Table(name, metadata, *(Column(c, ty, primary_key=c == key) for c, ty in SCHEMA[name].items()))
 
-workflowstate = Table(
-    "workflowstate",
-    metadata,
-    Column("wf_id", Integer),
-    Column("state", String),
-    Column("timestamp", Numeric(16, 6, asdecimal=False)),
-    Column("restart_count", Integer),
-    Column("status", Integer),
-)
 
-host = Table(
-    "host",
-    metadata,
-    Column("host_id", Integer, primary_key=True),
-    Column("wf_id", Integer),
-    Column("site", String),
-    Column("hostname", String),
-    Column("ip", String),
-)
-
-job = Table(
-    "job",
-    metadata,
-    Column("job_id", Integer, primary_key=True),
-    Column("wf_id", Integer),
-    Column("exec_job_id", String),
-    Column("submit_file", String),
-    Column("type_desc", String),
-    Column("clustered", Integer),
-    Column("max_retries", Integer),
-    Column("executable", Text),
-    Column("argv", Text),
-    Column("task_count", Integer),
-)
-
-job_edge = Table(
-    "job_edge",
-    metadata,
-    Column("wf_id", Integer),
-    Column("parent_exec_job_id", String),
-    Column("child_exec_job_id", String),
-)
-
-job_instance = Table(
-    "job_instance",
-    metadata,
-    Column("job_instance_id", Integer, primary_key=True),
-    Column("job_id", Integer),
-    Column("host_id", Integer),
-    Column("job_submit_seq", Integer),
-    Column("sched_id", String),
-    Column("site", String),
-    Column("user", String),
-    Column("work_dir", Text),
-    Column("local_duration", Numeric(10, 3, asdecimal=False)),
-    Column("subwf_id", Integer),
-    Column("stdout_file", String),
-    Column("stdout_text", Text),
-    Column("stderr_file", String),
-    Column("stderr_text", Text),
-    Column("multiplier_factor", Integer),
-    Column("exitcode", Integer),
-)
-
-jobstate = Table(
-    "jobstate",
-    metadata,
-    Column("job_instance_id", Integer),
-    Column("state", String),
-    Column("timestamp", Numeric(16, 6, asdecimal=False)),
-    Column("jobstate_submit_seq", Integer),
-    Column("reason", Text),
-)
-
-invocation = Table(
-    "invocation",
-    metadata,
-    Column("invocation_id", Integer, primary_key=True),
-    Column("wf_id", Integer),
-    Column("job_instance_id", Integer),
-    Column("task_submit_seq", Integer),
-    Column("start_time", Numeric(16, 6, asdecimal=False)),
-    Column("remote_duration", Numeric(10, 3, asdecimal=False)),
-    Column("remote_cpu_time", Numeric(10, 3, asdecimal=False)),
-    Column("exitcode", Integer),
-    Column("transformation", Text),
-    Column("executable", Text),
-    Column("argv", Text),
-    Column("abs_task_id", String),
-    Column("maxrss", Integer),
-    Column("avg_cpu", Numeric(16, 6, asdecimal=False)),
-)
-
-task = Table(
-    "task",
-    metadata,
-    Column("task_id", Integer, primary_key=True),
-    Column("wf_id", Integer),
-    Column("job_id", Integer),
-    Column("abs_task_id", String),
-    Column("transformation", Text),
-    Column("argv", Text),
-    Column("type_desc", String),
-)
+dbversion = _table("dbversion")
+workflow = _table("workflow")
+workflowstate = _table("workflowstate")
+host = _table("host")
+job = _table("job")
+job_edge = _table("job_edge")
+job_instance = _table("job_instance")
+jobstate = _table("jobstate")
+invocation = _table("invocation")
+task = _table("task")
 
 # Job states as monitord writes them (Pegasus/monitoring/job.py).
 PRE_START, PRE_END = "PRE_SCRIPT_STARTED", "PRE_SCRIPT_TERMINATED"
@@ -178,4 +169,16 @@ KNOWN_STATES: tuple[str, ...] = tuple(
             "DAGMAN_SUBMIT",
         }
     )
+)
+
+# The states nearly every try has, in the order a successful try writes them (a CASE tests them first).
+FREQUENT_STATES: tuple[str, ...] = (
+    "SUBMIT",
+    "EXECUTE",
+    "IMAGE_SIZE",
+    "JOB_TERMINATED",
+    "JOB_SUCCESS",
+    "POST_SCRIPT_STARTED",
+    "POST_SCRIPT_TERMINATED",
+    "POST_SCRIPT_SUCCESS",
 )
