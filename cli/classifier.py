@@ -104,6 +104,7 @@ def train(
             seed=seed,
         )
     elif scorer == "sft":
+        from flowsleuth.cli.app.settings import load_settings
         from flowsleuth.tools.classifier.sft import SFTScorer
         from flowsleuth.tools.classifier.sft_adapter import LoraSpec
         from flowsleuth.tools.classifier.sft_train import TrainConfig
@@ -115,6 +116,7 @@ def train(
             balance=cast(Any, balance),
             seed=seed,
             device=cast(Any, device),
+            threads=load_settings().threads,  # FLOWSLEUTH_THREADS / config file
         )
         model = SFTScorer.fit(
             part["train"],

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import typer
 from flowsleuth.cli import options
+from flowsleuth.cli.app.settings import load_settings
 from flowsleuth.cli.errors import err_console, handle_errors
 from flowsleuth.cli.safe import safe
 from flowsleuth.workflows.readers import open_runs, unknown_workflow_note
@@ -67,7 +68,7 @@ def info(
 ) -> None:
     """Summarise runs: jobs, hosts, transformations, label counts and time span."""
     summaries = []
-    for run in open_runs(path, workflow=workflow):
+    for run in open_runs(path, workflow=workflow, plugins=load_settings().plugins):
         summaries.append(summarize(run))
         wf_note = unknown_workflow_note(run)
         for note in [*run.notes, *([wf_note] if wf_note else [])]:

@@ -45,7 +45,7 @@ def _open(
 
     cfg = load_settings(home=home, index_dir=index_dir, chroma_url=chroma_url)
     # the embedder loads lazily: stats and drop never pay for the model
-    emb = embedder_by_name(embedder) if embedder != "minilm" else None
+    emb = embedder_by_name(embedder, cfg.cache_path)
     if cfg.chroma_url is not None:
         return open_index(chroma_url=cfg.chroma_url, template=template, embedder=emb)
     return open_index(cfg.index_path, template=template, embedder=emb, create=create)

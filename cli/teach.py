@@ -25,7 +25,11 @@ WorkflowOpt = typer.Option(
 @baseline_app.command("add")
 @handle_errors
 def baseline_add(
-    paths: list[Path] = typer.Argument(..., help="Past runs: CSVs, directories of them, or .zip archives."),
+    paths: list[str] = typer.Argument(
+        ...,
+        help="Past runs: CSVs, directories or .zip archives of them, Pegasus submit directories, "
+        "stampede DB files or URLs.",
+    ),
     workflow: str | None = WorkflowOpt,
     home: Path | None = options.Home,
 ) -> None:
@@ -33,15 +37,16 @@ def baseline_add(
     runs among them do little harm (medians of per-run medians)."""
     from flowsleuth.tools.generalist.history import History
     from flowsleuth.tools.generalist.store import Store
-    from flowsleuth.workflows.loader import iter_runs
+    from flowsleuth.workflows.readers import open_runs
 
-    store = Store(load_settings(home=home).home)
+    cfg = load_settings(home=home)
+    store = Store(cfg.home)
     t0 = time.perf_counter()
     histories: dict[str, History] = {}
     added: dict[str, int] = {}
     for path in paths:
-        for run in iter_runs(path):
-            wf = workflow or run.workflow
+        for run in open_runs(path, workflow=workflow, plugins=cfg.plugins):
+            wf = run.workflow
             if wf not in histories:
                 histories[wf] = store.history(wf) or History(workflow=wf)
             added[wf] = added.get(wf, 0) + histories[wf].add([run])
@@ -68,7 +73,9 @@ def baseline_show(home: Path | None = options.Home) -> None:
 
 @handle_errors
 def label(
-    run_path: Path = typer.Argument(..., help="The run CSV the job belongs to."),
+    run_path: str = typer.Argument(
+        ..., help="The run the job belongs to (a run CSV, a Pegasus submit directory, a DB file or URL)."
+    ),
     jobs: list[str] = typer.Argument(..., help="DAG node id(s) of the job(s)."),
     anomalous: bool | None = typer.Option(None, "--anomalous/--normal", help="What the job really is."),
     workflow: str | None = WorkflowOpt,
@@ -83,12 +90,12 @@ def label(
     """Confirm or correct a verdict: the job's features are kept in the home and the workflow's
     scorer adapts to them at the next triage or why."""
     from flowsleuth.cli.teach_ops import record_labels
-    from flowsleuth.workflows.loader import load_run
+    from flowsleuth.workflows.readers import open_run
 
     if anomalous is None:
         raise FlowsleuthError("say what the job is: --anomalous or --normal")
     cfg = load_settings(home=home)
-    run = load_run(run_path, workflow=workflow)
+    run = open_run(run_path, workflow=workflow, job_id=jobs[0], plugins=cfg.plugins)
     n, runs, indexed = record_labels(cfg, run, {j: (anomalous, cls) for j in jobs}, index=index)
     err_console.print(
         f"{safe(run.workflow)}: {n} job(s) labelled, {indexed} added to the index; "
@@ -99,20 +106,22 @@ def label(
 @handle_errors
 def feedback(
     triage_jsonl: Path = typer.Argument(..., help="Triage JSONL with a 'feedback' field on some rows."),
-    runs: list[Path] = typer.Option(..., "--runs", help="The triaged runs (CSVs, directories or .zip)."),
+    runs: list[str] = typer.Option(
+        ..., "--runs", help="The triaged runs (as given to triage: CSVs, directories, .zip, Pegasus)."
+    ),
     home: Path | None = options.Home,
     index: bool = typer.Option(True, "--index/--no-index", help="Also add the jobs to the Chroma index."),
 ) -> None:
     """Feed confirmed or rejected verdicts back. A row's ``feedback`` is "anomalous" or "normal"
     (what the job really is), or ``confirmed``: true/false (the verdict was right/wrong)."""
     from flowsleuth.cli.teach_ops import read_feedback, record_labels
-    from flowsleuth.workflows.loader import iter_runs
+    from flowsleuth.workflows.readers import open_runs
 
     cfg = load_settings(home=home)
     wanted = read_feedback(triage_jsonl)
     total, n_runs = 0, 0
     for path in runs:
-        for run in iter_runs(path):
+        for run in open_runs(path, plugins=cfg.plugins):
             if run.run_id in wanted:
                 n, n_runs, _ = record_labels(cfg, run, wanted.pop(run.run_id), index=index)
                 total += n

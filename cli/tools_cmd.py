@@ -24,9 +24,10 @@ def list_tools(
     ),
 ) -> None:
     """Show each tool: name, kind, source, status (prerequisites) and one-line description."""
+    from flowsleuth.cli.app.settings import load_settings
     from flowsleuth.tools.registry import default_registry
 
-    registry = default_registry(entry_points=plugins)
+    registry = default_registry(entry_points=plugins if plugins is not None else load_settings().plugins)
     rows = [
         {"name": t.name, "kind": t.kind, "source": t.source, "status": t.status, "description": t.summary}
         for t in registry.tools()

@@ -151,7 +151,7 @@ def triage(
         skipped.append(err)
         err_console.print(f"[yellow]skipped:[/] {safe(err, newlines=False)}")
 
-    reader = reader_for(path)
+    reader = reader_for(path, plugins=cfg.plugins)
     total = reader.count(str(path))
     runs = reader.read(str(path), workflow=workflow, on_error=skip)
     first = next(runs, None)  # validates the path before any model loads

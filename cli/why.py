@@ -80,7 +80,7 @@ def why(
         chroma_url=chroma_url,
         threshold=threshold,
     )
-    run = open_run(run_path, workflow=workflow, job_id=job_id)
+    run = open_run(run_path, workflow=workflow, job_id=job_id, plugins=cfg.plugins)
     run.job(job_id)  # a wrong id fails before any model loads
     for note in run.notes:  # data problems (implausible values), before the verdict
         err_console.print(f"[dim]note: {safe(note)}[/]")

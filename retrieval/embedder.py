@@ -123,14 +123,11 @@ class MiniLMEmbedder:
         return np.asarray(out, dtype=np.float32)
 
 
-def default_cache_path() -> Path:
-    """``$FLOWSLEUTH_CACHE_DIR/embeddings.sqlite``, else the user cache directory."""
-    env = os.environ.get("FLOWSLEUTH_CACHE_DIR")
-    if env:
-        return Path(env) / "embeddings.sqlite"
+def default_cache_path(cache_dir: Path | None = None) -> Path:
+    """``embeddings.sqlite`` in ``cache_dir`` (the home's cache), else in the user cache dir."""
     from platformdirs import user_cache_dir
 
-    return Path(user_cache_dir("flowsleuth")) / "embeddings.sqlite"
+    return (cache_dir or Path(user_cache_dir("flowsleuth"))) / "embeddings.sqlite"
 
 
 def cached(inner: Embedder, cache_path: Path | None = None) -> Embedder:
@@ -145,19 +142,21 @@ def cached(inner: Embedder, cache_path: Path | None = None) -> Embedder:
         return inner
 
 
-@lru_cache(maxsize=1)
-def default_embedder() -> Embedder:
-    """The product's embedder: cached MiniLM. One instance per process (the model loads once)."""
-    return cached(MiniLMEmbedder())
+@lru_cache(maxsize=2)
+def default_embedder(cache_dir: Path | None = None) -> Embedder:
+    """The product's embedder: MiniLM behind the vector cache in ``cache_dir``. One instance per
+    cache per process (the model loads once, on the first text embedded)."""
+    return cached(MiniLMEmbedder(), default_cache_path(cache_dir))
 
 
 EMBEDDERS = ("minilm", "hashing")
 
 
-def embedder_by_name(name: str) -> Embedder:
-    """``minilm`` (default, cached) or ``hashing`` (fast, no model, for tests and smoke checks)."""
+def embedder_by_name(name: str, cache_dir: Path | None = None) -> Embedder:
+    """``minilm`` (default, cached in ``cache_dir``) or ``hashing`` (fast, no model, for tests
+    and smoke checks)."""
     if name == "minilm":
-        return default_embedder()
+        return default_embedder(cache_dir)
     if name == "hashing":
         return HashingEmbedder()
     raise EmbedderError(f"unknown embedder {name!r} (choose from {', '.join(EMBEDDERS)})")

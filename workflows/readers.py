@@ -20,16 +20,14 @@ flowsleuth's own readers (``csv``, ``directory``, ``zip``) are registered throug
 group in its pyproject.toml. Readers of other distributions are asked first (they are more
 specific: a Pegasus submit directory is also a directory), then the built-ins in the order
 pegasus, zip, csv, directory (a Pegasus submit directory or stampede DB is also a
-directory or a file). ``$FLOWSLEUTH_NO_PLUGINS=1`` skips other distributions' readers.
+directory or a file). ``plugins=False`` skips other distributions' readers.
 """
 
 from __future__ import annotations
 
-import os
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -37,9 +35,9 @@ from flowsleuth.workflows.errors import DataError
 from flowsleuth.workflows.loader import count_runs, iter_runs, load_run
 from flowsleuth.workflows.models import UNKNOWN_WORKFLOW, Run
 from flowsleuth.workflows.names import canonical_workflow
+from flowsleuth.workflows.plugins import group_entry_points
 
 GROUP = "flowsleuth.readers"
-OWN_DISTRIBUTION = "flowsleuth"
 BUILTIN_ORDER = ("pegasus", "zip", "csv", "directory")  # most specific first
 OnError = Callable[[DataError], None]
 
@@ -117,25 +115,20 @@ class ZipReader:
         return count_runs(source)
 
 
-def _plugins_disabled() -> bool:
-    return os.environ.get("FLOWSLEUTH_NO_PLUGINS", "").strip().lower() in ("1", "true", "yes")
-
-
-def readers() -> list[Reader]:
-    """Every reader, in the order they are asked: other distributions', then the built-ins."""
+def readers(*, plugins: bool = True) -> list[Reader]:
+    """Every reader, in the order they are asked: other distributions' (when ``plugins``), then
+    the built-ins."""
+    own_eps, other_eps = group_entry_points(GROUP, plugins=plugins)
     own: dict[str, Reader] = {}
     others: list[Reader] = []
-    for ep in entry_points(group=GROUP):
-        dist = ep.dist.name if ep.dist is not None else ""
-        if dist != OWN_DISTRIBUTION and _plugins_disabled():
-            continue
+    for ep in [*own_eps, *other_eps]:
         try:
             obj = ep.load()
             reader = obj() if isinstance(obj, type) else obj
         except Exception:  # a broken plugin never hides the built-ins
             continue
         if isinstance(reader, Reader):
-            (own.__setitem__(ep.name, reader) if dist == OWN_DISTRIBUTION else others.append(reader))
+            (own.__setitem__(ep.name, reader) if ep in own_eps else others.append(reader))
     if not own:  # an install that predates the entry points
         from flowsleuth.workflows.pegasus.seam import PegasusReader
 
@@ -148,28 +141,35 @@ def readers() -> list[Reader]:
     return [*others, *(own[n] for n in BUILTIN_ORDER if n in own)]
 
 
-def reader_for(source: str | Path) -> Reader:
+def reader_for(source: str | Path, *, plugins: bool = True) -> Reader:
     """The first reader that accepts ``source``; a missing path is a one-line error."""
     text = str(source)
-    found = [r for r in readers() if r.accepts(text)]
+    known = readers(plugins=plugins)
+    found = [r for r in known if r.accepts(text)]
     if found:
         return found[0]
     if "://" not in text and not Path(text).exists():
         raise DataError(text, "no such file or directory")
-    raise DataError(text, f"no reader accepts it (readers: {', '.join(r.name for r in readers())})")
+    raise DataError(text, f"no reader accepts it (readers: {', '.join(r.name for r in known)})")
 
 
 def open_runs(
-    source: str | Path, *, workflow: str | None = None, on_error: OnError | None = None
+    source: str | Path,
+    *,
+    workflow: str | None = None,
+    on_error: OnError | None = None,
+    plugins: bool = True,
 ) -> Iterator[Run]:
     """The runs at ``source``, read by the reader that accepts it."""
-    yield from reader_for(source).read(str(source), workflow=workflow, on_error=on_error)
+    yield from reader_for(source, plugins=plugins).read(str(source), workflow=workflow, on_error=on_error)
 
 
-def open_run(source: str | Path, *, workflow: str | None = None, job_id: str | None = None) -> Run:
+def open_run(
+    source: str | Path, *, workflow: str | None = None, job_id: str | None = None, plugins: bool = True
+) -> Run:
     """The one run at ``source``. A source holding several (a hierarchical Pegasus workflow has
     one per sub-workflow) needs ``job_id``: the run holding that job is chosen."""
-    runs = list(open_runs(source, workflow=workflow))
+    runs = list(open_runs(source, workflow=workflow, plugins=plugins))
     if not runs:
         raise DataError(str(source), "holds no run")
     if len(runs) == 1:

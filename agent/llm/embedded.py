@@ -6,11 +6,11 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from flowsleuth.agent.llm.base import LLMBackend, M, Usage
@@ -24,22 +24,22 @@ from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import BaseModel, PrivateAttr
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 _LOCK = threading.Lock()
 _LOADED: dict[str, tuple[Any, Any, GuidedDecoder]] = {}
 
 
-def _load() -> tuple[Any, Any, GuidedDecoder]:
-    """(model, tokenizer, decoder), loaded once per process."""
+def _load(cache_dir: Path | None = None) -> tuple[Any, Any, GuidedDecoder]:
+    """(model, tokenizer, decoder), loaded once per process (converted weights: ``cache_dir``)."""
     with _LOCK:
         if "smollm2" not in _LOADED:
             import transformers
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
             transformers.logging.disable_progress_bar()  # no bars in CLI output
-            folder = hf_model_dir()
+            folder = hf_model_dir(cache_dir)
             tokenizer = AutoTokenizer.from_pretrained(folder)
             model = AutoModelForCausalLM.from_pretrained(folder).eval()
             decoder = GuidedDecoder(model, tokenizer, token_texts=token_texts(tokenizer, folder))
@@ -84,7 +84,8 @@ class EmbeddedChatModel(BaseChatModel):
     temperature: float = 0.0
     max_time_s: float = 60.0
     copy_numbers: bool = True
-    threads: int = Field(default_factory=lambda: int(os.environ.get("FLOWSLEUTH_LLM_THREADS", "1")))
+    threads: int = 1
+    cache_dir: Path | None = None
     _last: Usage = PrivateAttr(default_factory=Usage)
     _choices: dict[str, dict[str, float]] = PrivateAttr(default_factory=dict)
 
@@ -102,7 +103,7 @@ class EmbeddedChatModel(BaseChatModel):
         return self._choices
 
     def _prompt(self, messages: Sequence[BaseMessage]) -> str:
-        _, tokenizer, _ = _load()
+        _, tokenizer, _ = _load(self.cache_dir)
         text: str = tokenizer.apply_chat_template(
             to_chat(messages), add_generation_prompt=True, tokenize=False
         )
@@ -117,7 +118,7 @@ class EmbeddedChatModel(BaseChatModel):
     ) -> ChatResult:
         import torch
 
-        model, tokenizer, _ = _load()
+        model, tokenizer, _ = _load(self.cache_dir)
         start = time.perf_counter()
         ids = tokenizer(self._prompt(messages), return_tensors="pt", add_special_tokens=False)
         sample = self.temperature > 0
@@ -153,7 +154,7 @@ class EmbeddedChatModel(BaseChatModel):
         With ``copy_numbers``, text fields may only write numbers found in the last user turn
         (the evidence; not the system prompt or a worked example), as written there."""
         plans = plan_for(schema)
-        _, _, decoder = _load()
+        _, _, decoder = _load(self.cache_dir)
         numbers = _last_user_numbers(messages) if self.copy_numbers else None
         start = time.perf_counter()
         with torch_threads(self.threads):
@@ -196,6 +197,8 @@ class EmbeddedBackend(LLMBackend):
             max_tokens=settings.max_tokens,
             temperature=settings.temperature,
             max_time_s=settings.timeout_s,
+            threads=settings.threads,
+            cache_dir=settings.cache_dir,
         )
 
     @property

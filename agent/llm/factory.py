@@ -4,35 +4,30 @@ class ``(settings: LLMSettings) -> LLMBackend``. ``none`` means no LLM."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from importlib.metadata import entry_points
 
 from flowsleuth.agent.llm.base import LLMBackend
 from flowsleuth.agent.llm.errors import LLMError
 from flowsleuth.agent.llm.settings import LLMSettings
+from flowsleuth.workflows.plugins import group_entry_points
 
 GROUP = "flowsleuth.backends"
 NONE = "none"
 BackendFactory = Callable[[LLMSettings], LLMBackend]
 
 
-def _plugins_disabled() -> bool:
-    return os.environ.get("FLOWSLEUTH_NO_PLUGINS", "").strip().lower() in ("1", "true", "yes")
+def available_backends(*, plugins: bool = True) -> list[str]:
+    """Every backend name a setting may use: ``none`` plus the registered ones (flowsleuth's
+    own only, unless ``plugins``)."""
+    own, others = group_entry_points(GROUP, plugins=plugins)
+    return [NONE, *sorted({ep.name for ep in [*own, *others]} | {"embedded", "openai"})]
 
 
-def available_backends() -> list[str]:
-    """Every backend name a setting may use: ``none`` plus the registered ones."""
-    names = [
-        ep.name
-        for ep in entry_points(group=GROUP)
-        if not _plugins_disabled() or (ep.dist is not None and ep.dist.name == "flowsleuth")
-    ]
-    return [NONE, *sorted(set(names) | {"embedded", "openai"})]
-
-
-def _backend_class(name: str) -> BackendFactory:
-    for ep in entry_points(group=GROUP, name=name):
+def _backend_class(name: str, plugins: bool) -> BackendFactory:
+    own, others = group_entry_points(GROUP, plugins=plugins)
+    for ep in [*own, *others]:
+        if ep.name != name:
+            continue
         cls = ep.load()
         if isinstance(cls, type) and issubclass(cls, LLMBackend):
             factory: BackendFactory = cls
@@ -47,7 +42,7 @@ def _backend_class(name: str) -> BackendFactory:
         from flowsleuth.agent.llm.embedded import EmbeddedBackend
 
         return EmbeddedBackend
-    raise LLMError(name, f"unknown backend (available: {', '.join(available_backends())})")
+    raise LLMError(name, f"unknown backend (available: {', '.join(available_backends(plugins=plugins))})")
 
 
 def make_backend(settings: LLMSettings) -> LLMBackend | None:
@@ -58,4 +53,4 @@ def make_backend(settings: LLMSettings) -> LLMBackend | None:
     """
     if settings.backend == NONE:
         return None
-    return _backend_class(settings.backend)(settings)
+    return _backend_class(settings.backend, settings.plugins)(settings)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -46,6 +47,11 @@ class LLMSettings(BaseModel):
     max_retries: int = Field(default=1, ge=0, le=5, description="bounded client retries")
     temperature: float = Field(default=0.0, ge=0, le=2)
     max_tokens: int = Field(default=256, gt=0, le=8192, description="cap on generated tokens")
+    plugins: bool = Field(default=True, description="backends of other distributions may be used")
+    threads: int = Field(default=1, ge=1, description="CPU threads of an embedded model")
+    cache_dir: Path | None = Field(
+        default=None, description="where an embedded model keeps its converted weights [user cache]"
+    )
     tools: bool = Field(
         default=False,
         description="the server does tool calling (vLLM started with --enable-auto-tool-choice "

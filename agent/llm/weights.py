@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -37,17 +36,16 @@ def gguf_path() -> Path:
     )
 
 
-def cache_dir() -> Path:
-    """``$FLOWSLEUTH_CACHE_DIR`` or the user cache dir, plus the converted model's folder."""
+def cache_dir(root: Path | None = None) -> Path:
+    """The converted model's folder under ``root`` (the home's cache; else the user cache dir)."""
     from platformdirs import user_cache_dir
 
-    root = Path(os.environ.get("FLOWSLEUTH_CACHE_DIR") or user_cache_dir("flowsleuth"))
-    return root / "models" / _CACHE_NAME
+    return (root or Path(user_cache_dir("flowsleuth"))) / "models" / _CACHE_NAME
 
 
-def hf_model_dir() -> Path:
+def hf_model_dir(root: Path | None = None) -> Path:
     """A folder ``from_pretrained`` loads fast; converted from the GGUF on first use."""
-    target = cache_dir()
+    target = cache_dir(root)
     if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
         return target
     source = gguf_path()

@@ -28,17 +28,14 @@ def config_file() -> Path:
     return Path(env) if env else Path(user_config_dir("flowsleuth")) / "config.toml"
 
 
-def _data_dir() -> Path:
-    return Path(os.environ.get("FLOWSLEUTH_HOME") or user_data_dir("flowsleuth"))
-
-
 class Settings(BaseSettings):
     """Everything a command can be configured with."""
 
     model_config = SettingsConfigDict(env_prefix="FLOWSLEUTH_", extra="ignore")
 
     home: Path = Field(
-        default_factory=_data_dir, description="where models/ and index/ live ($FLOWSLEUTH_HOME)"
+        default_factory=lambda: Path(user_data_dir("flowsleuth")),
+        description="where models/, index/ and cache/ live ($FLOWSLEUTH_HOME)",
     )
     backend: BackendName = Field(default="embedded", description="LLM that narrates the verdict")
     base_url: str = Field(default=DEFAULT_BASE_URL, description="OpenAI-compatible server, e.g. vLLM")
@@ -48,6 +45,11 @@ class Settings(BaseSettings):
     llm_tools: bool = Field(default=False, description="the server supports tool calling")
     chroma_url: str | None = Field(default=None, description="Chroma server; embedded when unset")
     index_dir: Path | None = Field(default=None, description="embedded index [default: <home>/index]")
+    cache_dir: Path | None = Field(
+        default=None, description="rebuildable artifacts (vectors, converted weights) [default: <home>/cache]"
+    )
+    threads: int = Field(default=1, ge=1, description="CPU threads per model (torch, ONNX Runtime)")
+    no_plugins: bool = Field(default=False, description="load only flowsleuth's own tools, backends, readers")
     threshold: float | None = Field(default=None, description="override the fitted decision threshold")
     max_steps: int = Field(default=DEFAULT_MAX_STEPS, ge=0, description="bound on the agentic tool loop")
     n_examples: int = Field(
@@ -73,9 +75,14 @@ class Settings(BaseSettings):
         return self.index_dir if self.index_dir is not None else self.home / "index"
 
     @property
-    def cache_dir(self) -> Path:
-        """Derived artifacts that can be rebuilt (e.g. ONNX exports): ``<home>/cache``."""
-        return self.home / "cache"
+    def cache_path(self) -> Path:
+        """Rebuildable artifacts (embedding vectors, converted LLM weights, ONNX exports):
+        ``cache_dir`` when set, else ``<home>/cache``."""
+        return self.cache_dir if self.cache_dir is not None else self.home / "cache"
+
+    @property
+    def plugins(self) -> bool:
+        return not self.no_plugins
 
     @classmethod
     def settings_customise_sources(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from flowsleuth.agent.deps import Deps
 from flowsleuth.agent.llm import LLMBackend, LLMSettings, make_backend
 from flowsleuth.cli.app.settings import Settings
-from flowsleuth.retrieval import INDEX, JobIndex, open_index, select_few_shot
+from flowsleuth.retrieval import INDEX, JobIndex, default_embedder, open_index, select_few_shot
 from flowsleuth.tools.classifier import SCORERS, Scorer, load_scorer
 from flowsleuth.tools.decision.fusion import Fusion
 from flowsleuth.tools.diagnosis import DIAGNOSIS_MODEL, DiagnosisModel
@@ -102,7 +102,9 @@ def load_toolkit(
     was fitted with them); ``fast_sft`` runs SFT through ONNX Runtime int8 (for triage)."""
     from flowsleuth.tools import registry  # looked up at call time (tests swap it)
 
-    kit = Toolkit(settings=settings, registry=registry.default_registry(timeout_s=settings.tool_timeout_s))
+    kit = Toolkit(
+        settings=settings, registry=registry.default_registry(settings.plugins, settings.tool_timeout_s)
+    )
     models_dir = _models_dir(kit.notes, settings.models_dir)
     failed = _load_models(kit, models_dir, sft)
     shipped = pretrained_models_dir()
@@ -119,8 +121,8 @@ def load_toolkit(
     if fast_sft and "sft" in kit.models:
         from flowsleuth.tools.classifier.sft_onnx import attach
 
-        cache = settings.cache_dir / "onnx"
-        _try(kit.notes, "SFT ONNX export", lambda: attach(kit.models["sft"], cache, "int8"))
+        cache = settings.cache_path / "onnx"
+        _try(kit.notes, "SFT ONNX export", lambda: attach(kit.models["sft"], cache, "int8", settings.threads))
     if settings.threshold is not None:
         kit.fusion = kit.fusion.with_threshold(settings.threshold)
     kit.generalist = _try(kit.notes, "generalist model", lambda: _load_generalist(settings))
@@ -195,6 +197,9 @@ def llm_settings(settings: Settings) -> LLMSettings:
         api_key_env=settings.api_key_env,
         timeout_s=settings.llm_timeout_s,
         tools=settings.llm_tools,
+        plugins=settings.plugins,
+        threads=settings.threads,
+        cache_dir=settings.cache_path,
         # room for both capped Narrative fields to close their JSON on a server
         max_tokens=512 if settings.backend == "openai" else LLMSettings.model_fields["max_tokens"].default,
     )
@@ -220,12 +225,13 @@ def _load_generalist(settings: Settings) -> GeneralistJudge | None:
 
 def _open_index(notes: list[str], settings: Settings) -> JobIndex | None:
     """The Chroma server at ``chroma_url`` when set, else the embedded index of the home."""
+    embedder = default_embedder(settings.cache_path)  # lazy: loads on the first text embedded
     if settings.chroma_url is not None:
-        return _try(notes, "index", lambda: open_index(chroma_url=settings.chroma_url))
+        return _try(notes, "index", lambda: open_index(chroma_url=settings.chroma_url, embedder=embedder))
     if not settings.index_path.is_dir():
         notes.append(
             f"no job index at {settings.index_path} yet (flowsleuth index build): "
             "no few-shot examples or kNN vote"
         )
         return None
-    return _try(notes, "index", lambda: open_index(settings.index_path))
+    return _try(notes, "index", lambda: open_index(settings.index_path, embedder=embedder))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,24 +14,12 @@ from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.sample import sample_runs
 
 
-@pytest.fixture(autouse=True)
-def _no_installed_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Installed third-party plugins are never loaded during tests."""
-    monkeypatch.setenv("FLOWSLEUTH_NO_PLUGINS", "1")
-
-
 @pytest.fixture(scope="session")
-def demo_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The demo model, fitted once; ``$FLOWSLEUTH_DIAGNOSIS_MODEL`` points at it meanwhile."""
+def demo_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo model, fitted once from the bundled sample."""
     out = tmp_path_factory.mktemp("diagnosis")
     fit_default_diagnosis(out)
-    old = os.environ.get("FLOWSLEUTH_DIAGNOSIS_MODEL")
-    os.environ["FLOWSLEUTH_DIAGNOSIS_MODEL"] = str(out)
-    yield out
-    if old is None:
-        os.environ.pop("FLOWSLEUTH_DIAGNOSIS_MODEL", None)
-    else:
-        os.environ["FLOWSLEUTH_DIAGNOSIS_MODEL"] = old
+    return out
 
 
 @pytest.fixture(scope="session")

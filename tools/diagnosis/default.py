@@ -1,21 +1,19 @@
-"""The demo diagnosis model: fitted on the bundled sample runs in seconds, cached on disk.
+"""The diagnosis model a library caller gets when it passes none.
 
-Precedence for :func:`default_model`: an explicit path, else ``$FLOWSLEUTH_DIAGNOSIS_MODEL``,
-else the user cache directory (fitted there from the bundled sample on first use).
-A model fitted on the whole Flow-Bench train split (``bench/diagnosis.py --save DIR``) is far
-better than the demo one; point ``$FLOWSLEUTH_DIAGNOSIS_MODEL`` at it.
+Precedence for :func:`default_model`: an explicit path, else the pretrained model shipped in
+:mod:`tools.pretrained` (fitted on the Flow-Bench train split), else a demo model fitted in
+seconds from the bundled sample runs into the user cache directory (a bare checkout). The CLI
+always passes its home's model (``<home>/models/diagnosis``, or the shipped one).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from flowsleuth.tools.diagnosis.model import ARTIFACT_NAME, DiagnosisModel
 from flowsleuth.workflows.loader import load_run
 from flowsleuth.workflows.sample import sample_runs
 
-ENV = "FLOWSLEUTH_DIAGNOSIS_MODEL"
 _loaded: dict[str, DiagnosisModel] = {}
 
 
@@ -32,13 +30,21 @@ def _cache_dir() -> Path:
     return Path(user_cache_dir("flowsleuth")) / "diagnosis-default"
 
 
+def _shipped() -> Path | None:
+    from flowsleuth.tools.pretrained import pretrained_models_dir
+
+    shipped = pretrained_models_dir()
+    found = shipped / "diagnosis" if shipped is not None else None
+    return found if found is not None and (found / ARTIFACT_NAME).is_file() else None
+
+
 def default_model(path: str | Path | None = None) -> DiagnosisModel:
     """The diagnosis model to use when none is passed (loaded once per process)."""
-    chosen = path or os.environ.get(ENV)
-    target = Path(chosen) if chosen else _cache_dir()
+    chosen = Path(path) if path else _shipped()
+    target = chosen if chosen is not None else _cache_dir()
     key = str(target)
     if key not in _loaded:
-        if not chosen and not (target / ARTIFACT_NAME).is_file():
+        if chosen is None and not (target / ARTIFACT_NAME).is_file():
             fit_default_diagnosis(target)
         _loaded[key] = DiagnosisModel.load(target)
     return _loaded[key]

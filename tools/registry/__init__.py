@@ -23,14 +23,14 @@ Public API::
   unavailable tool gives an ``error`` result.
 * Reliability: a tool that raises, returns garbage or hangs (per-call, thread-based timeout)
   becomes an ``error`` result; the other tools still run.
-* ``FLOWSLEUTH_NO_PLUGINS=1`` or ``default_registry(entry_points=False)`` skips third-party
+* ``default_registry(entry_points=False)`` (the CLI: ``FLOWSLEUTH_NO_PLUGINS=1``) skips third-party
   plugins; flowsleuth's own entry points (the built-ins) always load.
 """
 
 from __future__ import annotations
 
 from flowsleuth.tools.registry.core import KINDS, RegisteredTool, Registry, ToolError
-from flowsleuth.tools.registry.entry_points import GROUP, load_entry_points, plugins_disabled, register_object
+from flowsleuth.tools.registry.entry_points import GROUP, load_entry_points, register_object
 from flowsleuth.tools.registry.prerequisites import (
     EnvVar,
     FileExists,
@@ -40,12 +40,11 @@ from flowsleuth.tools.registry.prerequisites import (
 )
 
 
-def default_registry(entry_points: bool | None = None, timeout_s: float | None = None) -> Registry:
-    """Built-in tools plus installed plugins (unless ``entry_points`` is False, or it is None
-    and ``$FLOWSLEUTH_NO_PLUGINS`` is set), all through the ``flowsleuth.tools`` group."""
+def default_registry(entry_points: bool = True, timeout_s: float | None = None) -> Registry:
+    """Built-in tools plus installed plugins (unless ``entry_points`` is False), all through
+    the ``flowsleuth.tools`` group."""
     registry = Registry() if timeout_s is None else Registry(default_timeout_s=timeout_s)
-    plugins = entry_points if entry_points is not None else not plugins_disabled()
-    load_entry_points(registry, plugins=plugins)
+    load_entry_points(registry, plugins=entry_points)
     return registry
 
 

@@ -17,30 +17,19 @@ when plugins are enabled. A plugin that fails to import or to register is record
 from __future__ import annotations
 
 import inspect
-import os
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 from typing import Any
 
 from flowsleuth.tools.registry.core import RegisteredTool, Registry
+from flowsleuth.workflows.plugins import OWN_DISTRIBUTION, distribution, group_entry_points
 
 GROUP = "flowsleuth.tools"
-OWN_DISTRIBUTION = "flowsleuth"
-DISABLE_ENV = "FLOWSLEUTH_NO_PLUGINS"  # set to 1 to skip third-party entry points (the test suite does)
 # What flowsleuth's own entry points name; registered directly only when an install predates them.
 BUILTIN_HOOKS = ("flowsleuth.tools.registry.builtins", "flowsleuth.retrieval.knn")
 
 
-def plugins_disabled() -> bool:
-    return os.environ.get(DISABLE_ENV, "").strip().lower() in ("1", "true", "yes")
-
-
-def _distribution(ep: EntryPoint) -> str:
-    dist = getattr(ep, "dist", None)
-    return dist.name if dist is not None else ep.name
-
-
 def _source(ep: EntryPoint) -> str:
-    dist = _distribution(ep)
+    dist = distribution(ep)
     return "builtin" if dist == OWN_DISTRIBUTION else f"entry_point:{dist}"
 
 
@@ -62,9 +51,7 @@ def register_object(registry: Registry, obj: Any, source: str, name: str | None 
 def load_entry_points(registry: Registry, group: str = GROUP, plugins: bool = True) -> int:
     """Register flowsleuth's own entry points of ``group``, then (``plugins``) every other
     distribution's; returns how many entry points loaded."""
-    eps = list(entry_points(group=group))
-    own = sorted((ep for ep in eps if _distribution(ep) == OWN_DISTRIBUTION), key=lambda ep: ep.name)
-    others = [ep for ep in eps if _distribution(ep) != OWN_DISTRIBUTION] if plugins else []
+    own, others = group_entry_points(group, plugins=plugins)
     loaded = 0
     if group == GROUP and not own:
         import importlib
