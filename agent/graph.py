@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from flowsleuth.agent import tool_loop
-from flowsleuth.agent.claims import ClaimContext, check, keep_supported
+from flowsleuth.agent.claims import ClaimContext, check, keep_supported, sentences
 from flowsleuth.agent.deps import Deps
 from flowsleuth.agent.evidence import allowed_numbers, evidence_items, numbered_findings
 from flowsleuth.agent.explain import headline, plain_explanation
@@ -21,6 +21,7 @@ from flowsleuth.agent.state import InvestigationInput, InvestigationState
 from flowsleuth.agent.validate import strip_unbacked, unbacked
 from flowsleuth.agent.verdict import BackendInfo, BriefNarrative, Narrative, Verdict
 from flowsleuth.tools.decision.decide import Decision, decision_numbers
+from flowsleuth.tools.job_state import recorded_state
 from flowsleuth.workflows.contract import ToolResult
 from langgraph.graph import START, StateGraph
 from langgraph.runtime import Runtime
@@ -101,7 +102,16 @@ def reason(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
 
 def _identifiers(state: InvestigationState) -> list[str]:
     job = state["job"]
-    return [str(job.get(k) or "") for k in ("node_id", "run_id", "workflow", "transformation", "host")]
+    ids = [str(job.get(k) or "") for k in ("node_id", "run_id", "workflow", "transformation", "host")]
+    return ids + _recorded_texts(state.get("results", []))
+
+
+def _recorded_texts(results: list[ToolResult]) -> list[str]:
+    """The job's own words as Pegasus recorded them (held reason, output lines), sentence by
+    sentence: quoted, their digits are data (an errno, a path), not claims about the job."""
+    data = recorded_state(results) or {}
+    texts = [str(data.get(k) or "") for k in ("held_reason", "stdout_tail", "stderr_tail")]
+    return [p.strip() for t in texts for line in t.splitlines() for p in sentences(line) if p.strip()]
 
 
 def verdict(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:

@@ -25,13 +25,19 @@ COMMAND = "flowsleuth evals run --backend {backend}"
 @app.command("record")
 @handle_errors
 def record(
-    run_path: Path = typer.Argument(..., metavar="RUN", help="A labelled run CSV."),
+    run_path: Path = typer.Argument(
+        ...,
+        metavar="RUN",
+        help="A labelled run CSV, or a Pegasus submit directory or stampede DB in the repository "
+        "(the recorded job state is the truth).",
+    ),
     job_ids: list[str] = typer.Argument(None, metavar="[JOB]...", help="Jobs to record (default: --pick)."),
     pick: bool = typer.Option(
         False,
         "--pick",
         help="Pick the jobs: the clearest and the most borderline anomalous job, the most "
-        "anomalous-looking normal job, and a typical normal one.",
+        "anomalous-looking normal job, and a typical normal one; in a Pegasus run, every job "
+        "that failed, was held or was retried.",
     ),
     without: list[str] = typer.Option(
         [], "--also-without", help="Also write each case without this tool's result (knn_vote: no index)."
@@ -45,14 +51,20 @@ def record(
     from flowsleuth.agent.triage import triage_run
     from flowsleuth.cli.app.toolkit import load_toolkit
     from flowsleuth.cli.evals_record import record_case, record_tools
-    from flowsleuth.workflows.loader import load_run
+    from flowsleuth.workflows.readers import open_run
 
-    run = load_run(run_path)
+    run = open_run(run_path, job_id=job_ids[0] if job_ids else None)
     kit = load_toolkit(load_settings(home=home), llm=False)
     for note in kit.notes:
         err_console.print(f"[dim]note: {escape(note)}[/]")
-    chosen: list[tuple[str, str]] = [(j, "given") for j in job_ids or []]
-    if pick or not chosen:
+    recorded_truth = run.labels is None and run.status is not None  # a Pegasus run: no labels
+    chosen: list[tuple[str, str]] = [
+        (j, (st.problem if recorded_truth and (st := run.status_of(j)) else None) or "given")
+        for j in job_ids or []
+    ]
+    if recorded_truth and (pick or not chosen):
+        chosen += [(j, st.problem) for j in run.job_ids if (st := run.status_of(j)) and st.problem]
+    elif pick or not chosen:
         rows = triage_run(replace(kit, index=None).deps(run)).rows  # picks need no kNN batch
         truth = {r.job_id: bool((lab := run.label_of(r.job_id)) and lab.is_anomalous) for r in rows}
         bad = sorted((r for r in rows if truth[r.job_id]), key=lambda r: -(r.score or 0.0))
@@ -64,7 +76,8 @@ def record(
     subject = kit.subject(run)  # one per run: the diagnosis and context are computed once
     for job_id, why in dict(chosen).items():
         recorded = record_tools(kit, subject.for_job(job_id))
-        name = f"{run.run_id}-{why}{suffix}"
+        stem = f"pegasus-{Path(run.source).name}-{job_id}" if recorded_truth else run.run_id
+        name = f"{stem}-{why}{suffix}"
         folder = record_case(kit, run, job_id, root, name, [why, *tag], recorded)
         typer.echo(f"recorded {folder} ({job_id})")
         for tool in without:

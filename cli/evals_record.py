@@ -3,6 +3,8 @@ explanation must and must not say from the findings (edit ``case.json`` by hand 
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from flowsleuth.agent.evals.case import (
@@ -21,17 +23,68 @@ from flowsleuth.workflows.errors import FlowsleuthError
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.sample import RUNS_DIR
 
-KINDS = ("retrieval", "score", "diagnosis", "hint")
+KINDS = ("retrieval", "score", "diagnosis", "hint", "state")
 _KIND_WORDS = {"cpu": ["cpu", "contention"], "hdd": ["disk", "hdd", "i/o", " io "]}
 _NEIGHBOURS = r"(neighbou?r|nearest|labell?ed jobs)"
 
 
 def run_reference(run: Run, folder: Path) -> str:
-    """``sample:...`` for a bundled run; else copy the job's row into the case folder."""
+    """``sample:...`` for a bundled run; a Pegasus run's submit dir or DB as a path relative to
+    the case folder (it must lie in the repository); else "" (the job's row is copied)."""
     source = Path(run.source).resolve()
     if source.is_relative_to(RUNS_DIR):
         return SAMPLE_PREFIX + source.relative_to(RUNS_DIR).as_posix()
+    if run.status is not None and run.labels is None and source.exists():
+        repo = folder.resolve().parent.parent
+        if not source.is_relative_to(repo):
+            raise FlowsleuthError(
+                f"{run.source}: outside {repo}; copy the submit directory into the repository "
+                "(e.g. tests/fixtures/pegasus/) first: a case must not need files outside it"
+            )
+        return Path(os.path.relpath(source, folder.resolve())).as_posix()
     return ""
+
+
+def recorded_truth(run: Run, job_id: str) -> Expected:
+    """What Pegasus recorded about the job is its truth: failure, held or retried, else normal."""
+    st = run.status_of(job_id)
+    problem = st.problem if st is not None else None
+    return Expected(is_anomalous=problem is not None, anomaly_class=problem or "None")
+
+
+def state_expectations(results: list[RecordedResult]) -> tuple[list[Fact], list[Forbidden]]:
+    """Facts the prose must state from the recorded job state (the state, the exit code, the
+    telling output line, held), and the claims that would contradict it."""
+    st = _by_tool(results).get("job_state")
+    if st is None or st.status is not ToolStatus.OK or "outcome" not in st.data:
+        return [], []
+    d = st.data
+    facts = [Fact(fact=f"last state {d['state']}", any=[str(d["state"])])] if d.get("state") else []
+    forbidden = [
+        Forbidden(claim="the job succeeded", pattern=r"\b(job|it) (succeeded|completed successfully)")
+    ]
+    if d.get("exit_code") is not None:
+        facts.append(Fact(fact=f"exit code {d['exit_code']}", any=[f"exit code {d['exit_code']}"]))
+        if d["exit_code"] != 0:
+            forbidden.append(Forbidden(claim="exit code 0", pattern=r"exit code 0\b"))
+    if d.get("problem") == "failure":
+        facts.append(Fact(fact="it failed", any=["failed", "failure"]))
+    if d.get("held"):
+        facts.append(Fact(fact="it was held", any=["held"]))
+        if reason := str(d.get("held_reason") or "").strip():
+            facts.append(Fact(fact="why HTCondor held it", any=[reason[:40]]))
+        forbidden.append(Forbidden(claim="it was not held", pattern=r"\bnot (been )?held\b"))
+    # the line the job_state tool quotes: its stdout's first, else its stderr's last
+    m = re.search(r"(stdout|stderr): (['\"])(.+?)\2(;|$)", st.summary)
+    if m:
+        facts.append(Fact(fact=f"its {m.group(1)} line", any=[m.group(3)]))
+    forbidden.append(
+        Forbidden(
+            claim="resource contention caused it (a recorded failure, not a measured slowdown)",
+            pattern=r"\b(cpu|disk|i/o|hdd) contention\b",
+        )
+    )
+    return facts, forbidden
 
 
 def _by_tool(results: list[RecordedResult]) -> dict[str, ToolResult]:
@@ -43,10 +96,9 @@ def expectations(
 ) -> tuple[list[Fact], list[Forbidden], list[str]]:
     """(must_mention, must_not_claim, situation tags) from the recorded findings."""
     tools = _by_tool(results)
-    facts: list[Fact] = []
-    forbidden: list[Forbidden] = []
-    tags: list[str] = []
-    if truth.is_anomalous:
+    facts, forbidden = state_expectations(results)
+    tags: list[str] = ["recorded-state"] if facts else []
+    if truth.is_anomalous and not facts:
         kind = truth.anomaly_class.split("_")[0]
         facts.append(Fact(fact=f"a {kind} anomaly", any=_KIND_WORDS.get(kind, [kind])))
     peers = tools.get("host_peers")
@@ -96,13 +148,16 @@ def record_case(
     recorded: list[RecordedResult],
 ) -> Path:
     """Write the case ``root/name`` for one job from its ``recorded`` tool results."""
-    if run.labels is None:
+    if run.labels is None and run.status is None:
         raise FlowsleuthError(f"{run.source}: the run has no labels; eval cases need the truth")
     subject = kit.subject(run).for_job(job_id)
-    label = run.label_of(job_id)
-    truth = Expected(
-        is_anomalous=bool(label and label.is_anomalous), anomaly_class=label.raw if label else "None"
-    )
+    if run.labels is None:
+        truth = recorded_truth(run, job_id)
+    else:
+        label = run.label_of(job_id)
+        truth = Expected(
+            is_anomalous=bool(label and label.is_anomalous), anomaly_class=label.raw if label else "None"
+        )
     facts, forbidden, situation = expectations(recorded, truth)
     decision = decide([r.result for r in recorded], kit.fusion.for_workflow(run.workflow), subject.job.host)
     folder = root / name

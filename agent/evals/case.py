@@ -10,6 +10,7 @@ from flowsleuth.workflows.contract import ToolResult
 from flowsleuth.workflows.errors import FlowsleuthError
 from flowsleuth.workflows.loader import load_run
 from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.readers import open_run
 from flowsleuth.workflows.sample import RUNS_DIR
 from pydantic import BaseModel, Field, ValidationError
 
@@ -42,7 +43,10 @@ class RecordedResult(BaseModel):
 
 class EvalCase(BaseModel):
     name: str
-    run: str = Field(description="'sample:<folder>/<run>.csv' (bundled) or a CSV in the case folder")
+    run: str = Field(
+        description="'sample:<folder>/<run>.csv' (bundled), a CSV in the case folder, or a Pegasus submit "
+        "directory or stampede DB in the repository, as a path relative to the case folder"
+    )
     job_id: str
     workflow: str
     expected: Expected
@@ -56,7 +60,10 @@ class EvalCase(BaseModel):
             return load_run(RUNS_DIR / self.run.removeprefix(SAMPLE_PREFIX))
         if self.folder is None:
             raise FlowsleuthError(f"eval case {self.name}: no folder for {self.run}")
-        return load_run(self.folder / self.run)
+        source = self.folder / self.run
+        if source.suffix == ".csv":
+            return load_run(source)
+        return open_run(source, job_id=self.job_id)  # a Pegasus run, through the reader seam
 
     def results(self) -> list[RecordedResult]:
         if self.folder is None:
