@@ -88,6 +88,8 @@ def main() -> None:
         "repeat": args.repeat,
         "what": "one `flowsleuth triage SOURCE --format json --explain 0` process per row, start-up included",
         "home": "empty: the shipped pretrained models, no index, no LLM",
+        "flagged": "jobs triage marks anomalous; the synthetic jobs are not realistic (no kickstart "
+        "usage, uniform timings), so its count there is no quality measure",
         "load_average_1m": f"{load_start:.1f} at start, {os.getloadavg()[0]:.1f} at end",
     }
     write_results("pegasus_triage", rows, meta, "Pegasus: triage end to end", out=results_dir(args.smoke))
