@@ -163,6 +163,8 @@ def record_case(
     folder = root / name
     ref = run_reference(run, folder)
     if not ref:
+        if run.labels is None:
+            raise FlowsleuthError(f"{run.source}: no file to refer to (record from a submit directory or DB)")
         folder.mkdir(parents=True, exist_ok=True)
         ref = f"{run.run_id}.csv"
         run.frame.loc[[job_id]].assign(anomaly_type=run.labels.loc[[job_id]]).to_csv(folder / ref)
