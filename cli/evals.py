@@ -53,8 +53,9 @@ def record(
     from flowsleuth.cli.evals_record import record_case, record_tools
     from flowsleuth.workflows.readers import open_run
 
-    run = open_run(run_path, job_id=job_ids[0] if job_ids else None)
-    kit = load_toolkit(load_settings(home=home), llm=False)
+    cfg = load_settings(home=home)
+    run = open_run(run_path, job_id=job_ids[0] if job_ids else None, plugins=cfg.plugins)
+    kit = load_toolkit(cfg, llm=False)
     for note in kit.notes:
         err_console.print(f"[dim]note: {escape(note)}[/]")
     recorded_truth = run.labels is None and run.status is not None  # a Pegasus run: no labels
