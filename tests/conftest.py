@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -82,3 +88,78 @@ def tiny_adapter_set(tmp_path_factory: pytest.TempPathFactory, hdd_run: Run, nor
     )
     out = tmp_path_factory.mktemp("adapters")
     return AdapterSet({"general": scorer}, SetIndex(workflows={}, fallback="general")).save(out)
+
+
+# A small prepared home (models + index of four bundled 1000 Genome runs), built once per
+# session and shared by the CLI and reliability tests; TARGET (hdd_5) is held out of it.
+HOME_TRAIN = ["1000-genome-run0009", "1000-genome-run0059", "1000-genome-run0134", "1000-genome-run0209"]
+TARGET = HDD_RUN
+
+
+@pytest.fixture(scope="session")
+def prepared_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from flowsleuth.cli.app.prepare import prepare_home
+
+    home = tmp_path_factory.mktemp("home")
+    prepare_home(home, [load_run(sample_run(r)) for r in HOME_TRAIN], key="cli-tests")
+    return home
+
+
+@pytest.fixture
+def env(prepared_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """Every command on the prepared home; no config file, no plugins, no LLM. Returns the whole
+    environment (for subprocesses)."""
+    values = {
+        "FLOWSLEUTH_HOME": str(prepared_home),
+        "FLOWSLEUTH_CONFIG": str(tmp_path / "absent.toml"),
+        "FLOWSLEUTH_NO_PLUGINS": "1",
+        "FLOWSLEUTH_BACKEND": "none",
+    }
+    for k, v in values.items():
+        monkeypatch.setenv(k, v)
+    return {**os.environ, **values}
+
+
+@pytest.fixture
+def target_csv() -> Path:
+    return sample_run(TARGET)
+
+
+# A real `chroma run` server on a free loopback port (integration tests).
+CHROMA = Path(sys.executable).parent / "chroma"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[str]:
+    if not CHROMA.exists():
+        pytest.skip(f"{CHROMA} not installed")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    cmd = [str(CHROMA), "run", "--path", str(tmp_path / "data"), "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"chroma server exited with {proc.returncode}")
+            try:
+                httpx.get(f"{url}/api/v2/heartbeat", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("chroma server did not start within 60 s")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
-import httpx
 import pytest
 from flowsleuth.retrieval.embedder import HashingEmbedder
 from flowsleuth.retrieval.fewshot import select_few_shot
@@ -17,44 +9,6 @@ from flowsleuth.retrieval.index import open_index
 from flowsleuth.retrieval.knn import INDEX, knn_vote
 from flowsleuth.workflows.contract import Services, Subject, ToolStatus
 from flowsleuth.workflows.models import Run
-
-CHROMA = Path(sys.executable).parent / "chroma"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def chroma_server(tmp_path: Path) -> Iterator[str]:
-    if not CHROMA.exists():
-        pytest.skip(f"{CHROMA} not installed")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    cmd = [str(CHROMA), "run", "--path", str(tmp_path / "data"), "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"chroma server exited with {proc.returncode}")
-            try:
-                httpx.get(f"{url}/api/v2/heartbeat", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("chroma server did not start within 60 s")
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.mark.integration
