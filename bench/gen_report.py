@@ -1,5 +1,5 @@
 """One table per tier, one row per held-out workflow, from the bench/generalize.py result files
-(``generalize``, ``generalize_zero_rest``, ``generalize_portable``). Writes
+(``generalize``: every tier; ``generalize_portable``: the portable model). Writes
 ``bench/results/generalize_tables.md``. Reproduce: ``python -m bench.gen_report``."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import json
 
 from bench._common import results_dir
 
-SOURCES = ("generalize", "generalize_zero_rest", "generalize_portable")
+SOURCES = ("generalize", "generalize_portable")
 COLS = (
     "held_out",
     "test_runs",

@@ -140,7 +140,9 @@ def fit_and_score(df: pd.DataFrame, feats: pd.DataFrame, y: np.ndarray, split: S
 def adapt_and_score(
     df: pd.DataFrame, feats: pd.DataFrame, y: np.ndarray, split: Split, labelled: np.ndarray, base: dict
 ) -> dict:
-    """Tier 3: the tier-2 model adapted to the labelled runs (as ``flowsleuth label`` does)."""
+    """Tier 3: the tier-2 model adapted to the labelled runs (as ``flowsleuth label`` does), with
+    setting and threshold chosen by leave-one-labelled-run-out; ``before``: the default setting at
+    the tier-2 threshold (the rule before), for comparison."""
     if (labelled & split.test).any() or (labelled & split.train).any():
         raise AssertionError("a labelled run is also tested or trained on")
     hosts = _hosts(df)
@@ -151,11 +153,20 @@ def adapt_and_score(
         y[labelled],
         hosts[labelled],
         int(df.loc[labelled, "run_id"].nunique()),
+        runs=df.loc[labelled, "run_id"],
     )
     add_s = time.perf_counter() - t0
     p = ad.proba(feats[split.test], hosts[split.test])
     acc, _ = _kind_acc(df, base["kind"], feats, split.test, p)
-    return {"p": p, "threshold": ad.base.threshold, "kind_acc": acc, "fit_s": add_s, "add_s": add_s}
+    out = {"p": p, "threshold": ad.decision_threshold, "kind_acc": acc, "fit_s": add_s, "add_s": add_s}
+    # the rule before leave-one-labelled-run-out: the default setting at the history threshold
+    t0 = time.perf_counter()
+    ad0 = adapt(base["model"], feats[labelled], y[labelled], hosts[labelled], ad.n_runs)
+    p0 = ad0.proba(feats[split.test], hosts[split.test])
+    acc0, _ = _kind_acc(df, base["kind"], feats, split.test, p0)
+    s0 = time.perf_counter() - t0
+    before = {"p": p0, "threshold": ad0.decision_threshold, "kind_acc": acc0, "fit_s": s0, "add_s": s0}
+    return out | {"before": before}
 
 
 def families(df: pd.DataFrame, feats: pd.DataFrame, y: np.ndarray, split: Split) -> dict[str, dict]:

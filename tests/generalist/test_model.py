@@ -77,3 +77,54 @@ def test_load_refuses_garbage(tmp_path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "model.txt").write_text("")
     with pytest.raises(DataError, match="not a generalist model"):
         GeneralistModel.load(tmp_path)
+
+
+def test_adapted_threshold_comes_from_held_out_labelled_runs(three_workflows, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With two labelled runs or more, each labelled run is scored by a model adapted to the
+    others only, and the setting and threshold are chosen on those scores; with one run, the
+    default setting and the base threshold."""
+    from flowsleuth.tools.generalist import adapt as gadapt
+    from flowsleuth.tools.generalist.adapt import Adapted, adapt
+
+    from .conftest import synth_runs
+
+    model, _ = fit_all(three_workflows, rounds=30)
+    new = synth_runs("delta", 3, scale=5.0, seed=9)  # normal, cpu_2, hdd_5
+    frame = stack(new).reset_index(drop=True)
+    f, y, hosts = features_for(new), labels_of(new), host_keys(frame)
+    runs = frame["run_id"]
+    seen: list[tuple[frozenset[str], frozenset[str]]] = []
+    real = Adapted.proba
+
+    def spy(self, feats, h):  # type: ignore[no-untyped-def]
+        fitted_on = frozenset(self.rows.index.map(lambda i: runs_of_rows[i]))
+        seen.append((fitted_on, frozenset(h.str.split("\x1f").str[0])))
+        return real(self, feats, h)
+
+    one = adapt(
+        model,
+        f[runs == new[1].run_id],
+        y[(runs == new[1].run_id).to_numpy()],
+        hosts[runs == new[1].run_id],
+        1,
+        runs=runs[runs == new[1].run_id],
+    )
+    assert np.isnan(one.threshold) and one.decision_threshold == model.threshold
+    runs_of_rows: dict[int, str] = {}
+    monkeypatch.setattr(gadapt.Adapted, "proba", spy)
+    orig = gadapt._adapt
+
+    def track(base, feats, yy, hh, *rest):  # type: ignore[no-untyped-def]
+        ad = orig(base, feats, yy, hh, *rest)
+        runs_of_rows.clear()
+        runs_of_rows.update(dict(enumerate(hh.str.split("\x1f").str[0])))
+        return ad
+
+    monkeypatch.setattr(gadapt, "_adapt", track)
+    ad = adapt(model, f, y, hosts, 3, runs=runs)
+    assert seen and all(not (fit & scored) for fit, scored in seen)  # never scored on its own rows
+    assert len(seen) == 3 * len(gadapt.CHOICES)  # every setting, every labelled run held out once
+    assert 0.0 < ad.threshold < 1.0 and ad.decision_threshold == ad.threshold
+    ad.save(tmp_path / "a")
+    back = Adapted.load(tmp_path / "a")
+    assert (back.threshold, back.knn) == (ad.threshold, ad.knn)

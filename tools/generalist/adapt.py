@@ -7,6 +7,13 @@ Two parts, both fitted on the feature rows of the user's labelled jobs only:
 * a nearest-neighbour vote over the labelled rows in the (unit-free) feature space, blended
   with the boosted score, so that even one confirmed or rejected job moves the verdict on jobs
   that look like it.
+
+Both move the score scale, so the shipped threshold no longer fits the adapted score. With
+labelled jobs from two runs or more, leave-one-labelled-run-out decides: each labelled run is
+scored by a model adapted to the *other* labelled runs (as the next run will be), for each of a
+few settings (:data:`CHOICES`: how far to boost, whether to vote); the setting with the best F1 on
+those held-out scores is kept, with the F1-best threshold on them. With one run there is nothing
+held out: the default setting and the shipped threshold.
 """
 
 from __future__ import annotations
@@ -18,10 +25,20 @@ from typing import cast
 
 import numpy as np
 import pandas as pd
+from flowsleuth.tools.classifier.calibration import best_f1_threshold
 from flowsleuth.tools.generalist.model import GeneralistModel
 from flowsleuth.workflows.errors import DataError
 
 ADAPT_ROUNDS = 40
+# (boosting rounds, kNN vote) tried by leave-one-labelled-run-out; the first is the default
+CHOICES: tuple[tuple[int, bool], ...] = (
+    (ADAPT_ROUNDS, True),
+    (0, False),
+    (0, True),
+    (ADAPT_ROUNDS, False),
+    (200, False),
+    (200, True),
+)
 KNN_K = 5
 KNN_WEIGHT_MAX = 0.5  # the kNN share grows with the number of labelled jobs, up to this
 
@@ -39,6 +56,12 @@ class Adapted:
     rows: pd.DataFrame  # labelled feature rows (columns = base.features)
     labels: np.ndarray  # 0 / 1
     n_runs: int
+    threshold: float = float("nan")  # NaN: the base model's threshold
+    knn: bool = True  # blend the kNN vote in
+
+    @property
+    def decision_threshold(self) -> float:
+        return self.base.threshold if np.isnan(self.threshold) else self.threshold
 
     @property
     def knn_weight(self) -> float:
@@ -60,7 +83,7 @@ class Adapted:
 
     def proba(self, feats: pd.DataFrame, hosts: pd.Series) -> np.ndarray:
         p = self.base.proba(feats, hosts)
-        if not len(self.labels):
+        if not len(self.labels) or not self.knn:
             return p
         b = self.knn_weight
         return (1 - b) * p + b * self._knn(feats)
@@ -69,7 +92,9 @@ class Adapted:
         d = Path(out)
         self.base.save(d)
         self.rows.assign(_label=self.labels).to_json(d / "labelled.json", orient="split")
-        (d / "adapted.json").write_text(json.dumps({"n_runs": self.n_runs}))
+        threshold = None if np.isnan(self.threshold) else self.threshold
+        meta = {"n_runs": self.n_runs, "threshold": threshold, "knn": self.knn}
+        (d / "adapted.json").write_text(json.dumps(meta))
 
     @classmethod
     def load(cls, path: str | Path) -> Adapted:
@@ -77,11 +102,14 @@ class Adapted:
         base = GeneralistModel.load(d)
         try:
             rows = pd.read_json(d / "labelled.json", orient="split")
-            n_runs = int(json.loads((d / "adapted.json").read_text())["n_runs"])
-        except (OSError, ValueError, KeyError) as err:
+            meta = json.loads((d / "adapted.json").read_text())
+            n_runs = int(meta["n_runs"])
+            threshold = float("nan") if meta.get("threshold") is None else float(meta["threshold"])
+            knn = bool(meta.get("knn", True))
+        except (OSError, ValueError, KeyError, TypeError) as err:
             raise DataError(d, f"not an adapted model ({str(err).splitlines()[0]})") from None
         labels = rows.pop("_label").to_numpy(dtype=int)
-        return cls(base, rows, labels, n_runs)
+        return cls(base, rows, labels, n_runs, threshold, knn)
 
 
 def adapt(
@@ -91,13 +119,65 @@ def adapt(
     hosts: pd.Series,
     n_runs: int,
     rounds: int = ADAPT_ROUNDS,
+    runs: pd.Series | None = None,
 ) -> Adapted:
-    """Adapt ``base`` to the labelled rows ``feats`` / ``y`` (one workflow's jobs)."""
+    """Adapt ``base`` to the labelled rows ``feats`` / ``y`` (one workflow's jobs). ``runs``
+    (the run of each row) enables the leave-one-labelled-run-out choice of setting and threshold."""
+    y = np.asarray(y, dtype=int)
+    run = None if runs is None else pd.Series(runs).to_numpy()
+    if run is None or len(pd.unique(run)) < 2 or len(np.unique(y)) < 2:
+        return _adapt(base, feats, y, hosts, n_runs, rounds, True)
+    best: tuple[float, int, bool, float] | None = None
+    for r, knn in CHOICES:
+        p = _loro_scores(base, feats, y, hosts, run, r, knn)
+        t = best_f1_threshold(p, y)
+        f = _f1(p >= t, y)
+        if best is None or f > best[0] + 1e-9:
+            best = (f, r, knn, t)
+    assert best is not None
+    ad = _adapt(base, feats, y, hosts, n_runs, best[1], best[2])
+    ad.threshold = best[3]
+    return ad
+
+
+def _f1(pred: np.ndarray, y: np.ndarray) -> float:
+    tp = float((pred & (y == 1)).sum())
+    return 2 * tp / (pred.sum() + (y == 1).sum()) if tp else 0.0
+
+
+def _loro_scores(
+    base: GeneralistModel,
+    feats: pd.DataFrame,
+    y: np.ndarray,
+    hosts: pd.Series,
+    run: np.ndarray,
+    rounds: int,
+    knn: bool,
+) -> np.ndarray:
+    """Each labelled run scored by the model adapted to the other labelled runs only."""
+    groups = pd.unique(run)
+    p = np.empty(len(y))
+    for g in groups:
+        out = run == g
+        rest = _adapt(base, feats[~out], y[~out], hosts[~out], len(groups) - 1, rounds, knn)
+        p[out] = rest.proba(feats[out], hosts[out])
+    return p
+
+
+def _adapt(
+    base: GeneralistModel,
+    feats: pd.DataFrame,
+    y: np.ndarray,
+    hosts: pd.Series,
+    n_runs: int,
+    rounds: int,
+    knn: bool,
+) -> Adapted:
     import lightgbm as lgb
 
     x = feats.reindex(columns=base.features).astype(float)
     model = base
-    if len(np.unique(y)) == 2 and len(y) >= 20:
+    if rounds and len(np.unique(y)) == 2 and len(y) >= 20:
         params = {
             "objective": "binary",
             "learning_rate": 0.05,
@@ -111,4 +191,4 @@ def adapt(
         ds = lgb.Dataset(x, label=y, free_raw_data=False)
         booster = lgb.train(params, ds, num_boost_round=rounds, init_model=cast("lgb.Booster", base.booster))
         model = replace(base, booster=booster, oof=None, meta={**base.meta, "adapted_rows": len(y)})
-    return Adapted(model, x.reset_index(drop=True), np.asarray(y, dtype=int), n_runs)
+    return Adapted(model, x.reset_index(drop=True), np.asarray(y, dtype=int), n_runs, knn=knn)

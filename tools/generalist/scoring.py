@@ -122,8 +122,10 @@ def judge_run(gen: Generalist, run: Run, history: History | None, labels: Labels
             f"no history for workflow {run.workflow!r}: zero-shot verdict "
             "(flowsleuth baseline add PAST_RUNS to learn its normal)"
         )
+    threshold = model.threshold
     if labels is not None and len(labels.y):
-        p = adapt(model, labels.rows, labels.y, labels.hosts, labels.n_runs).proba(feats, hosts)
+        ad = adapt(model, labels.rows, labels.y, labels.hosts, labels.n_runs, runs=labels.runs)
+        p, threshold = ad.proba(feats, hosts), ad.decision_threshold
         tier = Tier("labelled", labels.n_runs)
     else:
         p = model.proba(feats, hosts)
@@ -132,7 +134,7 @@ def judge_run(gen: Generalist, run: Run, history: History | None, labels: Labels
     kind = str(probs.idxmax())
     return RunJudgement(
         scores=pd.Series(np.round(p, 4), index=frame.index.astype(str)),
-        threshold=model.threshold,
+        threshold=threshold,
         kind=kind,
         kind_probs={k: round(float(probs[k]), 4) for k in KINDS},
         tier=tier,

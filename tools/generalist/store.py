@@ -46,6 +46,7 @@ class Labels:
     y: np.ndarray
     hosts: pd.Series
     n_runs: int
+    runs: pd.Series | None = None  # the run of each row (for the adapted model's threshold)
 
 
 class Store:
@@ -107,7 +108,8 @@ class Store:
         rows = pd.DataFrame([j.features for j in jobs]).astype(float)
         hosts = pd.Series([f"{j.run}\x1f{j.job}" for j in jobs])  # one job per key: no host blend
         y = np.array([int(j.anomalous) for j in jobs])
-        return Labels(rows, y, hosts, len({j.run for j in jobs}))
+        runs = pd.Series([j.run for j in jobs])
+        return Labels(rows, y, hosts, runs.nunique(), runs)
 
 
 def feature_row(feats: pd.DataFrame, job: str) -> dict[str, float]:
