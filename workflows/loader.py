@@ -125,7 +125,11 @@ def iter_runs(path: str | Path, on_error: OnError | None = None) -> Iterator[Run
     if p.is_dir():
         files = sorted(f for f in p.rglob("*.csv") if f.is_file())
         if not files:
-            raise DataError(p, "the directory holds no run CSV files")
+            raise DataError(
+                p,
+                "the directory holds no run CSV files and is not a Pegasus submit directory "
+                "(no braindump.yml, *.stampede.db or jobstate.log)",
+            )
         yield from _guarded((functools.partial(load_run, f) for f in files), on_error)
     elif p.suffix.lower() == ".zip" or zipfile.is_zipfile(p):
         yield from _guarded(_zip_members(p), on_error)

@@ -100,6 +100,15 @@ def test_why_sub_workflow_job(env) -> None:
     assert v["job_id"] == "analyze_ID0000004"
 
 
+@pytest.mark.parametrize("command", [["data", "info"], ["triage"], ["why"]])
+def test_a_directory_that_is_not_a_submit_dir_is_one_line(env, tmp_path: Path, command: list[str]) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    args = [*command, str(tmp_path), *(["x_ID1"] if command == ["why"] else [])]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 1 and "not a Pegasus submit directory" in res.output, res.output
+    assert "Traceback" not in res.output
+
+
 def test_bad_job_id_is_one_line(env) -> None:
     res = runner.invoke(app, ["why", _sources("process_wf_failure")[0], "nope_ID1"])
     assert res.exit_code == 1 and "no job 'nope_ID1'" in res.output
