@@ -1,6 +1,7 @@
 """Workflow-agnostic job features: unit-free comparisons inside one run, and against history.
 
-Every feature means the same in any workflow (DESIGN.md §3, §8): no absolute seconds or bytes, no
+Every feature means the same in any workflow (runtimes and sizes differ by orders of magnitude
+between workflows, and a new workflow's units are unknown): no absolute seconds or bytes, no
 workflow or transformation identity. Three views of each measured quantity:
 
 * **job**: log of the job's value over its transformation's median in the same run, and its rank;
@@ -54,7 +55,8 @@ HOST_VIEW: tuple[str, ...] = (
     "cpu_eff",
     "iowait_share",
 )
-# what a stampede DB does not carry (DESIGN.md §7); the portable model is fitted without them
+# what a stampede DB does not carry (Flow-Bench's kickstart_online_* counters and stage-in/out
+# timings); the portable model is fitted without them
 NOT_IN_STAMPEDE: tuple[str, ...] = (
     "kickstart_online_iowait",
     "kickstart_online_bytes_read",

@@ -7,7 +7,8 @@ out-of-workflow scores to outcomes is what the shipped model applies. The thresh
 F1-best one on those pooled out-of-workflow scores, so it was chosen on workflows the scoring
 model had not seen, as the user's will be.
 
-Labels are per host (DESIGN.md §4), so a job's final score is blended with the mean score of
+Flow-Bench injects an anomaly on a host, so every job of that host is labelled with it: labels
+are per host, and a job's final score is blended with the mean score of
 its host's jobs in the same run.
 """
 
