@@ -8,6 +8,7 @@ for the rest of the command: the verdicts stand on the tool evidence, with a not
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 from collections.abc import Sequence
@@ -17,6 +18,19 @@ from flowsleuth.agent.llm.base import LLMBackend, M, Usage
 from flowsleuth.agent.llm.errors import LLMError
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
+
+_ABANDONED: list[threading.Thread] = []
+EXIT_WAIT_S = 120.0
+
+
+@atexit.register
+def _join_abandoned() -> None:
+    """Let narrations abandoned at their deadline finish before the interpreter exits: a thread
+    still inside torch's C++ code at exit aborts the process ("terminate called without an
+    active exception", exit 134). Each is bounded by its backend's own time limit."""
+    end = time.monotonic() + EXIT_WAIT_S
+    for worker in _ABANDONED:
+        worker.join(max(0.0, end - time.monotonic()))
 
 
 def _is_timeout(err: BaseException) -> bool:
@@ -82,7 +96,8 @@ class GuardedLLM(LLMBackend):
         worker.start()
         worker.join(remaining)
         self.usage = getattr(self.inner, "usage", Usage())
-        if worker.is_alive():  # abandoned: a daemon thread never blocks exit
+        if worker.is_alive():  # abandoned: it never blocks the command, only a bounded exit wait
+            _ABANDONED.append(worker)
             raise self._trip(why)
         if "error" in box:
             err = box["error"]

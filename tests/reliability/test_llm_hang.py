@@ -104,3 +104,51 @@ def test_other_llm_errors_do_not_trip_the_breaker(tmp_path: Path) -> None:
         with pytest.raises(LLMError, match="does not match"):
             guard.narrate([HumanMessage("x")], Narrative)
     assert not guard.tripped
+
+
+def test_a_narration_abandoned_at_its_deadline_finishes_before_the_process_exits(tmp_path: Path) -> None:
+    """An abandoned narration thread still inside torch's C++ code at interpreter exit aborts
+    the process (exit 134, as `flowsleuth demo` did under load): exit waits for it, bounded."""
+    import subprocess
+    import sys
+
+    done = tmp_path / "finished"
+    script = f"""
+import time
+from pathlib import Path
+from langchain_core.messages import HumanMessage
+from flowsleuth.agent.llm.breaker import GuardedLLM
+from flowsleuth.agent.llm.errors import LLMError
+from flowsleuth.agent.verdict import Narrative
+from tests_fake import FakeBackend
+
+class Slow(FakeBackend):
+    def narrate(self, prompt_messages, schema):
+        time.sleep(1.5)
+        Path({str(done)!r}).write_text("yes")
+        return schema.model_construct()
+
+guard = GuardedLLM(Slow(), deadline_s=0.2)
+try:
+    guard.narrate([HumanMessage("x")], Narrative)
+except LLMError:
+    print("abandoned")
+"""
+    (tmp_path / "tests_fake.py").write_text(
+        "from flowsleuth.agent.llm.base import LLMBackend\n"
+        "class FakeBackend(LLMBackend):\n"
+        "    name = 'fake'\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "    @property\n"
+        "    def chat_model(self):\n"
+        "        raise NotImplementedError\n"
+        "    def narrate(self, prompt_messages, schema):\n"
+        "        raise NotImplementedError\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert "abandoned" in out.stdout  # the caller got its error at the deadline...
+    assert done.read_text() == "yes"  # ...and the thread finished before the process exited
