@@ -113,3 +113,20 @@ def test_feedback_without_any_judgement_is_a_clear_error(home, tmp_path) -> None
     res = runner.invoke(app, ["feedback", str(fb), "--runs", str(tmp_path)])
     assert res.exit_code == 1
     assert "no row carries" in res.output
+
+
+def test_a_judge_adapts_to_a_workflows_labels_once(home, make_run, write_csv, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from flowsleuth.tools.generalist import judge as gjudge
+
+    csv = write_csv(make_run("delta", 1, kind="cpu_2", scale=7.0, seed=11), tmp_path / "delta-run0001.csv")
+    res = runner.invoke(app, ["label", str(csv), "tf0_ID00000", "--anomalous", "--no-index"])
+    assert res.exit_code == 0, res.output
+    calls: list[int] = []
+    real = gjudge.adapt_to
+    monkeypatch.setattr(gjudge, "adapt_to", lambda m, lab: calls.append(1) or real(m, lab))
+    j = gjudge.load_judge(home)
+    assert j is not None
+    for i in (2, 3):
+        got = j.judge(make_run("delta", i, kind="cpu_2", scale=7.0, seed=11))
+        assert str(got.tier) == "labelled (1 runs)"
+    assert calls == [1]

@@ -14,8 +14,10 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flowsleuth.tools.generalist.scoring import Generalist, RunJudgement, judge_run
-from flowsleuth.tools.generalist.store import Store
+from flowsleuth.tools.generalist.adapt import Adapted
+from flowsleuth.tools.generalist.model import GeneralistModel
+from flowsleuth.tools.generalist.scoring import Adapter, Generalist, RunJudgement, adapt_to, judge_run
+from flowsleuth.tools.generalist.store import Labels, Store
 from flowsleuth.workflows.models import Run
 
 
@@ -29,6 +31,9 @@ class GeneralistJudge:
     models: Generalist
     store: Store
     _memo: dict[tuple[str, str], RunJudgement] = field(default_factory=dict, repr=False)
+    # the model adapted to a workflow's labels: the same for each of its runs (adapting searches
+    # settings by leave-one-labelled-run-out, seconds), so once per workflow, model and set of labels
+    _adapted: dict[tuple[str, int, bytes], Adapted] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def judge(self, run: Run) -> RunJudgement:
@@ -37,8 +42,17 @@ class GeneralistJudge:
             if key not in self._memo:
                 hist = self.store.history(run.workflow)
                 labels = self.store.labels(run.workflow)
-                self._memo[key] = judge_run(self.models, run, hist, labels)
+                self._memo[key] = judge_run(self.models, run, hist, labels, self._adapter(run.workflow))
             return self._memo[key]
+
+    def _adapter(self, workflow: str) -> Adapter:
+        def memo(model: GeneralistModel, labels: Labels) -> Adapted:
+            key = (workflow, id(model), labels.y.tobytes() + str(labels.rows.shape).encode())
+            if key not in self._adapted:
+                self._adapted[key] = adapt_to(model, labels)
+            return self._adapted[key]
+
+        return memo
 
 
 def load_judge(store_home: Path, models_dir: Path | None = None) -> GeneralistJudge | None:

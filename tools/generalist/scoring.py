@@ -8,13 +8,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from flowsleuth.tools.generalist.adapt import adapt
+from flowsleuth.tools.generalist.adapt import Adapted, adapt
 from flowsleuth.tools.generalist.features import (
     history_features,
     in_run_features,
@@ -101,8 +102,18 @@ def with_history(frame: pd.DataFrame, feats: pd.DataFrame, history: History | No
     return pd.concat([feats, history_features(frame, history.medians(), history.host_medians())], axis=1)
 
 
-def judge_run(gen: Generalist, run: Run, history: History | None, labels: Labels | None) -> RunJudgement:
-    """Score every job of ``run``; never reads ``run.labels``."""
+Adapter = Callable[[GeneralistModel, Labels], Adapted]
+
+
+def adapt_to(model: GeneralistModel, labels: Labels) -> Adapted:
+    return adapt(model, labels.rows, labels.y, labels.hosts, labels.n_runs, runs=labels.runs)
+
+
+def judge_run(
+    gen: Generalist, run: Run, history: History | None, labels: Labels | None, adapter: Adapter = adapt_to
+) -> RunJudgement:
+    """Score every job of ``run``; never reads ``run.labels``. ``adapter`` adapts the model to
+    the labels (a judge passes a memoised one: adapting is the same for every run)."""
     frame = run.frame
     hosts = frame["kickstart_hostname"].fillna("").astype(str)
     notes: list[str] = []
@@ -124,7 +135,7 @@ def judge_run(gen: Generalist, run: Run, history: History | None, labels: Labels
         )
     threshold = model.threshold
     if labels is not None and len(labels.y):
-        ad = adapt(model, labels.rows, labels.y, labels.hosts, labels.n_runs, runs=labels.runs)
+        ad = adapter(model, labels)
         p, threshold = ad.proba(feats, hosts), ad.decision_threshold
         tier = Tier("labelled", labels.n_runs)
     else:
