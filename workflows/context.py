@@ -13,6 +13,9 @@ blow up; a missing value stays NaN.
 
 from __future__ import annotations
 
+import weakref
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from flowsleuth.workflows.models import Run
@@ -37,18 +40,17 @@ _Z_FLOOR = 0.05  # log-ratio units; keeps z finite when every peer host is ident
 def job_ratios(frame: pd.DataFrame) -> pd.DataFrame:
     """Per job: value / median of the same transformation in the same run (``<f>_ratio``)."""
     groups = frame["kickstart_transformations"].fillna("")
-    out = pd.DataFrame(index=frame.index)
-    for short, col in CONTEXT_FEATURES.items():
-        values = frame[col].astype(float)
-        median = values.groupby(groups).transform("median")
-        out[f"{short}_ratio"] = (values + 1.0) / (median + 1.0)
+    values = frame[list(CONTEXT_FEATURES.values())].astype(float)
+    median = values.groupby(groups).transform("median")  # one pass over every feature
+    out = (values + 1.0) / (median + 1.0)
+    out.columns = pd.Index([f"{short}_ratio" for short in CONTEXT_FEATURES])
     return out
 
 
 def host_context(frame: pd.DataFrame, ratios: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per host: geometric-mean job ratio, its ratio to the other hosts, and a robust z."""
     ratios = job_ratios(frame) if ratios is None else ratios
-    logs = ratios.clip(lower=1e-9).apply(np.log)
+    logs = np.log(ratios.clip(lower=1e-9))
     hosts = frame["kickstart_hostname"].fillna("")
     host_log = logs.groupby(hosts).mean()
     out = pd.DataFrame(index=host_log.index)
@@ -80,14 +82,50 @@ def _leave_one_out(col: pd.Series) -> tuple[pd.Series, pd.Series]:
     return pd.Series(diff, index=col.index), pd.Series(z, index=col.index)
 
 
-def run_context(run: Run | pd.DataFrame) -> pd.DataFrame:
-    """Job ratios joined with their host's context: one row per job, no label anywhere."""
+def run_context(
+    run: Run | pd.DataFrame, ratios: pd.DataFrame | None = None, hosts: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Job ratios joined with their host's context: one row per job, no label anywhere.
+    ``ratios`` / ``hosts``: this frame's :func:`job_ratios` / :func:`host_context`, if known."""
     frame = run.frame if isinstance(run, Run) else run
-    ratios = job_ratios(frame)
-    hosts = host_context(frame, ratios)
+    ratios = job_ratios(frame) if ratios is None else ratios
+    hosts = host_context(frame, ratios) if hosts is None else hosts
     joined = hosts.drop(columns="n_jobs").reindex(frame["kickstart_hostname"].fillna("").to_numpy())
     joined.index = frame.index
     ctx = pd.concat([ratios, joined], axis=1)
     ctx["host_n_jobs"] = hosts["n_jobs"].reindex(frame["kickstart_hostname"].fillna("")).to_numpy()
     ctx["n_hosts"] = len(hosts)
     return ctx
+
+
+@dataclass(frozen=True)
+class ContextParts:
+    """One frame's :func:`job_ratios`, :func:`host_context` and :func:`run_context`. Shared by
+    every reader of the run (the run facts, the tree features, the diagnosis): read-only."""
+
+    ratios: pd.DataFrame
+    hosts: pd.DataFrame
+    context: pd.DataFrame
+
+
+_PARTS: dict[int, tuple[weakref.ref[pd.DataFrame], ContextParts]] = {}
+
+
+def context_of(frame: pd.DataFrame) -> ContextParts:
+    """The run context of ``frame``, computed once per frame object while it lives: the scoring
+    pass of one run reads it from several tools, and it is the bulk of a small run's cost.
+
+    A run's frame is read-only once loaded (``Run`` is frozen; a plugin gets its own copy, with
+    its own entry). The entry is keyed by the frame's identity, checked through a weak
+    reference (an id reused after the frame died never matches) and dropped with the frame."""
+    key = id(frame)
+    hit = _PARTS.get(key)
+    if hit is not None and hit[0]() is frame:
+        return hit[1]
+    ratios = job_ratios(frame)
+    hosts = host_context(frame, ratios)
+    parts = ContextParts(ratios, hosts, run_context(frame, ratios, hosts))
+    # Single dict operations are atomic: no lock (a lock taken here could deadlock when a
+    # garbage collection inside it drops another frame and runs its callback).
+    _PARTS[key] = (weakref.ref(frame, lambda _, key=key: _PARTS.pop(key, None)), parts)
+    return parts

@@ -21,7 +21,7 @@ from typing import Any, Generic, Literal, TypeVar, cast
 
 import pandas as pd
 from flowsleuth.workflows.baseline import BaselineProfile
-from flowsleuth.workflows.context import host_context, run_context
+from flowsleuth.workflows.context import context_of, host_context, run_context
 from flowsleuth.workflows.dag import Dag
 from flowsleuth.workflows.models import Job, Run
 from pydantic import BaseModel, Field
@@ -168,7 +168,8 @@ class RunFacts:
 
     @classmethod
     def of(cls, run: Run) -> RunFacts:
-        return cls(run_context(run), host_context(run.frame))
+        parts = context_of(run.frame)
+        return cls(parts.context, parts.hosts)
 
 
 @dataclass(frozen=True)

@@ -60,3 +60,24 @@ def test_run_context_never_sees_labels(hdd_run) -> None:
     assert len(ctx) == len(hdd_run)
     assert ctx["n_hosts"].iloc[0] == len(hdd_run.hosts)
     assert not any("anomaly" in c for c in ctx.columns)
+
+
+def test_context_of_is_computed_once_per_frame_and_equals_the_parts() -> None:
+    import gc
+
+    from flowsleuth.workflows import context
+
+    df = _frame([10, 11, 9, 10, 30, 31], ["a", "a", "b", "b", "slow", "slow"])
+    parts = context.context_of(df)
+    assert context.context_of(df) is parts  # the second reader gets the same computation
+    pd.testing.assert_frame_equal(parts.ratios, job_ratios(df))
+    pd.testing.assert_frame_equal(parts.hosts, host_context(df))
+    pd.testing.assert_frame_equal(parts.context, run_context(df))
+    copy = df.copy()
+    copy["runtime"] = 1.0  # e.g. a plugin's own copy: its own entry, never the original's
+    assert context.context_of(copy).ratios["runtime_ratio"].eq(1.0).all()
+    assert parts.ratios["runtime_ratio"].max() > 2
+    key = id(copy)
+    del copy
+    gc.collect()
+    assert key not in context._PARTS  # dropped with its frame: no growth over a long triage

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from flowsleuth.workflows.baseline import BaselineProfile
-from flowsleuth.workflows.context import CONTEXT_FEATURES, run_context
+from flowsleuth.workflows.context import CONTEXT_FEATURES, context_of
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.schema import EXTRA_NUMERIC, ONLINE_FEATURES, PAPER_FEATURES
 
@@ -73,7 +73,7 @@ def _label_free(run: Run, feature_set: str) -> pd.DataFrame:
     if feature_set != "context":
         raise ValueError(f"unknown feature set {feature_set!r}; choose from {sorted(FEATURE_SETS)}")
     raw = frame.loc[:, list(dict.fromkeys((*PAPER_FEATURES, *ONLINE_FEATURES, *EXTRA_NUMERIC)))]
-    ctx = run_context(run)
+    ctx = context_of(frame).context  # shared with the run facts and the diagnosis
     parts = [raw.astype(float), _unit_free(frame), ctx, _extra_host(frame), _run_level(ctx)]
     return pd.concat(parts, axis=1)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-from flowsleuth.workflows.context import run_context
+from flowsleuth.workflows.context import context_of
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.sentence import TEMPLATE_VERSION, render_frame
 
@@ -71,7 +71,7 @@ def enrich(sentences: pd.Series, context: pd.DataFrame) -> pd.Series:
 def compact(run: Run) -> pd.Series:
     """``name value`` pairs, two significant digits: the job's nine numbers, then its context."""
     frame = run.frame.reindex(columns=list(_COMPACT_FEATURES)).to_numpy(dtype=float)
-    context = run_context(run)
+    context = context_of(run.frame).context
     cols = [c for c in _COMPACT_CONTEXT if c in context.columns]
     ctx = context.loc[run.frame.index, cols].to_numpy(dtype=float)
     names = list(_COMPACT_FEATURES.values()) + ["|"] + [_COMPACT_CONTEXT[c] for c in cols]
@@ -92,4 +92,4 @@ def render_inputs(run: Run, template: str) -> pd.Series:
     sentences = render_frame(run.frame)
     if template == "paper":
         return sentences
-    return enrich(sentences, run_context(run))
+    return enrich(sentences, context_of(run.frame).context)

@@ -22,7 +22,7 @@ from flowsleuth.tools.diagnosis.features import host_table, job_table, run_featu
 from flowsleuth.tools.diagnosis.truth import culprit_hosts
 from flowsleuth.workflows.atomic import atomic_write_text
 from flowsleuth.workflows.baseline import BaselineProfile
-from flowsleuth.workflows.context import host_context, job_ratios
+from flowsleuth.workflows.context import context_of
 from flowsleuth.workflows.errors import DataError
 from flowsleuth.workflows.models import Run
 from pydantic import BaseModel, Field
@@ -40,8 +40,8 @@ class RunView:
 
     @classmethod
     def of(cls, run: Run, baseline: BaselineProfile | None) -> RunView:
-        ratios = job_ratios(run.frame)
-        hc = host_context(run.frame, ratios)
+        parts = context_of(run.frame)  # shared with the run facts and the tree features
+        ratios, hc = parts.ratios, parts.hosts
         jobs = job_table(run, baseline, ratios)
         return cls(run_features(run, baseline, hc, jobs), host_table(run, baseline, hc, jobs))
 

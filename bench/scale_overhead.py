@@ -1,0 +1,134 @@
+"""Per-run overhead of small runs, in one process pinned to one core: where a 12- or 60-job
+run's time goes. Run by ``bench.scale`` once per code tree (the current one, and ``--before
+REF``), so it only uses calls both trees have.
+
+Protocol: the first ``--runs`` CSVs (by name) of each Flow-Bench extra zip (eht_imaging: 12
+jobs a run, somospie: 60), extracted to a temp folder; the toolkit loaded once (pretrained
+models, no index, no LLM, no SFT); 3 warm-up runs; then, per run, ``load_run`` (read) and
+``triage_run(kit.deps(run))`` (score) timed apart; medians. ``--profile N``: cProfile of N
+scoring passes over the 12-job runs, with the registry's tool threads run inline so the
+profiler sees them (threads hide from cProfile)."""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import statistics
+import tempfile
+import time
+import zipfile
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+EXTRA = Path("/work/shared/flowbench/extra")
+SETS = {"eht_imaging (12 jobs)": "eht_imaging.zip", "somospie (60 jobs)": "somospie.zip"}
+
+
+def extract(zip_name: str, n: int, into: Path) -> list[Path]:
+    with zipfile.ZipFile(EXTRA / zip_name) as z:
+        names = sorted(m for m in z.namelist() if m.endswith(".csv"))[:n]
+        return [Path(z.extract(m, into)) for m in names]
+
+
+def inline_tool_calls() -> None:
+    """Run each tool call in the calling thread (profiling only: no time limit)."""
+    from flowsleuth.tools.registry import runner
+
+    def start(cls, name, fn, timeout_s, on_error, *, plugin=False):  # type: ignore[no-untyped-def]
+        fut: Future[Any] = Future()
+        try:
+            fut.set_result(fn())
+        except BaseException as err:
+            fut.set_exception(err)
+        return cls(fut, timeout_s, on_error)
+
+    runner.Call.start = classmethod(start)  # type: ignore[method-assign,assignment]
+
+
+def profile_rows(prof: cProfile.Profile, repeat: int, tree: str) -> dict[str, list[dict[str, Any]]]:
+    stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+    total = sum(v[2] for v in stats.values())
+
+    def row(key: Any, v: Any) -> dict[str, Any]:
+        file, line, fn = key
+        where = file.split(tree)[-1].lstrip("/") if tree in file else Path(file).name
+        return {
+            "function": f"{where}:{line}({fn})",
+            "calls/run": round(v[1] / repeat, 1),
+            "own ms/run": round(1000 * v[2] / repeat, 2),
+            "cum ms/run": round(1000 * v[3] / repeat, 2),
+            "own share": f"{v[2] / total:.1%}",
+        }
+
+    ours = sorted(((k, v) for k, v in stats.items() if tree in k[0]), key=lambda kv: -kv[1][3])
+    own = sorted(stats.items(), key=lambda kv: -kv[1][2])
+    return {
+        "flowsleuth functions by cumulative time": [row(k, v) for k, v in ours[:25]],
+        "all functions by own time": [row(k, v) for k, v in own[:15]],
+        "total profiled ms/run": round(1000 * total / repeat, 1),  # type: ignore[dict-item]
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--profile", type=int, default=0)
+    ap.add_argument("--json", type=Path, required=True)
+    args = ap.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+    work = Path(tempfile.mkdtemp(prefix="flowsleuth-overhead-"))
+    os.environ.update(
+        FLOWSLEUTH_HOME=str(work / "home"),
+        FLOWSLEUTH_CONFIG=str(work / "absent.toml"),
+        FLOWSLEUTH_NO_PLUGINS="1",
+    )
+    import flowsleuth.workflows as fw
+    from flowsleuth.agent.triage import triage_run
+    from flowsleuth.cli.app.settings import load_settings
+    from flowsleuth.cli.app.toolkit import load_toolkit
+    from flowsleuth.workflows.loader import load_run
+
+    tree = str(Path(next(iter(fw.__path__))).resolve().parent)
+    t0 = time.perf_counter()
+    kit = load_toolkit(load_settings(backend="none"), llm=False, sft=False)
+    out: dict[str, Any] = {"code": tree, "toolkit load s": round(time.perf_counter() - t0, 2), "sets": {}}
+    small: list[Any] = []
+    for name, zip_name in SETS.items():
+        files = extract(zip_name, args.runs, work / zip_name)
+        for f in files[:3]:
+            triage_run(kit.deps(load_run(f)))  # warm-up: lazy imports, first-call costs
+        read, score = [], []
+        for f in files:
+            t0 = time.perf_counter()
+            run = load_run(f)
+            t1 = time.perf_counter()
+            triage_run(kit.deps(run))
+            read.append(t1 - t0)
+            score.append(time.perf_counter() - t1)
+            small += [run] if not out["sets"] else []
+        r, s = statistics.median(read), statistics.median(score)
+        out["sets"][name] = {
+            "runs": len(files),
+            "read ms/run": round(1000 * r, 1),
+            "score ms/run": round(1000 * s, 1),
+            "runs/s per core (read + score)": round(1 / (r + s), 1),
+            "runs/s per core (score only)": round(1 / s, 1),
+        }
+    if args.profile:
+        inline_tool_calls()
+        prof = cProfile.Profile()
+        prof.enable()
+        for i in range(args.profile):
+            triage_run(kit.deps(small[i % len(small)]))
+        prof.disable()
+        out["profile"] = profile_rows(prof, args.profile, tree)
+    args.json.write_text(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
