@@ -1,5 +1,6 @@
 """Triage at facility scale: serial vs ``--workers 2`` vs a 2-worker Dask ``LocalCluster``, over
-the same Flow-Bench runs, in one run; plus where a small run's time goes.
+the same Flow-Bench runs, in one run; plus the per-run overhead of small runs, before and after
+a change, and where it goes.
 
 Protocol:
 
@@ -10,37 +11,43 @@ Protocol:
   --explain 0`` (+ ``--workers 2`` or ``--scheduler ADDR``) on a fresh home (the pretrained models
   shipped in the package; no index, no LLM). Wall time includes start-up (imports, model loading,
   spawning workers / registering the worker plugin). ``startup_s``: the same command on one
-  12-job run; ``marginal runs/s`` = (runs - 1) / (wall - startup).
-* The LocalCluster (2 worker processes, 1 thread each) is started before its timing; its workers'
-  model loading is inside the timed command (the plugin is registered by triage).
+  small run; ``marginal runs/s`` = (runs - 1) / (wall - startup).
+* The LocalCluster (2 worker processes, 1 thread each) is started before its timing, a fresh one
+  for each command (no warm worker); its workers' imports and model loading are inside the
+  timed command (the plugin is registered by triage).
 * Every mode's output is compared with the serial output byte for byte.
-* Per-run overhead: in one process with the toolkit loaded, ``triage_run`` on each small run
-  (<= 60 jobs) of the set, median seconds per run -> small runs/s on one core; then cProfile of
-  ``--profile-repeat`` calls on one 12-job run, top functions by own time.
+* Per-run overhead (``bench/scale_overhead.py``, in a fresh process pinned to one core): small
+  runs from the Flow-Bench extra zips (eht_imaging: 12 jobs, somospie: 60), read and scored
+  in-process with the toolkit loaded once; wall and CPU medians. With ``--before REF`` the same
+  script also runs against the code of git ref REF (a temporary worktree put first on
+  PYTHONPATH), alternating before / after for ``--rounds`` rounds; medians over rounds. A
+  cProfile of the scoring pass (tool threads inline) goes to ``scale_profile.md``.
 
-The box is shared (load average recorded): absolute numbers move with it; the ratios of one run
+The box is shared (load averages recorded): absolute numbers move with it; the ratios of one run
 are what count.
 
-Usage: nice .venv/bin/python -m bench.scale [--runs 200] [--smoke]
-Writes bench/results/scale.{json,md} (--smoke: 12 runs, written outside bench/results).
+Usage: nice .venv/bin/python -m bench.scale [--runs 200] [--before REF] [--smoke]
+Writes bench/results/scale.{json,md} and scale_profile.{json,md} (--smoke: a few runs, written
+outside bench/results).
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
-import io
+import contextlib
+import json
 import os
-import pstats
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench._common import machine, median, results_dir, write_results
+from bench._common import machine, results_dir, write_results
 
 FLOWBENCH = Path("/work/shared/flowbench/parsed")
 CLI = "from flowsleuth.cli.main import app; app()"
@@ -67,72 +74,105 @@ def link(runs: list[Path], into: Path) -> Path:
     return into
 
 
-def triage(src: Path, out: Path, env: dict[str, str], extra: list[str]) -> float:
+def triage(src: Path, out: Path, env: dict[str, str], extra: list[str], limit_s: float) -> float:
     cmd = [sys.executable, "-c", CLI, "triage", str(src), "-f", "jsonl", "--out", str(out), "--explain", "0"]
     t0 = time.perf_counter()
-    proc = subprocess.run([*cmd, *extra], env=env, capture_output=True, text=True, check=False)
+    try:
+        proc = subprocess.run(
+            [*cmd, *extra], env=env, capture_output=True, text=True, check=False, timeout=limit_s
+        )
+    except subprocess.TimeoutExpired:
+        mode = " ".join(extra) or "serial"
+        raise SystemExit(f"triage {mode} ran past {limit_s:g} s: use fewer --runs") from None
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"triage failed ({proc.returncode}): {proc.stderr[-2000:]}")
     return wall
 
 
-def profile_small(small: list[Path], repeat: int) -> tuple[float, list[dict[str, Any]], int]:
-    """(median s per small run, top own-time functions of ``repeat`` calls on the smallest, its jobs)."""
-    from flowsleuth.agent.triage import triage_run
-    from flowsleuth.cli.app.settings import load_settings
-    from flowsleuth.cli.app.toolkit import load_toolkit
-    from flowsleuth.workflows.loader import load_run
-
-    kit = load_toolkit(load_settings(backend="none"), llm=False, sft=False)
-    runs = [load_run(f) for f in small]
-    for r in runs[:2]:
-        triage_run(kit.deps(r))  # warm caches (lazy imports, first-call costs)
-    times = []
-    for r in runs:
-        t0 = time.perf_counter()
-        triage_run(kit.deps(r))
-        times.append(time.perf_counter() - t0)
-    smallest = min(runs, key=len)
-    prof = cProfile.Profile()
-    prof.enable()
-    for _ in range(repeat):
-        triage_run(kit.deps(smallest))
-    prof.disable()
-    stats = pstats.Stats(prof, stream=io.StringIO())
-    total = sum(v[2] for v in stats.stats.values())  # type: ignore[attr-defined]
-    rows = []
-    for (file, line, fn), (_, ncalls, tt, ct, _) in sorted(
-        stats.stats.items(),  # type: ignore[attr-defined]
-        key=lambda kv: -kv[1][2],
-    )[:15]:
-        rows.append(
-            {
-                "function": f"{Path(file).name}:{line}({fn})",
-                "calls/run": round(ncalls / repeat, 1),
-                "own ms/run": round(1000 * tt / repeat, 2),
-                "cum ms/run": round(1000 * ct / repeat, 2),
-                "own share": f"{tt / total:.1%}",
-            }
-        )
-    return median(times), rows, len(smallest)
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=200)
-    ap.add_argument("--profile-repeat", type=int, default=20)
-    ap.add_argument("--smoke", action="store_true")
-    args = ap.parse_args()
-    n = 12 if args.smoke else args.runs
+def shadow_tree(ref: str, work: Path) -> tuple[Path, Path]:
+    """A worktree of ``ref`` and a folder that makes ``flowsleuth.*`` import from it when put
+    first on PYTHONPATH (ahead of this checkout's editable install)."""
+    repo = Path(__file__).resolve().parent.parent
+    tree = work / "before-tree"
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", str(tree), ref], cwd=repo, check=True, capture_output=True
+    )
+    pkg = work / "before-path" / "flowsleuth"
+    pkg.mkdir(parents=True)
+    for name in ("workflows", "tools", "agent", "retrieval", "cli"):
+        (pkg / name).symlink_to(tree / name)
+    return pkg.parent, tree
+
+
+def overhead(args: argparse.Namespace, work: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Small-run overhead rows (per tree and set) and the profiles, alternating trees."""
+    trees: dict[str, dict[str, str]] = {"after (this checkout)": {}}
+    shadow = None
+    if args.before:
+        path, shadow = shadow_tree(args.before, work)
+        trees = {f"before ({args.before})": {"PYTHONPATH": str(path)}, **trees}
+    results: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    try:
+        for rnd in range(args.rounds):
+            for label, extra_env in trees.items():
+                out = work / f"overhead-{len(results[label])}-{label.split()[0]}.json"
+                cmd = [sys.executable, "-m", "bench.scale_overhead", "--runs", str(args.overhead_runs)]
+                cmd += ["--json", str(out)]
+                if rnd == args.rounds - 1:
+                    cmd += ["--profile", str(args.profile)]
+                env = {**os.environ, **extra_env, "OMP_NUM_THREADS": "1"}
+                print(f"overhead round {rnd + 1}: {label} (load {load()})", flush=True)
+                subprocess.run(
+                    cmd, env=env, check=True, timeout=args.limit_s, cwd=Path(__file__).parent.parent
+                )
+                results[label].append({**json.loads(out.read_text()), "load": load()})
+    finally:
+        if shadow is not None:
+            repo = Path(__file__).resolve().parent.parent
+            subprocess.run(["git", "worktree", "remove", "--force", str(shadow)], cwd=repo, check=False)
+    rows: list[dict[str, Any]] = []
+    profiles: dict[str, Any] = {}
+    for label, rounds in results.items():
+        profiles[label] = rounds[-1].get("profile", {})
+        for name in rounds[0]["sets"]:
+            per = [r["sets"][name] for r in rounds]
+            med = {k: statistics.median(p[k] for p in per) for k in per[0] if not isinstance(per[0][k], list)}
+            rows.append(
+                {
+                    "code": label,
+                    "small runs": name,
+                    "runs x rounds": f"{per[0]['runs']} x {len(per)}",
+                    "wall ms/run read, score (last round)": per[-1]["wall ms/run (read, score)"],
+                    "CPU ms/run read, score (last round)": per[-1]["CPU ms/run (read, score)"],
+                    **{k: round(v, 1) for k, v in med.items() if k != "runs"},
+                    "code path": rounds[0]["code"],
+                }
+            )
+    return rows, profiles
+
+
+@contextlib.contextmanager
+def cluster_for(mode: str) -> Iterator[str | None]:
+    """A fresh 2-worker LocalCluster's scheduler address for the cluster mode, else None."""
+    if not mode.startswith("LocalCluster"):
+        yield None
+        return
     from distributed import LocalCluster
 
-    runs = pick_runs(n)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
+
+
+def modes(args: argparse.Namespace, work: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    runs = pick_runs(args.runs)
     jobs = sum(sum(1 for _ in f.open()) - 1 for f in runs)
-    work = Path(tempfile.mkdtemp(prefix="flowsleuth-scale-"))
     src = link(runs, work / "runs")
-    small_run = min(runs, key=lambda f: f.stat().st_size)
-    one = link([small_run], work / "one")
+    one = link([min(runs, key=lambda f: f.stat().st_size)], work / "one")
     env = {
         **os.environ,
         "FLOWSLEUTH_HOME": str(work / "home"),
@@ -140,66 +180,110 @@ def main() -> None:
         "FLOWSLEUTH_NO_PLUGINS": "1",
         "FLOWSLEUTH_BACKEND": "none",
     }
-    load_before = os.getloadavg()
     rows: list[dict[str, Any]] = []
     serial_bytes = b""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        modes = {
-            "serial": [],
-            "--workers 2": ["--workers", "2"],
-            "LocalCluster 2 workers": ["--scheduler", cluster.scheduler_address],
-        }
-        for name, extra in modes.items():
-            slug = name.split()[0].strip("-").lower()
-            startup = triage(one, work / f"one-{slug}.jsonl", env, extra)
-            out = work / f"{slug}.jsonl"
-            wall = triage(src, out, env, extra)
-            data = out.read_bytes()
-            serial_bytes = serial_bytes or data
-            rows.append(
-                {
-                    "mode": name,
-                    "runs": len(runs),
-                    "jobs": jobs,
-                    "wall s": round(wall, 2),
-                    "runs/s": round(len(runs) / wall, 2),
-                    "jobs/s": round(jobs / wall),
-                    "startup s (1 run)": round(startup, 2),
-                    "marginal runs/s": round((len(runs) - 1) / max(wall - startup, 1e-9), 2),
-                    "same bytes as serial": data == serial_bytes,
-                }
+    for name in ("serial", "--workers 2", "LocalCluster 2 workers"):
+        slug = name.split()[0].strip("-").lower()
+        print(f"mode {name}: {len(runs)} runs (load {load()})", flush=True)
+        before = load()
+        # A fresh cluster for each command: its workers' imports and models are never warm.
+        with cluster_for(name) as address:
+            extra = (
+                ["--workers", "2"] if name == "--workers 2" else ["--scheduler", address] if address else []
             )
+            startup = triage(one, work / f"one-{slug}.jsonl", env, extra, args.limit_s)
+        with cluster_for(name) as address:
+            extra = (
+                ["--workers", "2"] if name == "--workers 2" else ["--scheduler", address] if address else []
+            )
+            out = work / f"{slug}.jsonl"
+            wall = triage(src, out, env, extra, args.limit_s)
+        data = out.read_bytes()
+        serial_bytes = serial_bytes or data
+        rows.append(
+            {
+                "mode": name,
+                "runs": len(runs),
+                "jobs": jobs,
+                "wall s": round(wall, 2),
+                "runs/s": round(len(runs) / wall, 2),
+                "jobs/s": round(jobs / wall),
+                "startup s (1 run)": round(startup, 2),
+                "marginal runs/s": round((len(runs) - 1) / (wall - startup), 2) if wall > startup else None,
+                "same bytes as serial": data == serial_bytes,
+                "load before / after": [before, load()],
+            }
+        )
     base = rows[0]["wall s"]
     for r in rows:
         r["speed-up vs serial"] = round(base / r["wall s"], 2)
-    small = [f for f in runs if sum(1 for _ in f.open()) - 1 <= 60]
-    per_run, top, small_jobs = profile_small(small or [small_run], args.profile_repeat)
+    mix = {
+        w: sum(f.name.startswith(w) for f in runs) for w in ("1000-genome", "montage", "predict-future-sales")
+    }
+    return rows, {"runs by workflow": mix}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=200, help="Flow-Bench runs for the three modes")
+    ap.add_argument("--overhead-runs", type=int, default=20, help="small runs per set and round")
+    ap.add_argument("--rounds", type=int, default=2, help="overhead rounds (trees alternate)")
+    ap.add_argument("--profile", type=int, default=20, help="profiled scoring passes (12-job runs)")
+    ap.add_argument("--before", help="git ref whose small-run overhead to measure too")
+    ap.add_argument("--limit-s", type=float, default=900.0, help="time limit of each command")
+    ap.add_argument("--smoke", action="store_true")
+    args = ap.parse_args()
+    if args.smoke:
+        args.runs, args.overhead_runs, args.rounds, args.profile = 6, 4, 1, 2
+    work = Path(tempfile.mkdtemp(prefix="flowsleuth-scale-"))
+    load_start = load()
+    small_rows, profiles = overhead(args, work)
+    mode_rows, mix = modes(args, work)
     meta = {
-        "protocol": __doc__.split("Protocol:")[1].split("Usage:")[0].strip(),
-        "runs by workflow": {
-            w: sum(f.name.startswith(w) for f in runs)
-            for w in ("1000-genome", "montage", "predict-future-sales")
-        },
-        "load average before / after (1, 5, 15 min)": [
-            [round(x, 2) for x in load_before],
-            [round(x, 2) for x in os.getloadavg()],
-        ],
-        "small runs (<= 60 jobs) in the set": len(small),
-        "in-process triage_run, median s per small run": round(per_run, 4),
-        "small runs/s on one core (in-process)": round(1 / per_run, 1),
+        "protocol": " ".join(__doc__.split("Protocol:")[1].split("Usage:")[0].split()),
+        **mix,
+        "load average (1, 5, 15 min) at start / end": [load_start, load()],
         "target small runs/s per core": 50,
-        "profile": f"scale_profile.md: own time, {args.profile_repeat} x triage_run, {small_jobs}-job run",
         **machine(),
     }
     out_dir = results_dir(args.smoke)
-    write_results("scale", rows, meta, "triage at scale: serial vs --workers 2 vs LocalCluster", out_dir)
+    write_results("scale", mode_rows, meta, "triage at scale: serial vs --workers 2 vs LocalCluster", out_dir)
     write_results(
-        "scale_profile",
-        top,
-        {"what": f"cProfile, {args.profile_repeat} x triage_run on one {small_jobs}-job run, by own time"},
-        "where a small run's time goes",
+        "scale_overhead",
+        small_rows,
+        meta,
+        "per-run overhead of small runs, one core (before / after)",
         out_dir,
     )
+    write_profile(out_dir / "scale_profile.md", profiles, args)
+    print(f"results in {out_dir}")
+
+
+def write_profile(path: Path, profiles: dict[str, Any], args: argparse.Namespace) -> None:
+    """Where a small run's time goes: the cProfile tables of each code tree, as markdown."""
+    from bench._common import command
+
+    md = [
+        "# Where a small run's time goes",
+        "",
+        f"- command: {command()}",
+        f"- what: cProfile of {args.profile} scoring passes (``triage_run(kit.deps(run))``) on 12-job "
+        "eht_imaging runs, the registry's tool threads run inline so the profiler sees them; "
+        "profiling inflates every call, so read shares, not absolute times",
+        "",
+    ]
+    for label, prof in profiles.items():
+        md += [f"## {label}", "", f"total profiled ms/run: {prof.get('total profiled ms/run')}", ""]
+        for title in ("flowsleuth functions by cumulative time", "all functions by own time"):
+            rows = prof.get(title, [])
+            if not rows:
+                continue
+            cols = list(rows[0])
+            md += [f"### {title}", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+            md += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
+            md += [""]
+    path.write_text("\n".join(md))
+    (path.with_suffix(".json")).write_text(json.dumps(profiles, indent=2))
 
 
 if __name__ == "__main__":

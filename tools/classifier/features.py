@@ -93,32 +93,41 @@ def _extra_host(frame: pd.DataFrame) -> pd.DataFrame:
     """Job ratio to its transformation median, and host median ratio vs the run's hosts."""
     groups = frame["kickstart_transformations"].fillna("")
     hosts = frame["kickstart_hostname"].fillna("")
-    out = pd.DataFrame(index=frame.index)
-    for short, col in _EXTRA_HOST.items():
-        values = frame[col].astype(float)
-        median = values.groupby(groups).transform("median")
-        ratio = pd.Series(np.log((values + 1.0) / (median + 1.0)), index=frame.index)
-        out[f"{short}_ratio"] = np.exp(ratio)
-        host_med = ratio.groupby(hosts).median()
-        out[f"host_{short}_vs_run"] = (host_med - host_med.median()).reindex(hosts).to_numpy()
+    # every column in one groupby pass (the per-column values are the same)
+    values = frame[list(_EXTRA_HOST.values())].astype(float)
+    values.columns = pd.Index(list(_EXTRA_HOST))
+    median = values.groupby(groups).transform("median")
+    ratio = np.log((values + 1.0) / (median + 1.0))
+    host_med = ratio.groupby(hosts).median()
+    vs_run = (host_med - host_med.median()).reindex(hosts).to_numpy()
+    exp_ratio = np.exp(ratio).to_numpy()
+    cols: dict[str, np.ndarray] = {}
+    for i, short in enumerate(_EXTRA_HOST):
+        cols[f"{short}_ratio"] = exp_ratio[:, i]
+        cols[f"host_{short}_vs_run"] = vs_run[:, i]
     n_hosts = max(hosts.nunique(), 1)
-    out["host_job_share"] = hosts.map(hosts.value_counts()).to_numpy() * n_hosts / max(len(frame), 1)
-    return out
+    cols["host_job_share"] = hosts.map(hosts.value_counts()).to_numpy() * n_hosts / max(len(frame), 1)
+    return pd.DataFrame(cols, index=frame.index)
 
 
 def _run_level(ctx: pd.DataFrame) -> pd.DataFrame:
     """Run-wide aggregates broadcast to every job: how unusual the run is as a whole."""
-    out = pd.DataFrame(index=ctx.index)
-    for short in CONTEXT_FEATURES:
-        logs = np.log(ctx[f"{short}_ratio"].clip(lower=1e-9))
-        q75, q25 = np.nanpercentile(logs, [75, 25]) if logs.notna().any() else (np.nan, np.nan)
-        out[f"run_{short}_spread"] = q75 - q25
-        z = ctx[f"host_{short}_z"]
-        out[f"run_{short}_hostz_max"] = z.max()
-        out[f"run_{short}_hosts_z2"] = float((z > 2).mean())
+    shorts = list(CONTEXT_FEATURES)
+    logs = np.log(ctx[[f"{s}_ratio" for s in shorts]].clip(lower=1e-9)).to_numpy()
+    z = ctx[[f"host_{s}_z" for s in shorts]]
+    z_max, z2 = z.max().to_numpy(), (z > 2).mean().to_numpy()
+    ranks = ctx[[f"host_{s}_ratio" for s in shorts]].rank(pct=True, method="average").to_numpy()
+    n = len(ctx)
+    cols: dict[str, object] = {}
+    for i, short in enumerate(shorts):
+        col = logs[:, i]
+        q75, q25 = np.nanpercentile(col, [75, 25]) if (~np.isnan(col)).any() else (np.nan, np.nan)
+        cols[f"run_{short}_spread"] = np.full(n, q75 - q25)
+        cols[f"run_{short}_hostz_max"] = np.full(n, z_max[i])
+        cols[f"run_{short}_hosts_z2"] = np.full(n, float(z2[i]))
         # rank of this job's host among the run's hosts (0 = lowest, 1 = highest)
-        out[f"host_{short}_rank"] = ctx[f"host_{short}_ratio"].rank(pct=True, method="average")
-    return out
+        cols[f"host_{short}_rank"] = ranks[:, i]
+    return pd.DataFrame(cols, index=ctx.index)
 
 
 def _baseline_percentiles(run: Run, baseline: BaselineProfile) -> pd.DataFrame:
