@@ -75,6 +75,53 @@ def test_a_local_dask_cluster_writes_the_serial_bytes(env, runs_dir: Path, monke
         assert _triage(str(runs_dir)) == serial  # the same through the one Settings
 
 
+def test_on_a_cluster_models_load_once_per_worker_and_a_failed_run_is_reported(
+    env, runs_dir: Path, monkeypatch
+) -> None:
+    """Workers load the toolkit once each (the plugin), not per run; a run whose scoring raises
+    on a worker is reported and skipped like any bad run, and the others are written."""
+    distributed = pytest.importorskip("distributed")
+    from flowsleuth.agent import triage as triage_mod
+    from flowsleuth.cli.app import cluster as cluster_mod
+
+    serial = _rows(_triage(str(runs_dir)))
+    loads: list[int] = []
+    real_load, real_triage = cluster_mod.load_worker_kit, triage_mod.triage_run
+
+    def counted(*a, **k):  # type: ignore[no-untyped-def]
+        loads.append(1)
+        return real_load(*a, **k)
+
+    def broken(deps, *a, **k):  # type: ignore[no-untyped-def]
+        if deps.subject.run.run_id == "1000-genome-run0059":
+            raise RuntimeError("boom\nsecond line")
+        return real_triage(deps, *a, **k)
+
+    monkeypatch.setattr(cluster_mod, "load_worker_kit", counted)
+    monkeypatch.setattr(triage_mod, "triage_run", broken)  # in-process workers see it
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        result = runner.invoke(
+            app,
+            [
+                "triage",
+                str(runs_dir),
+                "-f",
+                "jsonl",
+                "--explain",
+                "0",
+                "--scheduler",
+                cluster.scheduler_address,
+            ],
+        )
+    assert result.exit_code == 1, result.output  # a skipped run, as for a bad file
+    assert "scoring failed in a worker (RuntimeError: boom)" in result.stderr
+    assert "1 run(s) skipped" in result.stderr
+    assert _rows(result.stdout) == [r for r in serial if r.run != "1000-genome-run0059"]
+    assert len(loads) == 2 < len(RUNS)  # one toolkit per worker
+
+
 def test_bad_worker_counts_and_both_flags_are_one_line(env, runs_dir: Path) -> None:
     for args in (["--workers", "0"], ["--workers", "many"], ["--workers", "2", "--scheduler", "tcp://x:1"]):
         result = runner.invoke(app, ["triage", str(runs_dir), "-f", "jsonl", "--explain", "0", *args])
@@ -152,4 +199,37 @@ def test_a_worker_killed_mid_triage_is_retried(env, runs_dir: Path, tmp_path: Pa
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err.decode()
     assert "a worker died" in err.decode(), "kill came too late to test a retry"
+    assert out.read_text() == serial  # the runs it held were scored again, once
+
+
+@pytest.mark.slow
+def test_a_dask_worker_killed_mid_triage_loses_and_duplicates_nothing(
+    env, runs_dir: Path, tmp_path: Path
+) -> None:
+    """The nanny restarts a SIGKILLed worker (the plugin loads its models again) and the
+    scheduler reschedules the runs it held: the output is still the serial one, once each."""
+    distributed = pytest.importorskip("distributed")
+    for copy in range(2):  # enough runs that the kill lands while runs are in flight
+        for f in list(runs_dir.glob("*.csv"))[: len(RUNS)]:
+            shutil.copy(f, runs_dir / f"copy{copy}-{f.name}")
+    serial = _triage(str(runs_dir))
+    out = tmp_path / "rows.jsonl"
+    progress = tmp_path / "rows.jsonl.progress.json"
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        cmd = [*CLI, "triage", str(runs_dir), "-f", "jsonl", "--out", str(out), "--explain", "0"]
+        cmd += ["--scheduler", cluster.scheduler_address]
+        proc = subprocess.Popen(
+            cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        _wait_for(lambda: len(_done_runs(progress)) >= 1, proc, "a finished run")
+        busy = [w for w, n in client.processing().items() if n]
+        assert busy, "kill came too late: no run in flight"
+        os.kill(client.run(os.getpid, workers=busy[:1])[busy[0]], signal.SIGKILL)
+        _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err.decode()
     assert out.read_text() == serial  # the runs it held were scored again, once

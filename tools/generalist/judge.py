@@ -11,6 +11,7 @@ generalize.md); any other workflow is judged by this.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,10 @@ from flowsleuth.tools.generalist.model import GeneralistModel
 from flowsleuth.tools.generalist.scoring import Adapter, Generalist, RunJudgement, adapt_to, judge_run
 from flowsleuth.tools.generalist.store import Labels, Store
 from flowsleuth.workflows.models import Run
+
+MEMO_RUNS = 64
+"""Judgements kept: the recent runs (a ``why`` asks again for its run; a triage of an archive
+must not keep every run it judged)."""
 
 
 @dataclass
@@ -30,7 +35,7 @@ class GeneralistJudge:
 
     models: Generalist
     store: Store
-    _memo: dict[tuple[str, str], RunJudgement] = field(default_factory=dict, repr=False)
+    _memo: OrderedDict[tuple[str, str], RunJudgement] = field(default_factory=OrderedDict, repr=False)
     # the model adapted to a workflow's labels: the same for each of its runs (adapting searches
     # settings by leave-one-labelled-run-out, seconds), so once per workflow, model and set of labels
     _adapted: dict[tuple[str, int, bytes], Adapted] = field(default_factory=dict, repr=False)
@@ -43,6 +48,9 @@ class GeneralistJudge:
                 hist = self.store.history(run.workflow)
                 labels = self.store.labels(run.workflow)
                 self._memo[key] = judge_run(self.models, run, hist, labels, self._adapter(run.workflow))
+                while len(self._memo) > MEMO_RUNS:  # a batch triage judges each run once
+                    self._memo.popitem(last=False)
+            self._memo.move_to_end(key)
             return self._memo[key]
 
     def _adapter(self, workflow: str) -> Adapter:
