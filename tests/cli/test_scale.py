@@ -76,7 +76,7 @@ def test_a_local_dask_cluster_writes_the_serial_bytes(env, runs_dir: Path, monke
 
 
 def test_on_a_cluster_models_load_once_per_worker_and_a_failed_run_is_reported(
-    env, runs_dir: Path, monkeypatch
+    env, runs_dir: Path, tmp_path: Path, monkeypatch
 ) -> None:
     """Workers load the toolkit once each (the plugin), not per run; a run whose scoring raises
     on a worker is reported and skipped like any bad run, and the others are written."""
@@ -85,11 +85,12 @@ def test_on_a_cluster_models_load_once_per_worker_and_a_failed_run_is_reported(
     from flowsleuth.cli.app import cluster as cluster_mod
 
     serial = _rows(_triage(str(runs_dir)))
-    loads: list[int] = []
+    loads = tmp_path / "loads"  # a file: the plugin reaches the workers as a (cloud)pickled copy
     real_load, real_triage = cluster_mod.load_worker_kit, triage_mod.triage_run
 
     def counted(*a, **k):  # type: ignore[no-untyped-def]
-        loads.append(1)
+        with loads.open("a") as f:
+            f.write("x")
         return real_load(*a, **k)
 
     def broken(deps, *a, **k):  # type: ignore[no-untyped-def]
@@ -119,7 +120,7 @@ def test_on_a_cluster_models_load_once_per_worker_and_a_failed_run_is_reported(
     assert "scoring failed in a worker (RuntimeError: boom)" in result.stderr
     assert "1 run(s) skipped" in result.stderr
     assert _rows(result.stdout) == [r for r in serial if r.run != "1000-genome-run0059"]
-    assert len(loads) == 2 < len(RUNS)  # one toolkit per worker
+    assert loads.read_text() == "xx"  # one toolkit per worker (2), not one per run (5)
 
 
 def test_bad_worker_counts_and_both_flags_are_one_line(env, runs_dir: Path) -> None:
