@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from functools import partial
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -50,7 +52,7 @@ def job_ratios(frame: pd.DataFrame) -> pd.DataFrame:
 def host_context(frame: pd.DataFrame, ratios: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per host: geometric-mean job ratio, its ratio to the other hosts, and a robust z."""
     ratios = job_ratios(frame) if ratios is None else ratios
-    logs = np.log(ratios.clip(lower=1e-9))
+    logs = cast(pd.DataFrame, np.log(ratios.clip(lower=1e-9)))
     hosts = frame["kickstart_hostname"].fillna("")
     host_log = logs.groupby(hosts).mean()
     out = pd.DataFrame(index=host_log.index)
@@ -127,5 +129,9 @@ def context_of(frame: pd.DataFrame) -> ContextParts:
     parts = ContextParts(ratios, hosts, run_context(frame, ratios, hosts))
     # Single dict operations are atomic: no lock (a lock taken here could deadlock when a
     # garbage collection inside it drops another frame and runs its callback).
-    _PARTS[key] = (weakref.ref(frame, lambda _, key=key: _PARTS.pop(key, None)), parts)
+    _PARTS[key] = (weakref.ref(frame, partial(_drop, key)), parts)
     return parts
+
+
+def _drop(key: int, _ref: object) -> None:
+    _PARTS.pop(key, None)

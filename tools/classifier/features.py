@@ -14,6 +14,8 @@ never read: features come from ``run.frame`` only, which holds no label.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 from flowsleuth.workflows.baseline import BaselineProfile
@@ -97,10 +99,10 @@ def _extra_host(frame: pd.DataFrame) -> pd.DataFrame:
     values = frame[list(_EXTRA_HOST.values())].astype(float)
     values.columns = pd.Index(list(_EXTRA_HOST))
     median = values.groupby(groups).transform("median")
-    ratio = np.log((values + 1.0) / (median + 1.0))
+    ratio = cast(pd.DataFrame, np.log((values + 1.0) / (median + 1.0)))
     host_med = ratio.groupby(hosts).median()
     vs_run = (host_med - host_med.median()).reindex(hosts).to_numpy()
-    exp_ratio = np.exp(ratio).to_numpy()
+    exp_ratio = np.exp(ratio.to_numpy())
     cols: dict[str, np.ndarray] = {}
     for i, short in enumerate(_EXTRA_HOST):
         cols[f"{short}_ratio"] = exp_ratio[:, i]
@@ -113,7 +115,7 @@ def _extra_host(frame: pd.DataFrame) -> pd.DataFrame:
 def _run_level(ctx: pd.DataFrame) -> pd.DataFrame:
     """Run-wide aggregates broadcast to every job: how unusual the run is as a whole."""
     shorts = list(CONTEXT_FEATURES)
-    logs = np.log(ctx[[f"{s}_ratio" for s in shorts]].clip(lower=1e-9)).to_numpy()
+    logs = np.log(ctx[[f"{s}_ratio" for s in shorts]].clip(lower=1e-9).to_numpy())
     z = ctx[[f"host_{s}_z" for s in shorts]]
     z_max, z2 = z.max().to_numpy(), (z > 2).mean().to_numpy()
     ranks = ctx[[f"host_{s}_ratio" for s in shorts]].rank(pct=True, method="average").to_numpy()
