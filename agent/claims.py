@@ -3,12 +3,16 @@
 Each sentence is checked against the numbered findings (``F1: host worker-7 runtime 1.95x ...``):
 
 * every cited id (``F3`` or ``[F3]``) must exist;
-* every number must be one a tool computed (:mod:`agent.validate`), and when the sentence cites
-  findings, one of *theirs* (or the verdict's);
+* every number must be one a tool computed (:mod:`agent.validate`), and one of the cited
+  findings' (or the verdict's); a sentence that cites none, one of the findings of what it talks
+  about (``ran 1.00x the median of its peers``: the peers findings), when there are any;
 * a direction it states (slower/faster, above/below, voted anomalous/normal) must agree with
   the cited findings, or, when it cites none, with the findings of what it talks about;
 * a sentence about a tool that did not run (neighbours without an index, a classifier without
-  a model, ...) is unsupported whatever it says.
+  a model, ...) is unsupported whatever it says;
+* a name it writes (a class such as ``hdd_5``, a host such as ``worker1-container-4-7``: a word
+  joined by ``_`` or ``-`` with a digit or ``_`` in it) must be one the findings, the verdict or
+  the job's identifiers carry.
 
 A failing sentence is removed; the rest are kept verbatim.
 """
@@ -24,6 +28,7 @@ from flowsleuth.workflows.contract import Finding
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _CITE = re.compile(r"\bF(\d+)\b")
+_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)+\b")
 
 # What a sentence talks about, by the words it uses (case-insensitive).
 TOPIC_WORDS: dict[str, re.Pattern[str]] = {
@@ -53,7 +58,8 @@ _NORMAL = re.compile(r"(?<!ab)\bnormal\b(?! runs?\b| range\b)|\bnot anomal\w*", 
 @dataclass(frozen=True)
 class ClaimContext:
     """What a narration may rest on: the numbered findings, every tool-computed number, the
-    verdict's numbers, and identifiers whose digits are not claims (job id, host, ...)."""
+    verdict's numbers, and identifiers whose digits are not claims (job id, host, the verdict's
+    class and culprit...)."""
 
     findings: Sequence[Finding]
     allowed: Sequence[float]
@@ -88,9 +94,16 @@ def directions(sentence: str) -> set[str]:
     return out
 
 
+def unknown_names(sentence: str, ctx: ClaimContext) -> list[str]:
+    """The names (classes, hosts, jobs) in ``sentence`` that no finding or identifier carries."""
+    known = " ".join([*(f.text for f in ctx.findings), *ctx.identifiers]).lower()
+    names = (m.group(0) for m in _NAME.finditer(sentence))
+    return [n for n in names if ("_" in n or any(c.isdigit() for c in n)) and n.lower() not in known]
+
+
 def check_sentence(sentence: str, ctx: ClaimContext) -> SentenceCheck:
     by_id = {f.id: f for f in ctx.findings}
-    problems: list[str] = []
+    problems: list[str] = [f"names {n}, which no tool found" for n in unknown_names(sentence, ctx)]
     cited_ids = [f"F{n}" for n in _CITE.findall(sentence)]
     unknown = [i for i in cited_ids if i not in by_id]
     problems += [f"cites {i}, which no tool found" for i in unknown]
@@ -103,13 +116,14 @@ def check_sentence(sentence: str, ctx: ClaimContext) -> SentenceCheck:
         if t in about and t not in present
     ]
     idents = [*ctx.identifiers, *cited_ids]
-    own = [n for f in cited for n in f.numbers] + list(ctx.verdict_numbers)
+    relevant = cited or [f for f in ctx.findings if f.about in about]
+    own = [n for f in relevant for n in f.numbers] + list(ctx.verdict_numbers)
     for raw, value, pct in quoted_numbers(sentence, idents):
         if not is_backed(raw, value, pct, ctx.allowed):
             problems.append(f"number {raw} no tool computed")
-        elif cited and not is_backed(raw, value, pct, own):
-            problems.append(f"number {raw} is not in {', '.join(f.id for f in cited)}")
-    relevant = cited or [f for f in ctx.findings if f.about in about]
+        elif relevant and not is_backed(raw, value, pct, own):
+            where = ", ".join(f.id for f in cited) or f"the {'/'.join(sorted(about))} findings"
+            problems.append(f"number {raw} is not in {where}")
     for claim in sorted(directions(sentence)):
         polar = claim in ("anomalous", "normal")
         pool = [

@@ -9,6 +9,10 @@ from flowsleuth.agent.verdict import EvidenceItem
 from flowsleuth.workflows.contract import Finding, ToolResult, ToolStatus
 
 _PER_TOOL = 6
+# Findings are numbered most telling first: the job against its peers, then the run's diagnosis
+# (the class), the host, the neighbours' vote... A small narrator quotes the first ones and
+# copies its worked example's citations by position, so F1 is the same kind of fact every time.
+ORDER = ("peers", "diagnosis", "host", "neighbours", "classifier", "baseline", "signature", "dag", "other")
 
 
 def evidence_items(results: Sequence[ToolResult]) -> list[EvidenceItem]:
@@ -38,10 +42,11 @@ def allowed_numbers(results: Iterable[ToolResult], extra: Iterable[float] = ()) 
 
 
 def numbered_findings(results: Sequence[ToolResult]) -> list[Finding]:
-    """Every finding of every successful tool, numbered F1, F2, ... in result order (a repeated
-    call of the tool loop is counted once). A tool that states no findings (a plugin written
-    before them) contributes its summary, with all its numbers."""
-    out: list[Finding] = []
+    """Every finding of every successful tool, numbered F1, F2, ... in :data:`ORDER` of what
+    they are about, then in result order (a repeated call of the tool loop is counted once).
+    A tool that states no findings (a plugin written before them) contributes its summary,
+    with all its numbers."""
+    found: list[Finding] = []
     seen: set[tuple[str, str]] = set()
     for r in results:
         if r.status is not ToolStatus.OK:
@@ -53,5 +58,6 @@ def numbered_findings(results: Sequence[ToolResult]) -> list[Finding]:
             if (f.tool, f.text) in seen:
                 continue
             seen.add((f.tool, f.text))
-            out.append(f.model_copy(update={"id": f"F{len(out) + 1}"}))
-    return out
+            found.append(f)
+    found.sort(key=lambda f: ORDER.index(f.about) if f.about in ORDER else len(ORDER))
+    return [f.model_copy(update={"id": f"F{i}"}) for i, f in enumerate(found, 1)]

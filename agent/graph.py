@@ -102,7 +102,9 @@ def reason(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
 
 def _identifiers(state: InvestigationState) -> list[str]:
     job = state["job"]
+    decision = state.get("decision") or {}
     ids = [str(job.get(k) or "") for k in ("node_id", "run_id", "workflow", "transformation", "host")]
+    ids += [str(decision.get(k) or "") for k in ("anomaly_class", "culprit")]
     return ids + _recorded_texts(state.get("results", []))
 
 
@@ -195,7 +197,9 @@ def validate(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any
     drafts = {"drafts": [narrative.explanation]}
     if not bad:
         return {"rejected": [], **drafts}
-    if state.get("attempts", 0) < MAX_NARRATIONS:
+    llm = runtime.context.llm
+    tries = MAX_NARRATIONS if llm is None or llm.regenerate else 1
+    if state.get("attempts", 0) < tries:
         return {"rejected": bad, **drafts}
     kept = _strip(narrative.explanation, state, claims)
     head = headline(state["job_id"], state["job"]["host"], Decision(**state["decision"]))

@@ -17,14 +17,14 @@ from flowsleuth.agent.evals.case import (
     save_case,
 )
 from flowsleuth.cli.app.toolkit import Toolkit
-from flowsleuth.tools.decision.decide import decide
+from flowsleuth.tools.decision.decide import Decision, decide
 from flowsleuth.workflows.contract import Subject, ToolResult, ToolStatus
 from flowsleuth.workflows.errors import FlowsleuthError
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.sample import RUNS_DIR
 
 KINDS = ("retrieval", "score", "diagnosis", "hint", "state")
-_KIND_WORDS = {"cpu": ["cpu", "contention"], "hdd": ["disk", "hdd", "i/o", " io "]}
+_KIND_WORDS = {"cpu": ["cpu"], "hdd": ["disk", "hdd", "i/o", " io "]}
 _NEIGHBOURS = r"(neighbou?r|nearest|labell?ed jobs)"
 
 
@@ -92,14 +92,16 @@ def _by_tool(results: list[RecordedResult]) -> dict[str, ToolResult]:
 
 
 def expectations(
-    results: list[RecordedResult], truth: Expected
+    results: list[RecordedResult], decision: Decision
 ) -> tuple[list[Fact], list[Forbidden], list[str]]:
-    """(must_mention, must_not_claim, situation tags) from the recorded findings."""
+    """(must_mention, must_not_claim, situation tags) from the recorded findings and the verdict
+    the tools reach on them. What a faithful explanation must state is what the tools found,
+    not the ground truth: a job the tools call normal is not explained as a disk anomaly."""
     tools = _by_tool(results)
     facts, forbidden = state_expectations(results)
     tags: list[str] = ["recorded-state"] if facts else []
-    if truth.is_anomalous and not facts:
-        kind = truth.anomaly_class.split("_")[0]
+    if decision.is_anomalous and decision.anomaly_class and not facts:
+        kind = decision.anomaly_class.split("_")[0]
         facts.append(Fact(fact=f"a {kind} anomaly", any=_KIND_WORDS.get(kind, [kind])))
     peers = tools.get("host_peers")
     peer = next((f for f in peers.findings if f.about == "peers"), None) if peers else None
@@ -158,8 +160,8 @@ def record_case(
         truth = Expected(
             is_anomalous=bool(label and label.is_anomalous), anomaly_class=label.raw if label else "None"
         )
-    facts, forbidden, situation = expectations(recorded, truth)
     decision = decide([r.result for r in recorded], kit.fusion.for_workflow(run.workflow), subject.job.host)
+    facts, forbidden, situation = expectations(recorded, decision)
     folder = root / name
     ref = run_reference(run, folder)
     if not ref:

@@ -57,6 +57,7 @@ class _Counting(LLMBackend):
         super().__init__()
         self._inner = inner
         self.name, self.supports_tools, self.compact = inner.name, inner.supports_tools, inner.compact
+        self.regenerate = inner.regenerate
         self.prompt_tokens = 0
         self.completion_tokens = 0
 

@@ -38,11 +38,14 @@ class LLMBackend(ABC):
     * ``narrate``: structured output; raises :class:`~agent.llm.errors.LLMError` on an unreachable
       server, a timeout, or output that does not validate against ``schema``.
     * ``usage``: tokens and latency of the last ``narrate`` call.
+    * ``regenerate``: after a narration fails validation, ask once more (with feedback) before
+      removing the unsupported sentences.
     """
 
     name: str
     supports_tools: bool = False
     compact: bool = False
+    regenerate: bool = True
 
     def __init__(self) -> None:
         self.usage = Usage()

@@ -52,6 +52,7 @@ class GuardedLLM(LLMBackend):
         self.name = inner.name
         self.supports_tools = inner.supports_tools
         self.compact = inner.compact
+        self.regenerate = inner.regenerate
         self.notes: list[str] = []
         self._tripped: str | None = None
         self._deadline_at: float | None = None

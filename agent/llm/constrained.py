@@ -15,14 +15,23 @@ import json
 import math
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowsleuth.agent.llm.processors import BanUntil, CopyNumbers, NoRepeatGenerated, StopAtLength, StopOn
+from flowsleuth.agent.llm.processors import (
+    BanUntil,
+    CiteFirst,
+    CopyNumbers,
+    NoRepeatGenerated,
+    StopAtLength,
+    StopOn,
+)
 from pydantic import BaseModel
 
 _STOP_CHARS = ('"', "\n")
 _MIN_SHARED = 32  # a shorter shared prefix is not worth copying a cache for
+_KEPT = 2  # prompts whose KV cache is kept: one per worked example (anomalous, normal)
 
 
 @dataclass(frozen=True)
@@ -107,8 +116,9 @@ class GuidedDecoder:
         )
         self.token_texts: list[str] = texts
         self.reuse_prefix = True
+        self.cite_first = True  # with finding ids to cite, each sentence opens with one
         self.reused_tokens = 0  # prompt tokens the last fill() did not recompute
-        self._prefix: tuple[Any, Any] | None = None
+        self._prefixes: list[tuple[Any, Any]] = []  # (prompt ids, forward pass), newest first
         special = set(tokenizer.all_special_ids)
         self.stop_ids = sorted(
             i for i, t in enumerate(texts) if i in special or any(c in t for c in _STOP_CHARS)
@@ -121,11 +131,14 @@ class GuidedDecoder:
         max_tokens: int,
         max_time_s: float,
         numbers: frozenset[str] | None = None,
+        cited: Mapping[str, frozenset[str]] | None = None,
     ) -> DecodeResult:
         """JSON for ``plans`` after ``prompt`` (chat-templated text ending in the assistant turn).
 
         ``max_tokens`` is shared by the text fields; ``max_time_s`` bounds each generation. With
-        ``numbers``, a text field may write only those numbers (see :class:`CopyNumbers`). The
+        ``numbers``, a text field may write only those numbers; with ``cited`` (finding id ->
+        its numbers) each sentence opens by citing one (:class:`CiteFirst`) and may write only
+        that finding's numbers (:class:`CopyNumbers`). The
         prompt is read once: every field starts from a copy of its KV cache."""
         import torch
 
@@ -139,7 +152,7 @@ class GuidedDecoder:
             out.text += ("," if i else "") + json.dumps(plan.name) + ":"
             if plan.kind == "text":
                 ids = torch.cat([prompt_ids, self._encode(out.text + '"')], 1)
-                value, n_out = self._text(ids, base, budget, max_time_s, numbers, plan)
+                value, n_out = self._text(ids, base, budget, max_time_s, numbers, plan, cited)
                 out.text += json.dumps(_fit(value, plan.max_length))
             else:
                 ids = torch.cat([prompt_ids, self._encode(out.text)], 1)
@@ -153,24 +166,30 @@ class GuidedDecoder:
         return out
 
     def _prefill(self, ids: Any) -> Any:
-        """The forward pass over a prompt, starting from the KV cache of the previous prompt's
-        shared prefix (the system prompt and worked example are the same for every job)."""
-        prev = self._prefix
-        n = 0
-        if prev is not None and self.reuse_prefix:
-            k = min(prev[0].shape[1], ids.shape[1] - 1)
-            same = (prev[0][0, :k] == ids[0, :k]).tolist()
+        """The forward pass over a prompt, starting from the KV cache of the longest prefix it
+        shares with one of the last :data:`_KEPT` prompts (the system prompt and the worked
+        example are the same for every job with the same verdict)."""
+        best: tuple[int, Any] = (0, None)
+        for prev_ids, prev_out in self._prefixes if self.reuse_prefix else []:
+            k = min(prev_ids.shape[1], ids.shape[1] - 1)
+            same = (prev_ids[0, :k] == ids[0, :k]).tolist()
             n = same.index(False) if False in same else k
+            if n > best[0]:
+                best = (n, prev_out)
+        n, prev = best
         if n >= _MIN_SHARED and prev is not None:
-            name, cache = _cache_of(prev[1])
+            name, cache = _cache_of(prev)
             cache = copy.deepcopy(cache)
             drop = cache.get_seq_length() - n
             if drop > 0:
                 cache.crop(-drop)  # negative: tokens to drop (transformers 5 refuses a length)
-            out = self.model(ids[:, n:], use_cache=True, **{name: cache})
+            out = self.model(ids[:, n:], use_cache=True, logits_to_keep=1, **{name: cache})
         else:
-            out = self.model(ids, use_cache=True)
-        self._prefix = (ids, out)  # never mutated: every later use works on a copy
+            # logits_to_keep: only the cache is used, and the vocabulary head over every prompt
+            # position was a fifth of the prefill
+            out = self.model(ids, use_cache=True, logits_to_keep=1)
+        # never mutated: every later use works on a copy
+        self._prefixes = [(ids, out), *self._prefixes][:_KEPT]
         self.reused_tokens = n if n >= _MIN_SHARED else 0
         return out
 
@@ -185,6 +204,7 @@ class GuidedDecoder:
         max_time_s: float,
         numbers: frozenset[str] | None,
         plan: FieldPlan | None = None,
+        cited: Mapping[str, frozenset[str]] | None = None,
     ) -> tuple[str, int]:
         """A string value after ``ids``, whose prompt part ``base`` (a forward pass) has cached."""
         import torch
@@ -192,8 +212,10 @@ class GuidedDecoder:
 
         n_in = ids.shape[1]
         processors: list[Any] = [BanUntil(self.stop_ids, n_in, self.min_tokens)]
+        if cited and self.cite_first:
+            processors.append(CiteFirst(self.token_texts, n_in, cited, self.stop_ids))
         if numbers is not None:
-            processors.append(CopyNumbers(self.token_texts, n_in, numbers))
+            processors.append(CopyNumbers(self.token_texts, n_in, numbers, cited))
         processors.append(NoRepeatGenerated(n_in, self.no_repeat))
         stops: list[Any] = [StopOn(set(self.stop_ids))]
         if plan is not None and (plan.max_length or plan.max_sentences):

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -16,7 +17,7 @@ from typing import Any
 from flowsleuth.agent.llm.base import LLMBackend, M, Usage
 from flowsleuth.agent.llm.constrained import GuidedDecoder, plan_for
 from flowsleuth.agent.llm.errors import LLMError
-from flowsleuth.agent.llm.processors import written_numbers
+from flowsleuth.agent.llm.processors import finding_numbers, written_numbers
 from flowsleuth.agent.llm.settings import LLMSettings
 from flowsleuth.agent.llm.vocab import token_texts
 from flowsleuth.agent.llm.weights import MODEL_NAME, gguf_path, hf_model_dir
@@ -24,17 +25,39 @@ from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
-from pydantic import BaseModel, PrivateAttr
+from pydantic import BaseModel, Field, PrivateAttr
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 _LOCK = threading.Lock()
 _LOADED: dict[str, tuple[Any, Any, GuidedDecoder]] = {}
 
 
-def _load(cache_dir: Path | None = None) -> tuple[Any, Any, GuidedDecoder]:
-    """(model, tokenizer, decoder), loaded once per process (converted weights: ``cache_dir``)."""
+def int8_default() -> bool:
+    """``FLOWSLEUTH_LLM_INT8=1``: int8 linear layers; fp32 by default."""
+    return os.environ.get("FLOWSLEUTH_LLM_INT8", "0").strip().lower() in ("1", "true", "yes")
+
+
+def _quantize(model: Any) -> Any:
+    """Dynamic int8 linear layers (weights int8, activations quantized per call). Not the
+    default: it saved only ~5-10% of an explanation's CPU time (bench/results/explain_speed.md),
+    and since activations are quantized per call, a prompt read in two parts (the cached
+    prefix, then the rest) gives slightly different numbers than read at once, so the text
+    would depend on which job was explained before."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization announces its move to torchao
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
+def _load(cache_dir: Path | None = None, int8: bool = False) -> tuple[Any, Any, GuidedDecoder]:
+    """(model, tokenizer, decoder), loaded once per process and precision (converted weights:
+    ``cache_dir``)."""
+    key = "smollm2-int8" if int8 else "smollm2"
     with _LOCK:
-        if "smollm2" not in _LOADED:
+        if key not in _LOADED:
             import transformers
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -42,9 +65,11 @@ def _load(cache_dir: Path | None = None) -> tuple[Any, Any, GuidedDecoder]:
             folder = hf_model_dir(cache_dir)
             tokenizer = AutoTokenizer.from_pretrained(folder)
             model = AutoModelForCausalLM.from_pretrained(folder).eval()
+            if int8:
+                model = _quantize(model)
             decoder = GuidedDecoder(model, tokenizer, token_texts=token_texts(tokenizer, folder))
-            _LOADED["smollm2"] = (model, tokenizer, decoder)
-        return _LOADED["smollm2"]
+            _LOADED[key] = (model, tokenizer, decoder)
+        return _LOADED[key]
 
 
 @contextmanager
@@ -71,10 +96,10 @@ def to_chat(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
     return out
 
 
-def _last_user_numbers(messages: Sequence[BaseMessage]) -> frozenset[str]:
+def _last_user_text(messages: Sequence[BaseMessage]) -> str:
     users = [m for m in messages if m.type == "human"]
     text = users[-1].content if users else ""
-    return written_numbers(text if isinstance(text, str) else str(text))
+    return text if isinstance(text, str) else str(text)
 
 
 class EmbeddedChatModel(BaseChatModel):
@@ -86,6 +111,7 @@ class EmbeddedChatModel(BaseChatModel):
     copy_numbers: bool = True
     threads: int = 1
     cache_dir: Path | None = None
+    int8: bool = Field(default_factory=int8_default)
     _last: Usage = PrivateAttr(default_factory=Usage)
     _choices: dict[str, dict[str, float]] = PrivateAttr(default_factory=dict)
 
@@ -103,7 +129,7 @@ class EmbeddedChatModel(BaseChatModel):
         return self._choices
 
     def _prompt(self, messages: Sequence[BaseMessage]) -> str:
-        _, tokenizer, _ = _load(self.cache_dir)
+        _, tokenizer, _ = _load(self.cache_dir, self.int8)
         text: str = tokenizer.apply_chat_template(
             to_chat(messages), add_generation_prompt=True, tokenize=False
         )
@@ -118,7 +144,7 @@ class EmbeddedChatModel(BaseChatModel):
     ) -> ChatResult:
         import torch
 
-        model, tokenizer, _ = _load(self.cache_dir)
+        model, tokenizer, _ = _load(self.cache_dir, self.int8)
         start = time.perf_counter()
         ids = tokenizer(self._prompt(messages), return_tensors="pt", add_special_tokens=False)
         sample = self.temperature > 0
@@ -152,13 +178,18 @@ class EmbeddedChatModel(BaseChatModel):
         No schema description is added to the prompt: field names in the JSON cue the model, and
         a listing of fields made the 135M model ignore the evidence it was meant to narrate.
         With ``copy_numbers``, text fields may only write numbers found in the last user turn
-        (the evidence; not the system prompt or a worked example), as written there."""
+        (the evidence; not the system prompt or a worked example), as written there, and a
+        sentence that cites a finding line of it (``F2: ...``) only that finding's numbers."""
         plans = plan_for(schema)
-        _, _, decoder = _load(self.cache_dir)
-        numbers = _last_user_numbers(messages) if self.copy_numbers else None
+        _, _, decoder = _load(self.cache_dir, self.int8)
+        evidence = _last_user_text(messages)
+        numbers = written_numbers(evidence) if self.copy_numbers else None
+        cited = finding_numbers(evidence) if self.copy_numbers else None
         start = time.perf_counter()
         with torch_threads(self.threads):
-            result = decoder.fill(self._prompt(messages), plans, self.max_tokens, self.max_time_s, numbers)
+            result = decoder.fill(
+                self._prompt(messages), plans, self.max_tokens, self.max_time_s, numbers, cited
+            )
         self._last = Usage(
             prompt_tokens=result.prompt_tokens,
             completion_tokens=result.completion_tokens,
@@ -189,6 +220,10 @@ class EmbeddedBackend(LLMBackend):
     name = f"embedded:{MODEL_NAME}"
     supports_tools = False
     compact = True
+    # A greedy 135M model mostly rewrote the same unsupported sentence when asked again: the
+    # second narration cost time and gained no fact on the bench cases
+    # (bench/results/explain_speed.md), so an unsupported sentence is removed at once.
+    regenerate = False
 
     def __init__(self, settings: LLMSettings) -> None:
         super().__init__()

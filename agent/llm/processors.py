@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from flowsleuth.agent.validate import quoted_numbers
@@ -16,6 +16,10 @@ from flowsleuth.agent.validate import quoted_numbers
 _TRAILING_NUMBER = re.compile(r"\d[\d.]*$")
 _WORD = re.compile(r"\w")
 _SENTENCE_END = re.compile(r"[.!?]\s")
+_CITED = re.compile(r"\bF(\d+)\b")
+# where a sentence ends: a stop and a space, or a stop right after a letter ("peers.") at the end
+_SENTENCE_BOUNDARY = re.compile(r"[.!?](?=\s)|(?<=[A-Za-z)])[.!?]$")
+_FINDING_LINE = re.compile(r"^(F\d+): (.+)$", re.MULTILINE)
 
 
 def written_numbers(text: str) -> frozenset[str]:
@@ -24,6 +28,11 @@ def written_numbers(text: str) -> frozenset[str]:
     the decoder may copy precisely what validation will accept. Only plain decimals are copied."""
     plain = (raw.rstrip("%").lstrip("-") for raw, _, _ in quoted_numbers(text))
     return frozenset(n for n in plain if n.replace(".", "").isdigit())
+
+
+def finding_numbers(text: str) -> dict[str, frozenset[str]]:
+    """Each finding line of ``text`` (``F2: host ... 1.28x ...``): id -> its numbers as written."""
+    return {m.group(1): written_numbers(m.group(2)) for m in _FINDING_LINE.finditer(text)}
 
 
 class BanUntil:
@@ -73,28 +82,51 @@ class CopyNumbers:
     one of ``numbers``; a number that is not yet one of them cannot end. So a small model copies
     the evidence's numbers instead of inventing its own. Numbers inside identifiers (a letter,
     ``_`` or ``-`` right before the digits) are left alone, as the validator leaves them.
+    With ``cited`` (finding id -> its numbers), a sentence that has already cited a finding
+    (``Per F2, ...``) may write only that finding's numbers, as the validator demands.
     """
 
-    def __init__(self, token_texts: Sequence[str], start: int, numbers: Iterable[str]) -> None:
+    def __init__(
+        self,
+        token_texts: Sequence[str],
+        start: int,
+        numbers: Iterable[str],
+        cited: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
         self.texts = token_texts
         self.start = start
         self.numbers = frozenset(numbers)
-        self.prefixes = {n[:i] for n in self.numbers for i in range(1, len(n) + 1)}
+        self.cited = {k: v for k, v in (cited or {}).items() if v}
+        self._prefixes: dict[frozenset[str], set[str]] = {}
         self.digit_ids = {t: i for i, t in enumerate(token_texts) if len(t) == 1 and t.isdigit()}
         self.dot_ids = [i for i, t in enumerate(token_texts) if t == "."]
 
+    def _allowed(self, text: str) -> frozenset[str]:
+        """The numbers the current sentence of ``text`` may write."""
+        sentence = _SENTENCE_END.split(text)[-1]
+        ids = _CITED.findall(sentence)
+        return self.cited.get(f"F{ids[-1]}", self.numbers) if ids else self.numbers
+
+    def _prefixes_of(self, numbers: frozenset[str]) -> set[str]:
+        if numbers not in self._prefixes:
+            self._prefixes[numbers] = {n[:i] for n in numbers for i in range(1, len(n) + 1)}
+        return self._prefixes[numbers]
+
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         gen = input_ids[0, self.start :].tolist()
-        tail = "".join(self.texts[i] for i in gen[-24:])
+        text = "".join(self.texts[i] for i in gen)
+        tail = text[-120:]
         m = _TRAILING_NUMBER.search(tail)
         current = m.group(0) if m else ""
         before = tail[: m.start()] if m else tail
-        if _in_identifier(before) or (current and current not in self.prefixes):
+        numbers = self._allowed(text[: len(text) - len(current)]) if self.cited else self.numbers
+        prefixes = self._prefixes_of(numbers)
+        if _in_identifier(before) or (current and current not in prefixes):
             return scores
-        keep = [i for d, i in self.digit_ids.items() if current + d in self.prefixes]
-        if current and current + "." in self.prefixes:
+        keep = [i for d, i in self.digit_ids.items() if current + d in prefixes]
+        if current and current + "." in prefixes:
             keep += self.dot_ids
-        complete = current in self.numbers or (current.endswith(".") and current[:-1] in self.numbers)
+        complete = current in numbers or (current.endswith(".") and current[:-1] in numbers)
         if current and not complete:
             if keep:  # mid-number: only a continuation of an allowed number may follow
                 allowed = scores[:, keep].clone()
@@ -105,6 +137,60 @@ class CopyNumbers:
         if banned:
             scores[:, banned] = -math.inf
         return scores
+
+
+class CiteFirst:
+    """Each sentence opens with ``Per F<n>,``: the id of one of ``ids`` (the findings shown).
+
+    So every sentence cites a finding before it says anything, and :class:`CopyNumbers` can
+    hold its numbers to that finding's. A sentence ends at ``.``, ``!`` or ``?`` followed by a
+    space, or at one right after a letter at the end; there the value may also just end."""
+
+    OPENER = "Per F"
+
+    def __init__(
+        self, token_texts: Sequence[str], start: int, ids: Iterable[str], stop_ids: Iterable[int]
+    ) -> None:
+        self.texts = token_texts
+        self.start = start
+        self.ids = {i.removeprefix("F") for i in ids}
+        self.stop_ids = list(stop_ids)
+        self.candidates = [i for i, t in enumerate(token_texts) if t and t in " " + self.OPENER]
+        self.digit_ids = {t: i for i, t in enumerate(token_texts) if len(t) == 1 and t.isdigit()}
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        text = "".join(self.texts[i] for i in input_ids[0, self.start :].tolist())
+        ends = list(_SENTENCE_BOUNDARY.finditer(text))
+        rest = text[ends[-1].end() :] if ends else text
+        opened = rest.lstrip()
+        m = re.fullmatch(re.escape(self.OPENER) + r"(\d*)", opened)
+        if m is not None:  # the id: digits that lead to a shown finding's, then anything
+            digits = m.group(1)
+            keep = [i for d, i in self.digit_ids.items() if any(x.startswith(digits + d) for x in self.ids)]
+            if digits in self.ids:  # complete: it may go on, but not into another id
+                scores[:, sorted(set(self.digit_ids.values()) - set(keep))] = -math.inf
+                return scores
+            return _only(scores, keep) if keep else scores
+        if not self.OPENER.startswith(opened):
+            return scores  # mid-sentence (or an opener already missed: nothing to force)
+        keep = [
+            i
+            for i in self.candidates
+            if (new := (rest + self.texts[i]).lstrip())
+            and self.OPENER.startswith(new)
+            and not (ends and not rest and not self.texts[i].startswith(" "))  # "peers." + " Per"
+        ]
+        if ends and not opened:  # at a sentence boundary the value may end
+            keep += self.stop_ids
+        return _only(scores, keep) if keep else scores
+
+
+def _only(scores: Any, keep: list[int]) -> Any:
+    """``scores`` with every token but ``keep`` forbidden."""
+    allowed = scores[:, keep].clone()
+    scores[:] = -math.inf
+    scores[:, keep] = allowed
+    return scores
 
 
 def _in_identifier(before: str) -> bool:

@@ -35,7 +35,7 @@ KNN = Finding(
 def ctx(*findings: Finding) -> ClaimContext:
     allowed = [n for f in findings for n in f.numbers] + [0.87, 3.0]
     return ClaimContext(
-        findings, allowed, verdict_numbers=[0.87], identifiers=["worker-7", "merge_ID0000007"]
+        findings, allowed, verdict_numbers=[0.87], identifiers=["worker-7", "merge_ID0000007", "hdd_5"]
     )
 
 
@@ -81,3 +81,22 @@ def test_a_sentence_about_a_tool_that_did_not_run_is_removed() -> None:
 )
 def test_plain_advice_and_identifiers_pass(sentence: str) -> None:
     assert problems(sentence, ctx(PEERS, HOST)) == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "name"),
+    [
+        ("The run was diagnosed hdd_10.", "hdd_10"),  # not the verdict's class
+        ("Host worker-9 is slower than the other hosts.", "worker-9"),  # not the job's host
+    ],
+)
+def test_a_name_no_tool_found_is_unsupported(sentence: str, name: str) -> None:
+    assert f"names {name}, which no tool found" in problems(sentence, ctx(PEERS, HOST))
+
+
+def test_an_uncited_number_must_belong_to_the_findings_of_its_topic() -> None:
+    c = ctx(PEERS, HOST)
+    assert problems("The job ran 1.95x the median of its peers.", c) == []
+    assert problems("The job ran 1.02x the median of its peers.", c) == [
+        "number 1.02 is not in the peers findings"
+    ]

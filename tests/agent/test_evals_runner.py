@@ -69,11 +69,12 @@ def cases(tmp_path: Path) -> Path:
 def test_runner_scores_a_case_before_and_after_validation(cases: Path) -> None:
     [case] = load_cases(cases, "hdd-*")
     bad = BriefNarrative(
-        explanation="The job ran 2.40x its peers [F2]. Its nearest labelled jobs voted anomalous."
+        explanation="The job ran 2.40x its peers [F1]. Its nearest labelled jobs voted anomalous."
     )
     llm = FakeBackend(bad, bad, supports_tools=False, compact=True)
     out = run_case(case, llm, Fusion())
     assert out.verdict_agrees and out.class_agrees and out.llm_used
+    # F1 is the peers finding (findings are numbered most telling first)
     assert (out.unsupported_before, out.sentences_before) == (1, 2)  # the kNN sentence: no index
     assert (out.unsupported_after, out.sentences_after) == (0, 1)
     assert out.mentioned == 1 and out.violations == []  # "2.40" kept, "disk" never said

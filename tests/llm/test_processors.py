@@ -73,3 +73,24 @@ def test_brief_narrative_plan_stops_after_two_sentences() -> None:
 
     (plan,) = plan_for(BriefNarrative)
     assert (plan.kind, plan.max_length, plan.max_sentences) == ("text", 300, 2)
+
+
+def test_cite_first_opens_each_sentence_with_a_shown_finding_id() -> None:
+    from flowsleuth.agent.llm.processors import CiteFirst
+
+    vocab = ["Per", " Per", " F", "1", "2", "5", " the", ",", ".", '"', " ran", " peers"]
+    ids = {t: i for i, t in enumerate(vocab)}
+
+    def allowed(*tokens: str) -> set[str]:
+        proc = CiteFirst(vocab, 0, ["F1", "F2"], [ids['"']])
+        seq = torch.tensor([[ids[t] for t in tokens]], dtype=torch.long).reshape(1, len(tokens))
+        scores = proc(seq, torch.zeros(1, len(vocab)))
+        return {vocab[i] for i in range(len(vocab)) if math.isfinite(float(scores[0, i]))}
+
+    assert allowed() == {"Per", " Per"}
+    assert allowed("Per") == {" F"}
+    assert allowed("Per", " F") == {"1", "2"}  # only ids of shown findings
+    assert "5" not in allowed("Per", " F", "1") and " the" in allowed("Per", " F", "1")
+    # Mid-sentence (a number's dot is no sentence end) anything goes; after one, cite again.
+    assert " ran" in allowed("Per", " F", "1", ",", " ran", "2", ".")
+    assert allowed("Per", " F", "1", ",", " peers", ".") == {" Per", '"'}
