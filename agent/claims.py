@@ -6,7 +6,8 @@ Each sentence is checked against the numbered findings (``F1: host worker-7 runt
 * every number must be one a tool computed (:mod:`agent.validate`), and one of the cited
   findings' (or the verdict's); a sentence that cites none, one of the findings of what it talks
   about (``ran 1.00x the median of its peers``: the peers findings), when there are any;
-* a direction it states (slower/faster, above/below, voted anomalous/normal) must agree with
+* a direction it states (slower/faster, above/below, voted anomalous/normal, is / is not a
+  culprit) must agree with
   the cited findings, or, when it cites none, with the findings of what it talks about;
 * a sentence about a tool that did not run (neighbours without an index, a classifier without
   a model, ...) is unsupported whatever it says;
@@ -51,8 +52,10 @@ _POLAR_TOPICS = {"neighbours", "classifier", "diagnosis"}
 
 _HIGHER = re.compile(r"\b(?:slower|longer|above|higher|more than|exceed\w*|greater)\b", re.IGNORECASE)
 _LOWER = re.compile(r"\b(?:faster|shorter|below|lower|less than|quicker)\b", re.IGNORECASE)
-_ANOMALOUS = re.compile(r"(?<!not )(?<!p\()\banomal\w*", re.IGNORECASE)
-_NORMAL = re.compile(r"(?<!ab)\bnormal\b(?! runs?\b| range\b)|\bnot anomal\w*", re.IGNORECASE)
+_ANOMALOUS = re.compile(r"(?<!not )(?<!p\()\banomal\w*|(?<!not )\ba culprit\b", re.IGNORECASE)
+_NORMAL = re.compile(
+    r"(?<!ab)\bnormal\b(?! runs?\b| range\b)|\bnot anomal\w*|\bnot a culprit\b", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)

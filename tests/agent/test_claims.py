@@ -100,3 +100,17 @@ def test_an_uncited_number_must_belong_to_the_findings_of_its_topic() -> None:
     assert problems("The job ran 1.02x the median of its peers.", c) == [
         "number 1.02 is not in the peers findings"
     ]
+
+
+def test_a_culprit_claim_must_agree_with_the_diagnosis() -> None:
+    diagnosis = Finding(
+        id="F3",
+        tool="diagnosis",
+        about="diagnosis",
+        text="run diagnosed hdd_5 (p 0.96); host worker-7 is not a culprit (p 0.99)",
+        numbers=[0.96, 0.99],
+        direction="normal",
+    )
+    c = ctx(PEERS, HOST, diagnosis)
+    assert problems("Per F3, its host is not a culprit.", c) == []
+    assert problems("Per F3, the job's host is a culprit.", c) == ["says anomalous, but F3 found normal"]
