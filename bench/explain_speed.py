@@ -64,8 +64,8 @@ def main() -> None:
     for case in cases:
         for name, (int8, reuse, regen, cite) in CONFIGS.items():
             llm.chat_model.int8 = int8
-            _load(int8)[2].reuse_prefix = reuse
-            _load(int8)[2].cite_first = cite
+            _load(None, int8)[2].reuse_prefix = reuse
+            _load(None, int8)[2].cite_first = cite
             llm.regenerate = regen
             cpu = time.process_time()
             out = run_case(case, llm, fusion)

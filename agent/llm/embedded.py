@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -25,16 +24,11 @@ from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import BaseModel, PrivateAttr
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 _LOCK = threading.Lock()
 _LOADED: dict[str, tuple[Any, Any, GuidedDecoder]] = {}
-
-
-def int8_default() -> bool:
-    """``FLOWSLEUTH_LLM_INT8=1``: int8 linear layers; fp32 by default."""
-    return os.environ.get("FLOWSLEUTH_LLM_INT8", "0").strip().lower() in ("1", "true", "yes")
 
 
 def _quantize(model: Any) -> Any:
@@ -111,7 +105,7 @@ class EmbeddedChatModel(BaseChatModel):
     copy_numbers: bool = True
     threads: int = 1
     cache_dir: Path | None = None
-    int8: bool = Field(default_factory=int8_default)
+    int8: bool = False  # int8 linear layers (LLMSettings.int8); fp32 by default
     _last: Usage = PrivateAttr(default_factory=Usage)
     _choices: dict[str, dict[str, float]] = PrivateAttr(default_factory=dict)
 
@@ -234,6 +228,7 @@ class EmbeddedBackend(LLMBackend):
             max_time_s=settings.timeout_s,
             threads=settings.threads,
             cache_dir=settings.cache_dir,
+            int8=settings.int8,
         )
 
     @property

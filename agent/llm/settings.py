@@ -49,6 +49,7 @@ class LLMSettings(BaseModel):
     max_tokens: int = Field(default=256, gt=0, le=8192, description="cap on generated tokens")
     plugins: bool = Field(default=True, description="backends of other distributions may be used")
     threads: int = Field(default=1, ge=1, description="CPU threads of an embedded model")
+    int8: bool = Field(default=False, description="int8 linear layers in an embedded model (~5 % less CPU)")
     cache_dir: Path | None = Field(
         default=None, description="where an embedded model keeps its converted weights [user cache]"
     )

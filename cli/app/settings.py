@@ -49,6 +49,7 @@ class Settings(BaseSettings):
         default=None, description="rebuildable artifacts (vectors, converted weights) [default: <home>/cache]"
     )
     threads: int = Field(default=1, ge=1, description="CPU threads per model (torch, ONNX Runtime)")
+    llm_int8: bool = Field(default=False, description="int8 linear layers in the embedded LLM")
     no_plugins: bool = Field(default=False, description="load only flowsleuth's own tools, backends, readers")
     threshold: float | None = Field(default=None, description="override the fitted decision threshold")
     max_steps: int = Field(default=DEFAULT_MAX_STEPS, ge=0, description="bound on the agentic tool loop")
