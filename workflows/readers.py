@@ -78,7 +78,20 @@ class CsvReader:
         return 1
 
 
-class DirectoryReader:
+class _LoaderReader:
+    """Reads with the CSV loader: a tree or an archive of run CSVs."""
+
+    def read(
+        self, source: str, *, workflow: str | None = None, on_error: OnError | None = None
+    ) -> Iterator[Run]:
+        for run in iter_runs(source, on_error=on_error):
+            yield _named(run, workflow)
+
+    def count(self, source: str) -> int:
+        return count_runs(source)
+
+
+class DirectoryReader(_LoaderReader):
     """A directory tree of run CSVs (e.g. Flow-Bench's ``<label>/<workflow>-runNNNN.csv``)."""
 
     name = "directory"
@@ -86,17 +99,8 @@ class DirectoryReader:
     def accepts(self, source: str) -> bool:
         return Path(source).is_dir()
 
-    def read(
-        self, source: str, *, workflow: str | None = None, on_error: OnError | None = None
-    ) -> Iterator[Run]:
-        for run in iter_runs(source, on_error=on_error):
-            yield _named(run, workflow)
 
-    def count(self, source: str) -> int:
-        return count_runs(source)
-
-
-class ZipReader:
+class ZipReader(_LoaderReader):
     """A zip archive of run CSVs."""
 
     name = "zip"
@@ -104,15 +108,6 @@ class ZipReader:
     def accepts(self, source: str) -> bool:
         p = Path(source)
         return p.suffix.lower() == ".zip" or (p.is_file() and zipfile.is_zipfile(p))
-
-    def read(
-        self, source: str, *, workflow: str | None = None, on_error: OnError | None = None
-    ) -> Iterator[Run]:
-        for run in iter_runs(source, on_error=on_error):
-            yield _named(run, workflow)
-
-    def count(self, source: str) -> int:
-        return count_runs(source)
 
 
 def readers(*, plugins: bool = True) -> list[Reader]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from flowsleuth.workflows.schema import ONLINE_FEATURES
 
 # short name -> run column. Derived quantities (cpu_eff, iowait_share) are added below.
 QUANTITIES: dict[str, str] = {
@@ -58,15 +59,7 @@ HOST_VIEW: tuple[str, ...] = (
 # what a stampede DB does not carry (Flow-Bench's kickstart_online_* counters and stage-in/out
 # timings); the portable model is fitted without them
 NOT_IN_STAMPEDE: tuple[str, ...] = (
-    "kickstart_online_iowait",
-    "kickstart_online_bytes_read",
-    "kickstart_online_bytes_written",
-    "kickstart_online_read_system_calls",
-    "kickstart_online_write_system_calls",
-    "kickstart_online_utime",
-    "kickstart_online_stime",
-    "kickstart_online_bytes_read_per_second",
-    "kickstart_online_bytes_written_per_second",
+    *ONLINE_FEATURES,
     "stage_in_delay",
     "stage_out_delay",
     "stage_in_bytes",
