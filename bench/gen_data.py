@@ -7,6 +7,7 @@ cores); later loads read one pickle.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -41,24 +42,25 @@ def load_all(refresh: bool = False) -> pd.DataFrame:
     return df
 
 
-def base_features(df: pd.DataFrame, refresh: bool) -> pd.DataFrame:
-    path = CACHE / "gen_inrun.pkl"
+def _cached(name: str, frame: Callable[[], pd.DataFrame], refresh: bool) -> pd.DataFrame:
+    path = CACHE / f"{name}.pkl"
     if path.exists() and not refresh:
         return pd.read_pickle(path)
     t0 = time.perf_counter()
-    f = in_run_features(df).astype("float32")
+    f = in_run_features(frame()).astype("float32")
     f.to_pickle(path)
-    print(f"in-run features: {f.shape} in {time.perf_counter() - t0:.0f} s")
+    print(f"{name}: {f.shape} in {time.perf_counter() - t0:.0f} s")
     return f
+
+
+def base_features(df: pd.DataFrame, refresh: bool) -> pd.DataFrame:
+    """In-run features of every job (cached)."""
+    return _cached("gen_inrun", lambda: df, refresh)
 
 
 def portable_features(df: pd.DataFrame, refresh: bool) -> pd.DataFrame:
-    path = CACHE / "gen_inrun_portable.pkl"
-    if path.exists() and not refresh:
-        return pd.read_pickle(path)
-    f = in_run_features(portable_frame(df)).astype("float32")
-    f.to_pickle(path)
-    return f
+    """The same with the columns a stampede DB lacks blanked (cached)."""
+    return _cached("gen_inrun_portable", lambda: portable_frame(df), refresh)
 
 
 if __name__ == "__main__":

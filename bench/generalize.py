@@ -47,7 +47,9 @@ def portable(df: pd.DataFrame, res: dict, test: np.ndarray) -> dict:
 
 def row(tier: str, wf: str, res: dict, y: np.ndarray, df: pd.DataFrame) -> dict:
     m = job_metrics(res["p"], y, res["threshold"])
-    prec, rec = culprits(res["p"] >= res["threshold"], y, df["run_id"], df["kickstart_hostname"])
+    flagged = res["p"] >= res["threshold"]
+    prec, rec = culprits(flagged, y, df["run_id"], df["kickstart_hostname"])
+    normal = (df["injected"] == "None").to_numpy()
     return {
         "tier": tier,
         "held_out": wf,
@@ -61,6 +63,8 @@ def row(tier: str, wf: str, res: dict, y: np.ndarray, df: pd.DataFrame) -> dict:
         "run_kind_acc": res["kind_acc"],
         "culprit_p": prec,
         "culprit_r": rec,
+        # what a user of a healthy run sees: the share of its jobs flagged (0 is right)
+        "normal_run_flagged": float(flagged[normal].mean()) if normal.any() else float("nan"),
         "oracle_f1": oracle_f1(res["p"], y),
         "threshold": res["threshold"],
         "fit_s": res["fit_s"],

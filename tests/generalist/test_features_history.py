@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from flowsleuth.tools.generalist.features import history_features, in_run_features
 from flowsleuth.tools.generalist.history import History
 from flowsleuth.workflows.models import Run
@@ -74,3 +75,22 @@ def test_history_never_reads_labels(make_run) -> None:  # type: ignore[no-untype
     a.add([run])
     b.add([unlabelled])
     assert a.per_run == b.per_run
+
+
+def test_a_run_without_peers_has_neutral_ranks(make_run) -> None:  # type: ignore[no-untyped-def]
+    """One host and one job per transformation: nothing to compare with, so every rank sits
+    in the middle (0.5), never at the top, where it would read as "the slowest of its peers"."""
+    run = make_run("w", 1, n_hosts=1, jobs_per_tf=1)
+    f = in_run_features(run.frame)
+    ranks = f[[c for c in f.columns if c.startswith(("rank_", "hostrank_"))]].dropna(axis=1, how="all")
+    assert ranks.shape[1] >= 5
+    assert (ranks == 0.5).all().all()
+
+
+def test_mid_ranks_are_symmetric() -> None:
+    from flowsleuth.tools.generalist.features import mid_rank
+
+    x = pd.DataFrame({"v": [1.0, 2.0, 3.0, 5.0, 5.0]})
+    r = mid_rank(x, pd.Series(["a", "a", "b", "b", "b"]))["v"].tolist()
+    # group b: 3 gets rank 1, the tied 5s share rank 2.5
+    assert r == pytest.approx([0.25, 0.75, 0.5 / 3, 2.0 / 3, 2.0 / 3])

@@ -71,6 +71,25 @@ def test_triage_flags_recorded_problems(env, name: str, job: str, cls: str) -> N
     assert all(not rows[j]["is_anomalous"] for j in never)
 
 
+# the jobs pegasus-analyzer reports as failed or held, per fixture (none on the healthy runs)
+PROBLEMS = {
+    "process_wf_success": set(),
+    "hierarchical_wf_success": set(),
+    "process_wf_failure": {"ls_ID0000001"},
+    "sample_wf_held": {"chebi_drug_loader_ID0000001"},
+    "hierarchical_wf_failure": {"pegasus-plan_diamond_subworkflow"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROBLEMS))
+def test_triage_flags_what_pegasus_analyzer_reports_and_nothing_else(env, name: str) -> None:
+    """A healthy run of a workflow flowsleuth has never seen (one host, a few jobs: nothing to
+    compare a job with) gets no performance verdicts out of thin air."""
+    out = json.loads(_ok(["triage", _sources(name)[0], "--format", "json", "--explain", "0"]))
+    flagged = {r["job_id"] for run in out for r in run["rows"] if r["is_anomalous"]}
+    assert flagged == PROBLEMS[name]
+
+
 @pytest.mark.parametrize("source_index", [0, 1, 2])
 def test_why_explains_the_failure(env, source_index: int) -> None:
     source = _sources("process_wf_failure")[source_index]

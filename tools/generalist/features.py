@@ -91,6 +91,14 @@ def log_quantities(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def mid_rank(x: pd.DataFrame, by: pd.Series) -> pd.DataFrame:
+    """Percentile rank within each group at the middle of its tie: (rank - 0.5) / n. A group of
+    one sits at 0.5 (neutral); ``rank(pct=True)`` would put it at 1.0, the top, which reads as
+    "the slowest of its peers" in a run with one host or a transformation with one job."""
+    g = x.groupby(by)
+    return (g.rank() - 0.5) / g.transform("count")
+
+
 def _keys(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
     run = frame[RUN_KEY].astype(str) if RUN_KEY in frame.columns else pd.Series("run", index=frame.index)
     tf = run + "\x1f" + frame[TF].fillna("").astype(str)
@@ -107,7 +115,7 @@ def _host_views(prefix: str, job: pd.DataFrame, run: pd.Series, host: pd.Series)
     diff = h - med
     mad = diff.abs().groupby(h_run).transform("median") * _MAD
     z = diff / mad.clip(lower=_Z_FLOOR)
-    rank = h.groupby(h_run).rank(pct=True)
+    rank = mid_rank(h, h_run)
     parts = {"host_": h, "hostdiff_": diff, "hostz_": z, "hostrank_": rank}
     out = []
     for tag, part in parts.items():
@@ -135,7 +143,7 @@ def in_run_features(frame: pd.DataFrame) -> pd.DataFrame:
     q = log_quantities(frame)
     job = q - q.groupby(tf).transform("median")
     job.columns = [f"r_{c}" for c in q.columns]
-    rank = q[["runtime", "cpu_eff", "iowait_share"]].groupby(tf).rank(pct=True)
+    rank = mid_rank(q[["runtime", "cpu_eff", "iowait_share"]], tf)
     rank.columns = [f"rank_{c}" for c in rank.columns]
     n_hosts = host.groupby(run).transform("nunique").astype(float)
     host_jobs = host.map(host.value_counts()).astype(float)
