@@ -9,6 +9,7 @@ Each sentence is checked against the numbered findings (``F1: host worker-7 runt
 * a direction it states (slower/faster, above/below, voted anomalous/normal, is / is not a
   culprit) must agree with
   the cited findings, or, when it cites none, with the findings of what it talks about;
+* an exit code or retry count must be the job's recorded one (the ``state`` findings);
 * a sentence about a tool that did not run (neighbours without an index, a classifier without
   a model, ...) is unsupported whatever it says;
 * a name it writes (a class such as ``hdd_5``, a host such as ``worker1-container-4-7``: a word
@@ -43,18 +44,28 @@ TOPIC_WORDS: dict[str, re.Pattern[str]] = {
         "peers": r"\bpeers?\b|median|other (?:hosts|jobs)",
         "host": r"\bhosts?\b|\bnodes?\b",
         "signature": r"signature|contention|throttl|\bdisk\b|\bi/?o\b|\bcpu\b",
+        "state": r"exit ?(?:code|status)|exitcode|last state|\bheld\b|\bretr(?:y|ies|ied)\b|"
+        r"\bstdout\b|\bstderr\b|htcondor|kickstart",
     }.items()
 }
 # Topics whose tool may be missing (no index, no model, no DAG): talking about them then is
 # talking about a tool that did not run.
-OPTIONAL_TOPICS = ("neighbours", "classifier", "diagnosis", "dag", "baseline")
-_POLAR_TOPICS = {"neighbours", "classifier", "diagnosis"}
+# ``state``: only a Pegasus run records exit codes, holds and retries.
+OPTIONAL_TOPICS = ("neighbours", "classifier", "diagnosis", "dag", "baseline", "state")
+_POLAR_TOPICS = {"neighbours", "classifier", "diagnosis", "state"}
 
 _HIGHER = re.compile(r"\b(?:slower|longer|above|higher|more than|exceed\w*|greater)\b", re.IGNORECASE)
 _LOWER = re.compile(r"\b(?:faster|shorter|below|lower|less than|quicker)\b", re.IGNORECASE)
 _ANOMALOUS = re.compile(r"(?<!not )(?<!p\()\banomal\w*|(?<!not )\ba culprit\b", re.IGNORECASE)
 _NORMAL = re.compile(
     r"(?<!ab)\bnormal\b(?! runs?\b| range\b)|\bnot anomal\w*|\bnot a culprit\b", re.IGNORECASE
+)
+
+
+# "exit code 2", "1 retry": a recorded count or code, which only the job's record may give
+# (any other finding's number, e.g. a probability, is not one, even when the sentence cites it).
+_RECORDED_NUMBER = re.compile(
+    r"\bexit (?:code|status)\D{0,6}?(-?\d+(?:\.\d+)?)|\b(\d+(?:\.\d+)?) retr(?:y|ies)\b", re.IGNORECASE
 )
 
 
@@ -127,6 +138,11 @@ def check_sentence(sentence: str, ctx: ClaimContext) -> SentenceCheck:
         elif relevant and not is_backed(raw, value, pct, own):
             where = ", ".join(f.id for f in cited) or f"the {'/'.join(sorted(about))} findings"
             problems.append(f"number {raw} is not in {where}")
+    recorded = [n for f in ctx.findings if f.about == "state" for n in f.numbers]
+    for m in _RECORDED_NUMBER.finditer(sentence):
+        raw = m.group(1) or m.group(2)
+        if not any(float(raw) == n for n in recorded):
+            problems.append(f"{m.group(0).strip()}: no recorded state says so")
     for claim in sorted(directions(sentence)):
         polar = claim in ("anomalous", "normal")
         pool = [

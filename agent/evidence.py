@@ -12,7 +12,20 @@ _PER_TOOL = 6
 # Findings are numbered most telling first: the job against its peers, then the run's diagnosis
 # (the class), the host, the neighbours' vote... A small narrator quotes the first ones and
 # copies its worked example's citations by position, so F1 is the same kind of fact every time.
-ORDER = ("peers", "diagnosis", "host", "neighbours", "classifier", "baseline", "signature", "dag", "other")
+# What the workflow system recorded (``state``) leads when it is why the job is anomalous (it
+# failed, was held or retried); a clean record comes after the measurements.
+ORDER = (
+    "peers",
+    "diagnosis",
+    "host",
+    "neighbours",
+    "classifier",
+    "baseline",
+    "signature",
+    "dag",
+    "state",
+    "other",
+)
 
 
 def evidence_items(results: Sequence[ToolResult]) -> list[EvidenceItem]:
@@ -59,5 +72,12 @@ def numbered_findings(results: Sequence[ToolResult]) -> list[Finding]:
                 continue
             seen.add((f.tool, f.text))
             found.append(f)
-    found.sort(key=lambda f: ORDER.index(f.about) if f.about in ORDER else len(ORDER))
+    recorded_problem = any(f.about == "state" and f.direction == "anomalous" for f in found)
+
+    def rank(f: Finding) -> int:
+        if recorded_problem and f.about == "state":
+            return -1
+        return ORDER.index(f.about) if f.about in ORDER else len(ORDER)
+
+    found.sort(key=rank)
     return [f.model_copy(update={"id": f"F{i}"}) for i, f in enumerate(found, 1)]

@@ -36,9 +36,12 @@ def plain_explanation(
     """(explanation, reasoning) built only from the tools' findings, each cited, and summaries."""
     if decision.score is None:
         return headline(job_id, host, decision), "No score source returned a result."
-    # what the workflow system recorded (job_state) leads: it is why the job is anomalous
+    # what the workflow system recorded (job_state) leads: it is why the job is anomalous. Its
+    # findings come first when it is (numbered_findings); a record without findings is quoted.
     recorded = [
-        r.summary for r in results if r.tool == "job_state" and r.status is ToolStatus.OK and r.summary
+        r.summary
+        for r in results
+        if r.tool == "job_state" and r.status is ToolStatus.OK and r.summary and not r.findings
     ]
     evidence = "".join(f" Recorded: {line.rstrip('.')}." for line in recorded)
     findings = numbered_findings(results)[:_SHOWN]

@@ -21,7 +21,7 @@ from flowsleuth.agent.state import InvestigationInput, InvestigationState
 from flowsleuth.agent.validate import strip_unbacked, unbacked
 from flowsleuth.agent.verdict import BackendInfo, BriefNarrative, Narrative, Verdict
 from flowsleuth.tools.decision.decide import Decision, decision_numbers
-from flowsleuth.tools.job_state import recorded_state
+from flowsleuth.tools.job_state import quoted_lines, recorded_state
 from flowsleuth.workflows.contract import ToolResult
 from langgraph.graph import START, StateGraph
 from langgraph.runtime import Runtime
@@ -112,8 +112,12 @@ def _recorded_texts(results: list[ToolResult]) -> list[str]:
     """The job's own words as Pegasus recorded them (held reason, output lines), sentence by
     sentence: quoted, their digits are data (an errno, a path), not claims about the job."""
     data = recorded_state(results) or {}
+    if not data:
+        return []
     texts = [str(data.get(k) or "") for k in ("held_reason", "stdout_tail", "stderr_tail")]
-    return [p.strip() for t in texts for line in t.splitlines() for p in sentences(line) if p.strip()]
+    lines = [line.strip() for t in texts for line in t.splitlines() if line.strip()]
+    lines += [q for q in quoted_lines(data) if q]  # as the findings quote them (cut to a width)
+    return lines + [p.strip() for line in lines for p in sentences(line) if p.strip()]
 
 
 def verdict(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:

@@ -74,10 +74,11 @@ def state_expectations(results: list[RecordedResult]) -> tuple[list[Fact], list[
         if reason := str(d.get("held_reason") or "").strip():
             facts.append(Fact(fact="why HTCondor held it", any=[reason[:40]]))
         forbidden.append(Forbidden(claim="it was not held", pattern=r"\bnot (been )?held\b"))
-    # the line the job_state tool quotes: its stdout's first, else its stderr's last
+    # the line the job_state tool quotes: its stdout's first, else its stderr's last (its head,
+    # as for the held reason: a two-sentence explanation cannot quote a 160-character line)
     m = re.search(r"(stdout|stderr): (['\"])(.+?)\2(;|$)", st.summary)
     if m:
-        facts.append(Fact(fact=f"its {m.group(1)} line", any=[m.group(3)]))
+        facts.append(Fact(fact=f"its {m.group(1)} line", any=[m.group(3)[:40]]))
     forbidden.append(
         Forbidden(
             claim="resource contention caused it (a recorded failure, not a measured slowdown)",

@@ -19,10 +19,12 @@ for run in "$runs"/*/*.csv; do
   case $run in */normal/*|*/cpu_2/*|*/hdd_10/predict*) ;; *) extra=(--also-without knn_vote) ;; esac
   FLOWSLEUTH_HOME=$home "$fs" evals record "$run" --pick "${extra[@]}"
 done
-# Real Pegasus runs bundled with the tests: the recorded job state (failure, held) is the truth.
+# Real Pegasus runs bundled with the tests: the recorded job state (failure, held, a failed
+# sub-workflow plan) is the truth.
 # An empty home (no index: the sample runs' index holds no Pegasus jobs). No fixture has a job that
 # succeeded only after retries, so there is no 'retried' case.
 pegasus=tests/fixtures/pegasus
 pegasus_home=$(mktemp -d)
 FLOWSLEUTH_HOME=$pegasus_home "$fs" evals record "$pegasus/process_wf_failure" ls_ID0000001
 FLOWSLEUTH_HOME=$pegasus_home "$fs" evals record "$pegasus/sample_wf_held" chebi_drug_loader_ID0000001
+FLOWSLEUTH_HOME=$pegasus_home "$fs" evals record "$pegasus/hierarchical_wf_failure" pegasus-plan_diamond_subworkflow

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flowsleuth.workflows.contract import RunResults, Subject, ToolResult, ToolStatus
+from flowsleuth.workflows.contract import Direction, Finding, RunResults, Subject, ToolResult, ToolStatus
+from flowsleuth.workflows.jobstatus import JobStatus
 
 JOB_STATE_TOOL = "job_state"
 RECORDED_CLASSES = ("failure", "held", "retried")
@@ -52,7 +53,42 @@ def job_state(subject: Subject) -> ToolResult:
         parts.append(f"stdout: {out!r}")
     if err := _line(st.stderr_tail, first=False):
         parts.append(f"stderr: {err!r}")
-    return ToolResult.ok(JOB_STATE_TOOL, data, "; ".join(parts), job=subject.job_id)
+    return ToolResult.ok(
+        JOB_STATE_TOOL, data, "; ".join(parts), findings=state_findings(st), job=subject.job_id
+    )
+
+
+def state_findings(st: JobStatus) -> list[Finding]:
+    """What an explanation may cite: the outcome with its last state, exit code and retries;
+    why HTCondor held it; one line of its stdout and of its stderr. The lines are the job's own
+    text, marked as data: their digits (an errno, a path) are not numbers the tool measured."""
+    direction: Direction = "anomalous" if st.problem else "normal"
+    head = f"job {st.outcome}: last state {st.state or 'unknown'}"
+    numbers: list[float] = []
+    if st.exit_code is not None:
+        head += f", exit code {st.exit_code}"
+        numbers.append(float(st.exit_code))
+    if st.retries:
+        head += f", after {st.retries} retr{'y' if st.retries == 1 else 'ies'}"
+        numbers.append(float(st.retries))
+    out = [Finding(about="state", text=head, numbers=numbers, direction=direction)]
+    held, stdout, stderr = quoted_lines(st.model_dump())
+    if st.held:
+        text = f"HTCondor held the job: {held or 'no reason recorded'}"
+        out.append(Finding(about="state", text=text, direction=direction))
+    for name, line in (("stdout", stdout), ("stderr", stderr)):
+        if line:
+            out.append(Finding(about="state", text=f"its {name} says (job output, data): {line}"))
+    return out
+
+
+def quoted_lines(data: dict[str, Any]) -> tuple[str, str, str]:
+    """The lines of the job's own text its findings quote: (held reason, stdout, stderr)."""
+    return (
+        _line(str(data.get("held_reason") or ""), first=True),
+        _line(str(data.get("stdout_tail") or ""), first=True),
+        _line(str(data.get("stderr_tail") or ""), first=False),
+    )
 
 
 def job_state_run(subject: Subject) -> RunResults:

@@ -34,7 +34,16 @@ class ToolStatus(StrEnum):
 
 
 Topic = Literal[
-    "peers", "host", "baseline", "signature", "dag", "classifier", "neighbours", "diagnosis", "other"
+    "state",
+    "peers",
+    "host",
+    "baseline",
+    "signature",
+    "dag",
+    "classifier",
+    "neighbours",
+    "diagnosis",
+    "other",
 ]
 Direction = Literal["higher", "lower", "same", "anomalous", "normal"]
 

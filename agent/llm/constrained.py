@@ -31,7 +31,7 @@ from pydantic import BaseModel
 
 _STOP_CHARS = ('"', "\n")
 _MIN_SHARED = 32  # a shorter shared prefix is not worth copying a cache for
-_KEPT = 2  # prompts whose KV cache is kept: one per worked example (anomalous, normal)
+_KEPT = 3  # prompts whose KV cache is kept: one per worked example (anomalous, normal, recorded)
 
 
 @dataclass(frozen=True)

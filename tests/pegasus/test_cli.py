@@ -97,8 +97,11 @@ def test_why_explains_the_failure(env, source_index: int) -> None:
     assert v["is_anomalous"] and v["anomaly_class"] == "failure"
     assert "POST_SCRIPT_FAILED" in v["explanation"] and "exit code 2" in v["explanation"]
     assert any(e["tool"] == "job_state" for e in v["evidence"])
-    # the recorded state is told once (it comes from the scoring pass, not again from the hints)
-    assert v["explanation"].count("Recorded:") == 1
+    # the recorded state is told once (it comes from the scoring pass, not again from the
+    # hints), as the first finding: it is why the job is anomalous
+    assert v["explanation"].count("POST_SCRIPT_FAILED") == 1
+    assert v["findings"][0]["tool"] == "job_state" and v["findings"][0]["about"] == "state"
+    assert "exit code 2 [F1]" in v["explanation"] or "after 1 retry [F1]" in v["explanation"]
     assert v["reasoning"].count("- job_state:") == 1
 
 
