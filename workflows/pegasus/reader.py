@@ -135,8 +135,8 @@ def _workflow_run(
     jobs = data.jobs[data.jobs["wf_id"] == wf_id].copy()
     jobs["exec_job_id"] = jobs["exec_job_id"].astype(str)
     ks = _record_frame(_records(jobs, where)).reindex(jobs["exec_job_id"])
-    for col in ks.columns:
-        jobs[col] = ks[col].to_numpy()
+    ks = pd.DataFrame({c: ks[c].to_numpy() for c in ks.columns}, index=jobs.index)
+    jobs = pd.concat([jobs, ks], axis=1)  # one concat, not one column insert each (~0.1 s per 100k jobs)
     jobs["hostname"] = jobs["hostname"].where(jobs["hostname"].notna(), jobs["ks_hostname"])
     edges = data.edges[data.edges["wf_id"] == wf_id]
     start = float(wf["start"]) if pd.notna(wf["start"]) else float(wf["planned"] or np.nan)
