@@ -9,6 +9,7 @@ whole read (measured: automatic indexes on materialised CTEs).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,16 +98,26 @@ def _present_states(con: Connection) -> frozenset[str]:
     return frozenset(str(s) for (s,) in con.execute(sa.select(t.jobstate.c.state).distinct()) if s)
 
 
-def _queries(present: frozenset[str] = frozenset(t.KNOWN_STATES)) -> dict[str, sa.Select[Any]]:
-    """Every read of a stampede DB, by name: plain SELECTs and one GROUP BY. ``present``: the
-    job states the DB holds (the pivot computes no column for a state that is nowhere)."""
-    w, ws, j, ji, h, js, e, i = (
+def _pivot(present: frozenset[str] = frozenset(t.KNOWN_STATES)) -> sa.Select[Any]:
+    """Each try's state times and last state: one GROUP BY over jobstate. ``present``: the job
+    states the DB holds (no column is computed for a state that is nowhere)."""
+    js = t.jobstate
+    return sa.select(
+        js.c.job_instance_id,
+        *(_first(state, agg, present).label(name) for name, (state, agg) in _STATE_TIMES.items()),
+        sa.func.max(js.c.timestamp).label("last_ts"),
+        _last_state_code(present).label("last_state"),
+    ).group_by(js.c.job_instance_id)
+
+
+def _queries() -> dict[str, sa.Select[Any]]:
+    """Every read of a stampede DB but the pivot, by name: plain SELECTs."""
+    w, ws, j, ji, h, e, i = (
         t.workflow,
         t.workflowstate,
         t.job,
         t.job_instance,
         t.host,
-        t.jobstate,
         t.job_edge,
         t.invocation,
     )
@@ -135,12 +146,6 @@ def _queries(present: frozenset[str] = frozenset(t.KNOWN_STATES)) -> dict[str, s
             ji.c.stdout_file,
             h.c.hostname,
         ).select_from(ji.outerjoin(h, h.c.host_id == ji.c.host_id)),
-        "times": sa.select(
-            js.c.job_instance_id,
-            *(_first(state, agg, present).label(name) for name, (state, agg) in _STATE_TIMES.items()),
-            sa.func.max(js.c.timestamp).label("last_ts"),
-            _last_state_code(present).label("last_state"),
-        ).group_by(js.c.job_instance_id),
         "edges": sa.select(
             e.c.wf_id, e.c.parent_exec_job_id.label("parent"), e.c.child_exec_job_id.label("child")
         ),
@@ -157,12 +162,23 @@ def _queries(present: frozenset[str] = frozenset(t.KNOWN_STATES)) -> dict[str, s
     }
 
 
+def _pivot_frame(engine: Engine) -> pd.DataFrame:
+    with engine.connect() as con:
+        return _frame(con, _pivot(_present_states(con)))
+
+
 def _read_frames(engine: Engine, name: str) -> dict[str, pd.DataFrame]:
-    """Every query's frame, on one connection."""
+    """Every query's frame ("times": the pivot). The pivot, most of the read's time and spent in
+    the database, runs on a second connection in a second thread (sqlite3 and the network drivers
+    release the GIL while the database works) while this one reads the other tables."""
 
     def once() -> dict[str, pd.DataFrame]:
-        with engine.connect() as con:
-            return {n: _frame(con, q) for n, q in _queries(_present_states(con)).items()}
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stampede-pivot") as pool:
+            pivot = pool.submit(_pivot_frame, engine)
+            with engine.connect() as con:
+                frames = {n: _frame(con, q) for n, q in _queries().items()}
+            frames["times"] = pivot.result()  # its OperationalError reaches with_retry here
+        return frames
 
     return with_retry(name, once)
 
