@@ -33,14 +33,17 @@ class StampedeData:
     scripts: pd.DataFrame  # pre/post-script invocations of the last tries (task_submit_seq < 0)
 
 
-def _frame(con: Connection, query: sa.Select[Any]) -> pd.DataFrame:
-    """A query's rows as a frame, columns named by the query's labels."""
+def _rows(con: Connection, query: sa.Select[Any]) -> list[Any]:
     result = con.execute(query)
     try:  # the DBAPI cursor's plain tuples: SQLAlchemy's per-row objects cost more than the query
-        rows = result.cursor.fetchall() if result.cursor is not None else []
+        return result.cursor.fetchall() if result.cursor is not None else []
     finally:
         result.close()
-    return pd.DataFrame.from_records(rows, columns=[c.name for c in query.selected_columns])
+
+
+def _frame(con: Connection, query: sa.Select[Any]) -> pd.DataFrame:
+    """A query's rows as a frame, columns named by the query's labels."""
+    return pd.DataFrame.from_records(_rows(con, query), columns=[c.name for c in query.selected_columns])
 
 
 def _first(state: str | Sequence[str], agg: str, present: frozenset[str]) -> sa.ColumnElement[Any]:
@@ -163,8 +166,16 @@ def _queries() -> dict[str, sa.Select[Any]]:
 
 
 def _pivot_frame(engine: Engine) -> pd.DataFrame:
+    """The pivot: numbers and NULLs only, so float columns through one numpy call (NULL -> NaN),
+    not pandas' per-column type inference; ``job_instance_id`` back to int64 (exact below 2**53)."""
     with engine.connect() as con:
-        return _frame(con, _pivot(_present_states(con)))
+        query = _pivot(_present_states(con))
+        rows = _rows(con, query)
+    names = [c.name for c in query.selected_columns]
+    values = np.array(rows, dtype=float).reshape(len(rows), len(names))
+    frame = pd.DataFrame(values, columns=names)
+    frame["job_instance_id"] = values[:, 0].astype(np.int64)
+    return frame
 
 
 def _read_frames(engine: Engine, name: str) -> dict[str, pd.DataFrame]:
