@@ -33,7 +33,7 @@ class StampedeData:
     scripts: pd.DataFrame  # pre/post-script invocations of the last tries (task_submit_seq < 0)
 
 
-def _rows(con: Connection, query: sa.Select[Any]) -> list[Any]:
+def _rows(con: Connection, query: sa.Select[Any]) -> Sequence[Any]:
     result = con.execute(query)
     try:  # the DBAPI cursor's plain tuples: SQLAlchemy's per-row objects cost more than the query
         return result.cursor.fetchall() if result.cursor is not None else []
