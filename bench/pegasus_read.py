@@ -1,6 +1,6 @@
 """Read speed of the Pegasus reader: each real fixture, and a synthetic stampede DB.
 
-Usage: .venv/bin/python -m bench.pegasus_read [--jobs 100000] [--repeat 3] [--baseline REV]
+Usage: .venv/bin/python -m bench.pegasus_read [--jobs 100000] [--repeat 3] [--baseline REV] [--stages]
 Writes bench/results/pegasus_read.{json,md}. Target (issue #12): >= 50,000 jobs/s on the
 synthetic DB. The synthetic DB is written the way monitord writes one (workflows/pegasus/writer.py):
 one workflow, JOBS jobs in layers of 1,000 with two parents each, 7 job states per job, one task
@@ -20,12 +20,18 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import numpy as np
 import pandas as pd
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.pegasus import iter_pegasus_runs
+from flowsleuth.workflows.pegasus import stampede as st
+from flowsleuth.workflows.pegasus.connect import open_engine
 from flowsleuth.workflows.pegasus.writer import write_stampede
 from flowsleuth.workflows.schema import INDEX_COLUMN, NUMERIC_COLUMNS, TEXT_COLUMNS
 
@@ -65,6 +71,44 @@ def extract(rev: str, into: Path) -> Path:
     return into
 
 
+def _clock(fn: Callable[[], Any]) -> tuple[Any, float, float]:
+    w, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - w, time.process_time() - c
+
+
+def _records(rows: Any, names: list[str]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(rows, columns=names)
+
+
+def stages(db: Path) -> list[dict[str, Any]]:
+    """Where one read's time goes, in this process, serially (the pivot not on its thread): the
+    DISTINCT-states scan; each query's SQL execution and fetch into tuples, then its frame; then
+    everything after the frames (pandas joins, derivation, Run assembly)."""
+    engine, _ = open_engine(db)
+    rows: list[dict[str, Any]] = []
+
+    def add(stage: str, wall: float, cpu: float) -> None:
+        rows.append({"input": f"stage: {stage}", "reader": "current", "seconds": wall, "cpu_seconds": cpu})
+
+    frames: dict[str, pd.DataFrame] = {}
+    with engine.connect() as con:
+        present, w, c = _clock(lambda: st._present_states(con))
+        add("distinct job states (SQL)", w, c)
+        for n, q in {**st._queries(), "times": st._pivot(present)}.items():
+            got, w, c = _clock(lambda q=q: st._rows(con, q))
+            add(f"{n}: SQL + fetch ({len(got)} rows)", w, c)
+            names = [col.name for col in q.selected_columns]
+            to_frame = st._float_frame if n == "times" else _records
+            frames[n], w, c = _clock(lambda got=got, names=names, f=to_frame: f(got, names))
+            add(f"{n}: frame", w, c)
+    with mock.patch.object(st, "_read_frames", lambda engine, name: {k: v.copy() for k, v in frames.items()}):
+        _, w, c = _clock(lambda: list(iter_pegasus_runs(db)))
+    add("after the frames: joins, derivation, Run", w, c)
+    engine.dispose()
+    return rows
+
+
 def synthetic_run(n: int, seed: int = 0) -> tuple[Run, list[tuple[str, str]]]:
     rng = np.random.default_rng(seed)
     ids = [f"job_ID{i:07d}" for i in range(n)]
@@ -97,6 +141,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--baseline", help="git revision whose reader is timed alongside (e.g. main)")
     ap.add_argument("--smoke", action="store_true", help="2,000 jobs, one repeat: a check that it runs")
+    ap.add_argument("--stages", action="store_true", help="also time each stage of one read (a profile)")
     args = ap.parse_args()
     load_start = os.getloadavg()[0]
     if args.smoke:
@@ -149,6 +194,8 @@ def main() -> None:
         if base is not None:
             rows[-1]["wall_speedup"] = round(median(arms[args.baseline]) / median(arms["current"]), 2)
             rows[-1]["cpu_speedup"] = round(median(cpus[args.baseline]) / median(cpus["current"]), 2)
+        if args.stages:
+            rows += stages(db)
     meta = {
         **machine(),
         "repeat": args.repeat,

@@ -171,7 +171,10 @@ def _pivot_frame(engine: Engine) -> pd.DataFrame:
     with engine.connect() as con:
         query = _pivot(_present_states(con))
         rows = _rows(con, query)
-    names = [c.name for c in query.selected_columns]
+    return _float_frame(rows, [c.name for c in query.selected_columns])
+
+
+def _float_frame(rows: Sequence[Any], names: list[str]) -> pd.DataFrame:
     values = np.array(rows, dtype=float).reshape(len(rows), len(names))
     frame = pd.DataFrame(values, columns=names)
     frame["job_instance_id"] = values[:, 0].astype(np.int64)
