@@ -88,3 +88,37 @@ def test_positions_with_repeated_names_fail_like_get_indexer() -> None:
     names = pd.Index(["a", "a", "b"], dtype="str")
     with pytest.raises(pd.errors.InvalidIndexError):
         _positions(names, pd.Series(["a"], dtype="str"))
+
+
+def test_a_state_written_between_the_check_and_the_pivot_is_not_lost(writable_copy, monkeypatch) -> None:
+    """monitord commits a first JOB_HELD right after the DISTINCT check: the check and the pivot
+    share one read transaction, so the pivot either sees the state with the check or the write
+    waits (here it fails at once: timeout 0); never a held column skipped for a state that is there."""
+    db = writable_copy("process_wf_success") / "process-0.stampede.db"
+    check = st._present_states
+    wrote: list[bool] = []
+
+    def check_then_write(con):
+        present = check(con)
+        writer = sqlite3.connect(db, timeout=0)
+        try:
+            writer.execute(
+                "INSERT INTO jobstate (job_instance_id, state, timestamp, jobstate_submit_seq) "
+                "SELECT job_instance_id, 'JOB_HELD', max(timestamp) + 1, max(jobstate_submit_seq) + 1 "
+                "FROM jobstate GROUP BY job_instance_id LIMIT 1"
+            )
+            writer.commit()
+            wrote.append(True)
+        except sqlite3.OperationalError:  # database is locked: our read transaction holds it
+            wrote.append(False)
+        finally:
+            writer.close()
+        return present
+
+    monkeypatch.setattr(st, "_present_states", check_then_write)
+    engine, _ = open_engine(db)
+    held = st._pivot_frame(engine)["held_at"]
+    assert wrote == [False] and held.isna().all()
+    monkeypatch.setattr(st, "_present_states", check)
+    sqlite3.connect(db).close()
+    assert st._pivot_frame(engine)["held_at"].isna().all()  # nothing was written

@@ -175,8 +175,12 @@ def _queries() -> dict[str, sa.Select[Any]]:
 
 def _pivot_frame(engine: Engine) -> pd.DataFrame:
     """The pivot: numbers and NULLs only, so float columns through one numpy call (NULL -> NaN),
-    not pandas' per-column type inference; ``job_instance_id`` back to int64 (exact below 2**53)."""
+    not pandas' per-column type inference; ``job_instance_id`` back to int64 (exact below 2**53).
+    On SQLite the state check and the pivot share one read transaction: a state monitord writes
+    between them cannot be missed by the pivot (the driver begins none for SELECTs)."""
     with engine.connect() as con:
+        if con.dialect.name == "sqlite":
+            con.exec_driver_sql("BEGIN")  # a read transaction; ended (rolled back) when con closes
         query = _pivot(_present_states(con))
         rows = _rows(con, query)
     return _float_frame(rows, [c.name for c in query.selected_columns])
@@ -192,14 +196,18 @@ def _float_frame(rows: Sequence[Any], names: list[str]) -> pd.DataFrame:
 def _read_frames(engine: Engine, name: str) -> dict[str, pd.DataFrame]:
     """Every query's frame ("times": the pivot). The pivot, most of the read's time and spent in
     the database, runs on a second connection in a second thread (sqlite3 and the network drivers
-    release the GIL while the database works) while this one reads the other tables."""
+    release the GIL while the database works) while this one reads the other tables. It starts
+    after the tries are read, so its view of a live DB is never older than theirs, as when the
+    reads ran one after another."""
 
     def once() -> dict[str, pd.DataFrame]:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stampede-pivot") as pool:
-            pivot = pool.submit(_pivot_frame, engine)
-            with engine.connect() as con:
-                frames = {n: _frame(con, q) for n, q in _queries().items()}
-            frames["times"] = pivot.result()  # its OperationalError reaches with_retry here
+        queries = _queries()
+        with engine.connect() as con:
+            frames = {n: _frame(con, queries[n]) for n in ("jobs", "tries")}
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stampede-pivot") as pool:
+                pivot = pool.submit(_pivot_frame, engine)
+                frames |= {n: _frame(con, q) for n, q in queries.items() if n not in frames}
+                frames["times"] = pivot.result()  # its OperationalError reaches with_retry here
         return frames
 
     return with_retry(name, once)
