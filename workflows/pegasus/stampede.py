@@ -7,10 +7,10 @@ connection in a second thread while the other tables are read. Joins run in pand
 joining 100,000-row derived tables in SQL cost more than the whole read (measured: automatic
 indexes on materialised CTEs; joining the tries to the pivot in one GROUP BY saved nothing).
 
-Where the time goes (``python -m bench.pegasus_read --stages``, 100,000 jobs, 700,000 job states):
-the pivot's SQL is a third of the CPU; fetching every other table's rows into Python tuples and
-frames another third; the pandas derivation the rest. The SQL, the tuples and pandas' per-column
-type inference are each near their floor with sqlite3: a raw jobstate read pivoted in numpy, a
+Where the time goes (``python -m bench.pegasus_read --stages``, 100,000 jobs, 700,000 job states,
+CPU): the pivot's SQL and fetch ~30%; the other tables' rows into Python tuples and frames ~45%;
+the pandas derivation and Run assembly ~20%. The SQL, the tuples and pandas' per-column type
+inference are each near their floor with sqlite3: a raw jobstate read pivoted in numpy, a
 coded-state subquery and FILTER clauses were each measured slower than this GROUP BY.
 """
 
