@@ -9,9 +9,7 @@ invocation and one post-script invocation per job. Times are wall seconds, media
 The synthetic DB is read in a fresh process per try (as the CLI reads it: once per process), the
 import outside the clock. With ``--baseline REV`` the reader of git revision REV (its
 ``workflows/`` extracted to a temp dir, put first on ``sys.path``) is timed in the same run,
-alternating with the current one, so the ratio is measured under the same load. A third arm,
-"current, pivot not on a thread", runs the current reader with the state pivot on the calling
-thread (the reads one after another): the second thread's own effect, under the same load.
+alternating with the current one, so the ratio is measured under the same load.
 """
 
 from __future__ import annotations
@@ -42,22 +40,10 @@ from bench._common import machine, median, results_dir, timed, write_results
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pegasus"
 LAYER = 1000
 ROOT = Path(__file__).resolve().parent.parent
-NO_THREAD = "current, pivot not on a thread"
 _PROBE = """
 import json, sys, time
 sys.path[:0] = {path!r}
 from flowsleuth.workflows.pegasus import iter_pegasus_runs
-if {inline!r}:  # the pivot on the calling thread, at once: the reads one after another
-    import concurrent.futures as cf
-    import flowsleuth.workflows.pegasus.stampede as st
-
-    class Inline(cf.ThreadPoolExecutor):
-        def submit(self, fn, /, *args, **kwargs):
-            fut = cf.Future()
-            fut.set_result(fn(*args, **kwargs))
-            return fut
-
-    st.ThreadPoolExecutor = Inline
 t0, c0 = time.perf_counter(), time.process_time()
 runs = list(iter_pegasus_runs({db!r}))
 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -65,10 +51,10 @@ print(json.dumps({{"seconds": wall, "cpu_seconds": cpu, "jobs": sum(len(r) for r
 """
 
 
-def probe(db: Path, base: Path | None, inline: bool = False) -> tuple[float, float, int]:
+def probe(db: Path, base: Path | None) -> tuple[float, float, int]:
     """(wall s, CPU s, jobs) of one read in a fresh process; ``base``: an older tree first on the path.
     CPU seconds are the process's own: on a loaded box they stay close to the wall time of a quiet one."""
-    code = _PROBE.format(path=[str(base)] if base else [], db=str(db), inline=inline)
+    code = _PROBE.format(path=[str(base)] if base else [], db=str(db))
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=900, cwd=ROOT
     )
@@ -180,12 +166,12 @@ def main() -> None:
         _, (t_write,) = timed(lambda: write_stampede(db, [run], {run.run_id: edges}))
         size_mib = db.stat().st_size / 2**20
         base = extract(args.baseline, Path(tmp) / "baseline") if args.baseline else None
-        names = [*([args.baseline] if base else []), NO_THREAD, "current"]
+        names = ["current"] if base is None else [args.baseline, "current"]
         arms: dict[str, list[float]] = {a: [] for a in names}
         cpus: dict[str, list[float]] = {a: [] for a in names}
         for _ in range(args.repeat):  # alternate the arms: both see the same load
             for arm in names:
-                seconds, cpu, n = probe(db, base if arm == args.baseline else None, inline=arm == NO_THREAD)
+                seconds, cpu, n = probe(db, base if arm != "current" else None)
                 assert n == args.jobs, (arm, n)
                 arms[arm].append(seconds)
                 cpus[arm].append(cpu)
@@ -195,7 +181,7 @@ def main() -> None:
             rows.append(
                 {
                     "input": f"synthetic stampede DB ({size_mib:.0f} MiB)",
-                    "reader": arm if arm in ("current", NO_THREAD) else f"baseline {arm}",
+                    "reader": "current" if arm == "current" else f"baseline {arm}",
                     "workflows": 1,
                     "jobs": args.jobs,
                     "seconds": median(times),

@@ -2,8 +2,8 @@
 
 One table of queries (:func:`_queries`), each read into a frame by one reader (:func:`_frame`).
 The state pivot (:func:`_pivot`: each try's state times and last state) is one GROUP BY pass over
-``jobstate`` in SQL, with a CASE aggregate only for the states the DB holds, read on a second
-connection in a second thread while the other tables are read. Joins run in pandas: on SQLite,
+``jobstate`` in SQL, with a CASE aggregate only for the states the DB holds, read after the
+other tables on a connection of its own. Joins run in pandas: on SQLite,
 joining 100,000-row derived tables in SQL cost more than the whole read (measured: automatic
 indexes on materialised CTEs; joining the tries to the pivot in one GROUP BY saved nothing).
 
@@ -17,7 +17,6 @@ coded-state subquery and FILTER clauses were each measured slower than this GROU
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -194,20 +193,14 @@ def _float_frame(rows: Sequence[Any], names: list[str]) -> pd.DataFrame:
 
 
 def _read_frames(engine: Engine, name: str) -> dict[str, pd.DataFrame]:
-    """Every query's frame ("times": the pivot). The pivot, most of the read's time and spent in
-    the database, runs on a second connection in a second thread (sqlite3 and the network drivers
-    release the GIL while the database works) while this one reads the other tables. It starts
-    after the tries are read, so its view of a live DB is never older than theirs, as when the
-    reads ran one after another."""
+    """Every query's frame ("times": the pivot), one after another. The pivot comes last, so its
+    view of a live DB is never older than the tries'. A second thread for the pivot was measured
+    on this 2-core box under load 4-6: no steady wall gain, ~0.28 CPU-s more (GIL hand-offs)."""
 
     def once() -> dict[str, pd.DataFrame]:
-        queries = _queries()
         with engine.connect() as con:
-            frames = {n: _frame(con, queries[n]) for n in ("jobs", "tries")}
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stampede-pivot") as pool:
-                pivot = pool.submit(_pivot_frame, engine)
-                frames |= {n: _frame(con, q) for n, q in queries.items() if n not in frames}
-                frames["times"] = pivot.result()  # its OperationalError reaches with_retry here
+            frames = {n: _frame(con, q) for n, q in _queries().items()}
+        frames["times"] = _pivot_frame(engine)
         return frames
 
     return with_retry(name, once)
