@@ -20,6 +20,7 @@ COLS = (
     "run_kind_acc",
     "culprit_p",
     "culprit_r",
+    "normal_run_flagged",
     "oracle_f1",
     "add_s",
 )
