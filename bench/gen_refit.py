@@ -1,8 +1,9 @@
 """Fit the shipped generalist models (tools/pretrained/generalist/) on all five workflows.
 
-Same method as bench/generalize.py, every workflow in training: ``zero/`` (in-run features) and
+Same method as bench/generalize.py, every workflow in training: ``zero/`` (in-run features),
 ``history/`` (plus history features from 20 unlabelled runs of each workflow, which then leave
-training). Reproduce: ``nice .venv/bin/python -m bench.gen_refit``.
+training), and the same two on the columns a stampede DB has (``portable/``,
+``portable-history/``). Reproduce: ``nice .venv/bin/python -m bench.gen_refit``.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ import time
 from pathlib import Path
 
 import numpy as np
+from flowsleuth.tools.generalist.features import portable_frame
 from flowsleuth.tools.generalist.model import fit_generalist, workflow_weights
 from flowsleuth.tools.generalist.runkind import RunKindModel, run_summary
-from flowsleuth.tools.generalist.scoring import Generalist
+from flowsleuth.tools.generalist.scoring import PORTABLE_HISTORY, Generalist
 
 from bench._common import machine
 from bench.gen_data import base_features, load_all, portable_features
 from bench.gen_tiers import Split, add_history, run_kind
 
+PARTS = ("zero", "history", "portable", PORTABLE_HISTORY)  # the order of Generalist's fields
 OUT = Path(__file__).resolve().parents[1] / "tools" / "pretrained" / "generalist"
 
 
@@ -30,7 +33,7 @@ def main() -> None:
     ap.add_argument("--max-jobs", type=int, default=12000)
     ap.add_argument("--history-runs", type=int, default=20)
     ap.add_argument("--out", type=Path, default=OUT)
-    ap.add_argument("--parts", default="zero,history,portable", help="refit these; keep the rest")
+    ap.add_argument("--parts", default=",".join(PARTS), help="refit these; keep the rest")
     a = ap.parse_args()
     rng = np.random.default_rng(0)
     df = load_all()
@@ -53,30 +56,36 @@ def main() -> None:
         return m, k, round(time.perf_counter() - t0, 1)
 
     parts = set(a.parts.split(","))
-    gen = Generalist.load(a.out) if parts != {"zero", "history", "portable"} else None
-    secs: dict[str, float] = {}
-    if "zero" in parts:
-        zero, zero_kind, secs["zero"] = fit(feats, train)
-        zero.meta = {"variant": "zero", "training_jobs": int(train.sum())}
-    else:
-        assert gen is not None
-        zero, zero_kind = gen.zero, gen.zero_kind
-    if "history" in parts:
+    gen = Generalist.load(a.out) if parts != set(PARTS) else None
+
+    def with_history(frame, f):  # type: ignore[no-untyped-def]
         split = Split(train.copy(), np.zeros(len(df), dtype=bool))
-        hf, _ = add_history(df, feats, split, "", [], a.history_runs, rng)
-        hist, hist_kind, secs["history"] = fit(hf, split.train)
-        hist.meta = {"variant": "history", "training_jobs": int(split.train.sum())}
-    else:
-        assert gen is not None
-        hist, hist_kind = gen.hist, gen.hist_kind
-    if "portable" in parts:
-        pf = portable_features(df, False)
-        port, port_kind, secs["portable"] = fit(pf, train)
-        port.meta = {"variant": "portable", "training_jobs": int(train.sum())}
-    else:
-        assert gen is not None
-        port, port_kind = gen.portable, gen.portable_kind
-    Generalist(zero, zero_kind, hist, hist_kind, port, port_kind).save(a.out)
+        hf, _ = add_history(frame, f, split, "", [], a.history_runs, rng)
+        return hf, split.train
+
+    inputs = {  # part -> (features, training rows), built only when refitted
+        "zero": lambda: (feats, train),
+        "history": lambda: with_history(df, feats),
+        "portable": lambda: (portable_features(df, False), train),
+        PORTABLE_HISTORY: lambda: with_history(portable_frame(df), portable_features(df, False)),
+    }
+    fitted: dict[str, tuple] = {}
+    secs: dict[str, float] = {}
+    for name in PARTS:
+        if name in parts:
+            f, mask = inputs[name]()
+            m, k, secs[name] = fit(f, mask)
+            m.meta = {"variant": name, "training_jobs": int(mask.sum())}
+            fitted[name] = (m, k)
+        else:
+            assert gen is not None
+            fitted[name] = {
+                "zero": (gen.zero, gen.zero_kind),
+                "history": (gen.hist, gen.hist_kind),
+                "portable": (gen.portable, gen.portable_kind),
+                PORTABLE_HISTORY: (gen.portable_hist, gen.portable_hist_kind),
+            }[name]
+    Generalist(*(x for name in PARTS for x in fitted[name])).save(a.out)
     old = json.loads((a.out / "provenance.json").read_text()) if (a.out / "provenance.json").is_file() else {}
     prov = {
         **machine(),
@@ -87,13 +96,10 @@ def main() -> None:
         "workflows": sorted(df["workflow"].unique()),
         "max_training_jobs_per_workflow": a.max_jobs,
         "history_runs_per_workflow": a.history_runs,
-        "thresholds": {
-            "zero": zero.threshold,
-            "history": hist.threshold if hist else None,
-            "portable": port.threshold if port else None,
-        },
+        "thresholds": {name: m.threshold if m else None for name, (m, _) in fitted.items()},
         "fit_seconds": {**old.get("fit_seconds", {}), **secs},
-        "portable": "fitted with the columns a stampede DB lacks blanked (kickstart_online_*, stage-in/out)",
+        "portable": "portable and portable-history: fitted with the columns a stampede DB lacks blanked "
+        "(kickstart_online_*, stage-in/out)",
         "measured_by": "bench/generalize.py (leave-one-workflow-out)",
     }
     (a.out / "provenance.json").write_text(json.dumps(prov, indent=1))

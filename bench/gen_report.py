@@ -1,5 +1,6 @@
 """One table per tier, one row per held-out workflow, from the bench/generalize.py result files
-(``generalize``: every tier; ``generalize_portable``: the portable model). Writes
+(``generalize``: every tier; ``generalize_portable``, ``generalize_portable_history``: the
+portable model without and with history). Writes
 ``bench/results/generalize_tables.md``. Reproduce: ``python -m bench.gen_report``."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import json
 
 from bench._common import results_dir
 
-SOURCES = ("generalize", "generalize_portable")
+SOURCES = ("generalize", "generalize_portable", "generalize_portable_history")
 COLS = (
     "held_out",
     "test_runs",

@@ -110,6 +110,20 @@ def main() -> None:
             rp = fit_and_score(df, pf, y_all, split)
             rows.append(row("zero-shot portable model, stampede columns only", wf, rp, y_all[test], df[test]))
             print(rows[-1], flush=True)
+        for n in (5, 20) if "portable_history" in tiers else ():
+            # what a stampede-DB user gets after `baseline add`: past runs without the online counters
+            hist_runs = pick_runs(df, wf, n, rng, exclude=set())
+            s2 = Split(
+                split.train.copy(),
+                df["workflow"].eq(wf).to_numpy() & ~df["run_id"].isin(hist_runs).to_numpy(),
+            )
+            hf, add_s = add_history(
+                portable_frame(df), portable_features(df, a.refresh), s2, wf, hist_runs, n, rng
+            )
+            rp = fit_and_score(df, hf, y_all, s2) | {"add_s": add_s}
+            tag = f"portable model + history {n}, stampede columns only"
+            rows.append(row(tag, wf, rp, y_all[s2.test], df[s2.test]))
+            print(rows[-1], flush=True)
         for n in (5, 20) if ("history" in tiers or "labelled" in tiers) else ():
             hist_runs = pick_runs(df, wf, n, rng, exclude=set())
             s2 = Split(

@@ -166,9 +166,10 @@ def history_features(
     to their transformation median. NaN where the history lacks the transformation."""
     run, _, host = _keys(frame)
     q = log_quantities(frame)
-    med = medians.reindex(frame[TF].fillna("").astype(str).to_numpy())
+    # a history without a quantity (past runs from a stampede DB have no I/O counters) gives NaN
+    med = medians.reindex(index=frame[TF].fillna("").astype(str).to_numpy(), columns=q.columns)
     med.index = frame.index
-    job = q - med[q.columns]
+    job = q - med
     job.columns = [f"b_{c}" for c in q.columns]
     out = [job, _host_views("b_", job, run, host)]
     runwide = job[["b_runtime", "b_iowait_share", "b_cpu_eff", "b_read_bps"]].groupby(run).transform("median")

@@ -29,6 +29,7 @@ from flowsleuth.tools.generalist.store import Labels
 from flowsleuth.workflows.models import Run
 
 TierName = Literal["zero-shot", "history", "labelled"]
+PORTABLE_HISTORY = "portable-history"
 
 
 @dataclass(frozen=True)
@@ -50,30 +51,31 @@ class Generalist:
     hist_kind: RunKindModel | None = None
     portable: GeneralistModel | None = None  # fitted without the stampede-missing columns
     portable_kind: RunKindModel | None = None
+    portable_hist: GeneralistModel | None = None  # the same, plus history features
+    portable_hist_kind: RunKindModel | None = None
 
     @classmethod
     def load(cls, path: str | Path) -> Generalist:
         d = Path(path)
-        hist, port = d / "history", d / "portable"
-        return cls(
-            GeneralistModel.load(d / "zero"),
-            RunKindModel.load(d / "zero"),
-            GeneralistModel.load(hist) if hist.is_dir() else None,
-            RunKindModel.load(hist) if hist.is_dir() else None,
-            GeneralistModel.load(port) if port.is_dir() else None,
-            RunKindModel.load(port) if port.is_dir() else None,
-        )
+
+        def part(name: str) -> tuple[GeneralistModel | None, RunKindModel | None]:
+            sub = d / name
+            return (GeneralistModel.load(sub), RunKindModel.load(sub)) if sub.is_dir() else (None, None)
+
+        zero, zero_kind = GeneralistModel.load(d / "zero"), RunKindModel.load(d / "zero")
+        return cls(zero, zero_kind, *part("history"), *part("portable"), *part(PORTABLE_HISTORY))
 
     def save(self, path: str | Path) -> None:
         d = Path(path)
-        self.zero.save(d / "zero")
-        self.zero_kind.save(d / "zero")
-        if self.hist is not None and self.hist_kind is not None:
-            self.hist.save(d / "history")
-            self.hist_kind.save(d / "history")
-        if self.portable is not None and self.portable_kind is not None:
-            self.portable.save(d / "portable")
-            self.portable_kind.save(d / "portable")
+        for name, model, kind in (
+            ("zero", self.zero, self.zero_kind),
+            ("history", self.hist, self.hist_kind),
+            ("portable", self.portable, self.portable_kind),
+            (PORTABLE_HISTORY, self.portable_hist, self.portable_hist_kind),
+        ):
+            if model is not None and kind is not None:
+                model.save(d / name)
+                kind.save(d / name)
 
 
 @dataclass
@@ -118,12 +120,19 @@ def judge_run(
     hosts = frame["kickstart_hostname"].fillna("").astype(str)
     notes: list[str] = []
     portable = gen.portable is not None and lacks_online(frame)
-    use_hist = history is not None and history.n_runs > 0 and gen.hist is not None and not portable
+    has_hist = history is not None and history.n_runs > 0
     if portable:
-        model, kind_model = gen.portable, gen.portable_kind
         frame = portable_frame(frame)
-        notes.append("the run has no kickstart_online_* I/O counters: portable model, history not used")
+        use_hist = has_hist and gen.portable_hist is not None
+        model, kind_model = (
+            (gen.portable_hist, gen.portable_hist_kind) if use_hist else (gen.portable, gen.portable_kind)
+        )
+        notes.append(
+            "the run has no kickstart_online_* I/O counters: portable model"
+            + ("" if use_hist or not has_hist else ", history not used")
+        )
     else:
+        use_hist = has_hist and gen.hist is not None
         model, kind_model = (gen.hist, gen.hist_kind) if use_hist else (gen.zero, gen.zero_kind)
     assert model is not None and kind_model is not None
     feats = with_history(frame, in_run_features(frame), history if use_hist else None)
