@@ -100,6 +100,9 @@ def run_cases(
     ),
     out: Path = typer.Option(RESULTS, "--out", help="Results stem: writes OUT.json and OUT.md."),
     timeout_s: float = typer.Option(300.0, "--timeout", help="Generation time limit per narration (s)."),
+    compact: bool = typer.Option(
+        False, "--compact", help="openai: the short prompt the embedded model gets (a small served model)."
+    ),
 ) -> None:
     """Replay the eval cases through the agent with one LLM backend; report per case and in total."""
     from flowsleuth.agent.evals import load_cases, run_case, summarise
@@ -112,7 +115,13 @@ def run_cases(
     notes: list[str] = []
     llm = None
     if backend != "none":
-        cfg = load_settings(backend=backend, base_url=base_url, model=model, llm_timeout_s=timeout_s)
+        cfg = load_settings(
+            backend=backend,
+            base_url=base_url,
+            model=model,
+            llm_timeout_s=timeout_s,
+            llm_compact=compact or None,
+        )
         llm = _llm(notes, cfg)
         if llm is None:
             raise typer.BadParameter(f"backend {backend!r} unavailable: {'; '.join(notes)}")
@@ -137,10 +146,12 @@ def run_cases(
             f"{o.latency_s:.1f}",
         )
     row = summarise(outcomes)
-    row["backend"] = getattr(llm, "name", "none") + (" (numbers-only check)" if no_check else "")
+    shape = " (compact prompt)" if compact and backend == "openai" else ""
+    row["backend"] = getattr(llm, "name", "none") + shape + (" (numbers-only check)" if no_check else "")
     row["load_avg_1m"] = round(os.getloadavg()[0], 2)
     console = Console()
     console.print(table)
     console.print_json(json.dumps(row))
-    key = backend + ("-numbers-only" if no_check else "")
-    write_report(out, key, row, [o.model_dump() for o in outcomes], COMMAND.format(backend=backend))
+    key = backend + ("-compact" if shape else "") + ("-numbers-only" if no_check else "")
+    command = COMMAND.format(backend=backend) + (" --compact" if shape else "")
+    write_report(out, key, row, [o.model_dump() for o in outcomes], command)

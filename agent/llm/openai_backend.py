@@ -26,6 +26,7 @@ class OpenAIBackend(LLMBackend):
         self.settings = settings
         self.name = f"openai:{settings.model}"
         self.supports_tools = settings.tools
+        self.compact = settings.compact
         self._chat = ChatOpenAI(
             base_url=settings.base_url,
             model=settings.model,

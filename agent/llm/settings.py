@@ -53,6 +53,11 @@ class LLMSettings(BaseModel):
     cache_dir: Path | None = Field(
         default=None, description="where an embedded model keeps its converted weights [user cache]"
     )
+    compact: bool = Field(
+        default=False,
+        description="openai: the short prompt and explanation-only reply the embedded model gets "
+        "(for a small served model, which loops on the long prompt)",
+    )
     tools: bool = Field(
         default=False,
         description="the server does tool calling (vLLM started with --enable-auto-tool-choice "

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     )
     threads: int = Field(default=1, ge=1, description="CPU threads per model (torch, ONNX Runtime)")
     llm_int8: bool = Field(default=False, description="int8 linear layers in the embedded LLM")
+    llm_compact: bool = Field(
+        default=False, description="a served (openai) model gets the embedded model's short prompt"
+    )
     no_plugins: bool = Field(default=False, description="load only flowsleuth's own tools, backends, readers")
     threshold: float | None = Field(default=None, description="override the fitted decision threshold")
     max_steps: int = Field(default=DEFAULT_MAX_STEPS, ge=0, description="bound on the agentic tool loop")

@@ -200,6 +200,7 @@ def llm_settings(settings: Settings) -> LLMSettings:
         plugins=settings.plugins,
         threads=settings.threads,
         int8=settings.llm_int8,
+        compact=settings.llm_compact,
         cache_dir=settings.cache_path,
         # room for both capped Narrative fields to close their JSON on a server
         max_tokens=512 if settings.backend == "openai" else LLMSettings.model_fields["max_tokens"].default,

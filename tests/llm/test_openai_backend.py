@@ -39,6 +39,18 @@ def test_make_backend_none_and_openai_name():
     backend = make_backend(LLMSettings(backend="openai", model="Qwen/Q"))
     assert isinstance(backend, OpenAIBackend)
     assert backend.name == "openai:Qwen/Q" and backend.supports_tools is False
+    assert backend.compact is False  # a served model gets the full prompt unless told otherwise
+
+
+def test_compact_setting_reaches_the_backend_and_the_cli(monkeypatch, tmp_path):
+    from flowsleuth.cli.app.settings import load_settings
+    from flowsleuth.cli.app.toolkit import llm_settings
+
+    monkeypatch.setenv("FLOWSLEUTH_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("FLOWSLEUTH_LLM_COMPACT", "1")
+    settings = llm_settings(load_settings(backend="openai"))
+    backend = make_backend(settings)
+    assert settings.compact and backend is not None and backend.compact is True
 
 
 def test_unreachable_server_fails_fast_with_llm_error():
