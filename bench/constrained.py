@@ -16,6 +16,11 @@ same schema (``BriefNarrative``) with SmolLM2-135M-Instruct on one thread:
   ``transformers.tokenization_utils``), so its token table is built here the way that
   integration builds it, and its ``TokenEnforcer`` masks the logits.
 
+The libraries are not dependencies of flowsleuth (the measurement kept the hand-written
+decoder); install them without their dependencies (xgrammar would pull another torch and
+triton): ``pip install --no-deps xgrammar apache-tvm-ffi lm-format-enforcer interegular``. A
+library that does not import is left out, with a note.
+
 Per decoder: JSON validity (the reply parses into the schema; an invalid reply leaves the
 tool-only explanation), narration latency p50 (the decoder call alone, prompt included) and its
 process CPU time p50 (closer to a quiet core's time on a shared box), output tokens and
@@ -199,9 +204,14 @@ def main() -> None:
     model, tokenizer, _ = _load()
     setup: dict[str, float] = {}
     decoders: list[Timed] = [Handwritten(embedded)]
+    notes: list[str] = []
     for name, build in (("xgrammar", xgrammar_processor), ("lm-format-enforcer", enforcer_processor)):
         t0 = time.perf_counter()
-        decoders.append(Library(name, embedded.chat_model, build(tokenizer, model.config.vocab_size)))
+        try:
+            decoders.append(Library(name, embedded.chat_model, build(tokenizer, model.config.vocab_size)))
+        except ImportError as err:
+            notes.append(f"{name} left out: {err}")
+            continue
         setup[name] = round(time.perf_counter() - t0, 2)
     if args.only:
         decoders = [d for d in decoders if d.name in args.only]
@@ -244,6 +254,7 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "cases": [c.name for c in cases],
         "load_avg_1m_median": round(statistics.median(loads), 2),
+        "notes": notes,
         "rows": rows,
         "explanations": {k: [o.explanation for o in v] for k, v in outcomes.items()},
     }
