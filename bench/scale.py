@@ -26,7 +26,7 @@ Protocol:
 The box is shared (load averages recorded): absolute numbers move with it; the ratios of one run
 are what count.
 
-Usage: nice .venv/bin/python -m bench.scale [--runs 200] [--before REF] [--smoke]
+Usage: nice .venv/bin/python -m bench.scale [--runs 200] [--before REF] [--only overhead|modes] [--smoke]
 Writes bench/results/scale.{json,md} and scale_profile.{json,md} (--smoke: a few runs, written
 outside bench/results).
 """
@@ -231,14 +231,15 @@ def main() -> None:
     ap.add_argument("--profile", type=int, default=20, help="profiled scoring passes (12-job runs)")
     ap.add_argument("--before", help="git ref whose small-run overhead to measure too")
     ap.add_argument("--limit-s", type=float, default=900.0, help="time limit of each command")
+    ap.add_argument("--only", choices=("overhead", "modes"), help="run one part (writes only its files)")
     ap.add_argument("--smoke", action="store_true")
     args = ap.parse_args()
     if args.smoke:
         args.runs, args.overhead_runs, args.rounds, args.profile = 6, 4, 1, 2
     work = Path(tempfile.mkdtemp(prefix="flowsleuth-scale-"))
     load_start = load()
-    small_rows, profiles = overhead(args, work)
-    mode_rows, mix = modes(args, work)
+    small_rows, profiles = overhead(args, work) if args.only != "modes" else ([], {})
+    mode_rows, mix = modes(args, work) if args.only != "overhead" else ([], {})
     meta = {
         "protocol": " ".join(__doc__.split("Protocol:")[1].split("Usage:")[0].split()),
         **mix,
@@ -247,15 +248,13 @@ def main() -> None:
         **machine(),
     }
     out_dir = results_dir(args.smoke)
-    write_results("scale", mode_rows, meta, "triage at scale: serial vs --workers 2 vs LocalCluster", out_dir)
-    write_results(
-        "scale_overhead",
-        small_rows,
-        meta,
-        "per-run overhead of small runs, one core (before / after)",
-        out_dir,
-    )
-    write_profile(out_dir / "scale_profile.md", profiles, args)
+    if mode_rows:
+        title = "triage at scale: serial vs --workers 2 vs LocalCluster"
+        write_results("scale", mode_rows, meta, title, out_dir)
+    if small_rows:
+        title = "per-run overhead of small runs, one core (before / after)"
+        write_results("scale_overhead", small_rows, meta, title, out_dir)
+        write_profile(out_dir / "scale_profile.md", profiles, args)
     print(f"results in {out_dir}")
 
 

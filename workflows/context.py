@@ -16,10 +16,10 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 from functools import partial
-from typing import cast
 
 import numpy as np
 import pandas as pd
+from flowsleuth.workflows.groupstats import codes_of, group_mean, group_median
 from flowsleuth.workflows.models import Run
 
 # short name -> run column
@@ -41,47 +41,68 @@ _Z_FLOOR = 0.05  # log-ratio units; keeps z finite when every peer host is ident
 
 def job_ratios(frame: pd.DataFrame) -> pd.DataFrame:
     """Per job: value / median of the same transformation in the same run (``<f>_ratio``)."""
-    groups = frame["kickstart_transformations"].fillna("")
-    values = frame[list(CONTEXT_FEATURES.values())].astype(float)
-    median = values.groupby(groups).transform("median")  # one pass over every feature
-    out = (values + 1.0) / (median + 1.0)
-    out.columns = pd.Index([f"{short}_ratio" for short in CONTEXT_FEATURES])
-    return out
+    return _ratios_frame(frame, _job_ratio_values(frame, _keys(frame)))
+
+
+_Keys = tuple[np.ndarray, int, np.ndarray, np.ndarray]
+
+
+def _keys(frame: pd.DataFrame) -> _Keys:
+    """(transformation codes, their count, host codes, sorted host names) of the jobs."""
+    tf, tf_names = codes_of(frame["kickstart_transformations"].fillna(""))
+    host, host_names = codes_of(frame["kickstart_hostname"].fillna(""))
+    return tf, len(tf_names), host, host_names
+
+
+def _job_ratio_values(frame: pd.DataFrame, keys: _Keys) -> np.ndarray:
+    values = frame[list(CONTEXT_FEATURES.values())].to_numpy(dtype=float)
+    tf, n_tf = keys[0], keys[1]
+    median = group_median(values, tf, n_tf)[tf]
+    return (values + 1.0) / (median + 1.0)
+
+
+def _ratios_frame(frame: pd.DataFrame, ratios: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(ratios, index=frame.index, columns=[f"{short}_ratio" for short in CONTEXT_FEATURES])
 
 
 def host_context(frame: pd.DataFrame, ratios: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per host: geometric-mean job ratio, its ratio to the other hosts, and a robust z."""
-    ratios = job_ratios(frame) if ratios is None else ratios
-    logs = cast(pd.DataFrame, np.log(ratios.clip(lower=1e-9)))
-    hosts = frame["kickstart_hostname"].fillna("")
-    host_log = logs.groupby(hosts).mean()
-    out = pd.DataFrame(index=host_log.index)
-    out["n_jobs"] = hosts.value_counts().reindex(host_log.index).astype(int)
-    for short in CONTEXT_FEATURES:
-        col = host_log[f"{short}_ratio"]
-        out[f"host_{short}_ratio"] = np.exp(col)
-        vs, z = _leave_one_out(col)
-        out[f"host_{short}_vs_peers"] = np.exp(vs)
-        out[f"host_{short}_z"] = z
-    out.index.name = "host"
-    return out
+    keys = _keys(frame)
+    values = _job_ratio_values(frame, keys) if ratios is None else ratios.to_numpy(dtype=float)
+    return _host_frame(values, keys)
 
 
-def _leave_one_out(col: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Each host's log-ratio minus the median of the *other* hosts, and that over their MAD."""
-    vals = col.to_numpy(dtype=float)
-    diff = np.full(len(vals), np.nan)
-    z = np.full(len(vals), np.nan)
-    for i in range(len(vals)):
-        others = np.delete(vals, i)
-        others = others[~np.isnan(others)]
-        if len(others) == 0 or np.isnan(vals[i]):
-            continue
-        med = np.median(others)
-        mad = _MAD_SCALE * np.median(np.abs(others - med))
-        diff[i] = vals[i] - med
-        z[i] = diff[i] / max(mad, _Z_FLOOR)
-    return pd.Series(diff, index=col.index), pd.Series(z, index=col.index)
+def _host_frame(ratios: np.ndarray, keys: _Keys) -> pd.DataFrame:
+    _, _, host, names = keys
+    logs = np.log(np.where(ratios < 1e-9, 1e-9, ratios))  # NaN stays NaN
+    host_log = group_mean(logs, host, len(names))
+    vs, z = _leave_one_out(host_log)
+    cols: dict[str, np.ndarray] = {"n_jobs": np.bincount(host, minlength=len(names)).astype(np.int64)}
+    for i, short in enumerate(CONTEXT_FEATURES):
+        cols[f"host_{short}_ratio"] = np.exp(host_log[:, i])
+        cols[f"host_{short}_vs_peers"] = np.exp(vs[:, i])
+        cols[f"host_{short}_z"] = z[:, i]
+    return pd.DataFrame(cols, index=pd.Index(names, name="host"))
+
+
+def _leave_one_out(vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each host's log-ratio minus the median of the *other* hosts, and that over their MAD
+    (per column of ``vals``: hosts x features; NaN hosts are left out of every median)."""
+    diff = np.full(vals.shape, np.nan)
+    z = np.full(vals.shape, np.nan)
+    for j in range(vals.shape[1]):
+        ok = ~np.isnan(vals[:, j])
+        x = vals[ok, j]
+        m = len(x)
+        if m < 2:
+            continue  # no host has a peer to compare with
+        others = np.broadcast_to(x, (m, m))[~np.eye(m, dtype=bool)].reshape(m, m - 1)
+        med = np.median(others, axis=1)
+        mad = _MAD_SCALE * np.median(np.abs(others - med[:, None]), axis=1)
+        d = x - med
+        diff[ok, j] = d
+        z[ok, j] = d / np.maximum(mad, _Z_FLOOR)
+    return diff, z
 
 
 def run_context(
@@ -92,12 +113,28 @@ def run_context(
     frame = run.frame if isinstance(run, Run) else run
     ratios = job_ratios(frame) if ratios is None else ratios
     hosts = host_context(frame, ratios) if hosts is None else hosts
-    joined = hosts.drop(columns="n_jobs").reindex(frame["kickstart_hostname"].fillna("").to_numpy())
-    joined.index = frame.index
-    ctx = pd.concat([ratios, joined], axis=1)
-    ctx["host_n_jobs"] = hosts["n_jobs"].reindex(frame["kickstart_hostname"].fillna("")).to_numpy()
-    ctx["n_hosts"] = len(hosts)
-    return ctx
+    where = hosts.index.get_indexer(pd.Index(frame["kickstart_hostname"].fillna("").to_numpy()))
+    return _context_frame(frame, ratios.to_numpy(dtype=float), hosts, where)
+
+
+def _context_frame(
+    frame: pd.DataFrame, ratios: np.ndarray, hosts: pd.DataFrame, where: np.ndarray
+) -> pd.DataFrame:
+    """The run context from its parts; ``where``: each job's row in ``hosts`` (-1: none)."""
+    cols: dict[str, np.ndarray] = {}
+    for i, short in enumerate(CONTEXT_FEATURES):
+        cols[f"{short}_ratio"] = ratios[:, i]
+    missing = where < 0
+    for c in hosts.columns:
+        if c == "n_jobs":
+            continue
+        v = hosts[c].to_numpy(dtype=float)[where]
+        cols[c] = np.where(missing, np.nan, v) if missing.any() else v
+    n_jobs = hosts["n_jobs"].to_numpy()[where]
+    cols["host_n_jobs"] = np.where(missing, np.nan, n_jobs) if missing.any() else n_jobs
+    out = pd.DataFrame(cols, index=frame.index)
+    out["n_hosts"] = len(hosts)
+    return out
 
 
 @dataclass(frozen=True)
@@ -124,9 +161,10 @@ def context_of(frame: pd.DataFrame) -> ContextParts:
     hit = _PARTS.get(key)
     if hit is not None and hit[0]() is frame:
         return hit[1]
-    ratios = job_ratios(frame)
-    hosts = host_context(frame, ratios)
-    parts = ContextParts(ratios, hosts, run_context(frame, ratios, hosts))
+    keys = _keys(frame)
+    values = _job_ratio_values(frame, keys)
+    hosts = _host_frame(values, keys)
+    parts = ContextParts(_ratios_frame(frame, values), hosts, _context_frame(frame, values, hosts, keys[2]))
     # Single dict operations are atomic: no lock (a lock taken here could deadlock when a
     # garbage collection inside it drops another frame and runs its callback).
     _PARTS[key] = (weakref.ref(frame, partial(_drop, key)), parts)

@@ -25,6 +25,12 @@ def upper_bound(column: str) -> float:
 
 def implausible_note(frame: pd.DataFrame, source: str) -> str | None:
     """Blank implausible values in ``frame`` (in place); describe them in one line, or None."""
+    cols = [c for c in NUMERIC_COLUMNS if c in frame.columns]
+    block = frame[cols].to_numpy(dtype=float)
+    bounds = np.array([upper_bound(c) for c in cols])
+    with np.errstate(invalid="ignore"):
+        if not ((block < 0) | (block > bounds) | np.isinf(block)).any():
+            return None  # the common case, in one pass over the block
     found: list[str] = []
     total = 0
     for c in NUMERIC_COLUMNS:

@@ -26,6 +26,7 @@ from flowsleuth.workflows.schema import (
 )
 
 NA_STRINGS = ("", "nan", "NaN", "NAN", "NA", "N/A", "null", "NULL")
+_NA = frozenset(NA_STRINGS)
 CHUNK_ROWS = 20_000
 _MAX_HEADER_BYTES = 1 << 20
 _WANTED = frozenset((*NUMERIC_COLUMNS, *TEXT_COLUMNS, LABEL_COLUMN))
@@ -94,31 +95,58 @@ def _check_labels(labels: pd.Series, source: str) -> pd.Series:
     return labels.map(raw)
 
 
+def _floats(block: np.ndarray, names: list[str], index: pd.Index, source: str) -> np.ndarray:
+    """The 2-D block of numeric text cells as floats, in one cast: each cell stripped and an NA
+    string read as NaN (what :func:`_to_float` does per column, without a Series per column).
+    A cell that is not a number: :func:`_to_float` on its column names it."""
+    flat = [s.strip() for s in block.ravel().tolist()]
+    cells = np.array(["nan" if s in _NA else s for s in flat], dtype=object).reshape(block.shape)
+    try:
+        return cells.astype(float)
+    except ValueError:
+        for j, c in enumerate(names):
+            _to_float(pd.Series(block[:, j], index=index, dtype=object), c, source)
+        raise
+
+
 def _chunk(
     df: pd.DataFrame, index_pos: int, cols: dict[int, str], first_row: int, source: str
 ) -> tuple[pd.DataFrame, pd.Series | None]:
-    ids: pd.Series = df[index_pos].str.strip()
-    empty = (ids == "").to_numpy()
+    # one object block, then plain lists: a Series per column costs more than a small run's cells
+    cells: np.ndarray = df.to_numpy(dtype=object)
+    at: dict[int, int] = {int(p): i for i, p in enumerate(df.columns)}
+
+    def stripped(pos: int) -> np.ndarray:
+        return np.array([v.strip() for v in cells[:, at[pos]].tolist()], dtype=object)
+
+    ids = stripped(index_pos)
+    empty = ids == ""
     if empty.any():
         raise DataError(
             source, "empty job id", row=first_row + int(np.flatnonzero(empty)[0]), column=INDEX_COLUMN
         )
-    df = df.set_axis(pd.Index(ids.to_numpy(), name=INDEX_COLUMN), axis=0)
-    by_name = {name: df[pos] for pos, name in cols.items()}
-    out = pd.DataFrame(index=df.index)
-    for c in NUMERIC_COLUMNS:
-        out[c] = _to_float(by_name[c], c, source) if c in by_name else np.nan
+    index = pd.Index(ids, name=INDEX_COLUMN)
+    pos = {name: p for p, name in cols.items()}
+    numeric = [c for c in NUMERIC_COLUMNS if c in pos]
+    block = cells[:, [at[pos[c]] for c in numeric]]
+    values = _floats(block, numeric, index, source).T if numeric else np.empty((0, len(df)))
+    num = dict(zip(numeric, values, strict=True))
+    data: dict[str, object] = {c: num.get(c, np.nan) for c in NUMERIC_COLUMNS}
     for c in TEXT_COLUMNS:
-        out[c] = by_name[c].str.strip() if c in by_name else ""
+        data[c] = stripped(pos[c]) if c in pos else ""
+    out = pd.DataFrame(data, index=index)
     labels = None
-    if LABEL_COLUMN in by_name:
-        labels = _check_labels(by_name[LABEL_COLUMN].str.strip(), source)
+    if LABEL_COLUMN in pos:
+        p = pos[LABEL_COLUMN]
+        labels = _check_labels(pd.Series(stripped(p), index=index, name=p, dtype=object), source)
     return out, labels
 
 
 def _shared_strings(s: pd.Series) -> pd.Series:
     """The same values, with one string object per distinct value (hosts repeat per job)."""
-    return s.astype("category").astype(object) if len(s) else s
+    seen: dict[object, object] = {}
+    shared = [seen.setdefault(v, v) for v in s.tolist()]
+    return pd.Series(np.array(shared, dtype=object), index=s.index, name=s.name, dtype=object)
 
 
 def read_table(stream: IO[bytes], source: str) -> tuple[pd.DataFrame, pd.Series | None, list[str]]:

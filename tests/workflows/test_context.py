@@ -81,3 +81,25 @@ def test_context_of_is_computed_once_per_frame_and_equals_the_parts() -> None:
     del copy
     gc.collect()
     assert key not in context._PARTS  # dropped with its frame: no growth over a long triage
+
+
+def test_leave_one_out_equals_the_per_host_loop() -> None:
+    """The vectorised leave-one-out is the per-host computation, bit for bit (NaN hosts too)."""
+    from flowsleuth.workflows import context
+
+    rng = np.random.default_rng(3)
+    vals = rng.normal(0, 1, size=(9, 4))
+    vals[rng.random(vals.shape) < 0.2] = np.nan
+    vals[:, 3] = np.round(vals[:, 3])
+    diff, z = context._leave_one_out(vals)
+    for j in range(vals.shape[1]):
+        for i in range(len(vals)):
+            others = np.delete(vals[:, j], i)
+            others = others[~np.isnan(others)]
+            if len(others) == 0 or np.isnan(vals[i, j]):
+                assert np.isnan(diff[i, j]) and np.isnan(z[i, j])
+                continue
+            med = np.median(others)
+            mad = 1.4826 * np.median(np.abs(others - med))
+            assert diff[i, j] == vals[i, j] - med
+            assert z[i, j] == (vals[i, j] - med) / max(mad, 0.05)

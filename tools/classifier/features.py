@@ -14,12 +14,12 @@ never read: features come from ``run.frame`` only, which holds no label.
 
 from __future__ import annotations
 
-from typing import cast
-
 import numpy as np
 import pandas as pd
-from flowsleuth.workflows.baseline import BaselineProfile
+from flowsleuth.workflows.baseline import BaselineProfile, FeatureProfile
 from flowsleuth.workflows.context import CONTEXT_FEATURES, context_of
+from flowsleuth.workflows.groupstats import codes_of, group_median, group_rank_pct
+from flowsleuth.workflows.groupstats import median as median_of
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.schema import EXTRA_NUMERIC, ONLINE_FEATURES, PAPER_FEATURES
 
@@ -33,6 +33,13 @@ _EXTRA_HOST: dict[str, str] = {
     "read_calls": "kickstart_online_read_system_calls",
     "wms_delay": "wms_delay",
     "post_delay": "post_script_delay",
+}
+# job value / (runtime + 1): unit-free shares
+_SHARES: dict[str, str] = {
+    "cpu_util": "kickstart_executables_cpu_time",
+    "iowait_share": "kickstart_online_iowait",
+    "utime_share": "kickstart_online_utime",
+    "stime_share": "kickstart_online_stime",
 }
 _BASELINE: tuple[str, ...] = (
     "runtime",
@@ -76,51 +83,59 @@ def _label_free(run: Run, feature_set: str) -> pd.DataFrame:
         raise ValueError(f"unknown feature set {feature_set!r}; choose from {sorted(FEATURE_SETS)}")
     raw = frame.loc[:, list(dict.fromkeys((*PAPER_FEATURES, *ONLINE_FEATURES, *EXTRA_NUMERIC)))]
     ctx = context_of(frame).context  # shared with the run facts and the diagnosis
-    parts = [raw.astype(float), _unit_free(frame), ctx, _extra_host(frame), _run_level(ctx)]
-    return pd.concat(parts, axis=1)
+    tf, tf_names = codes_of(frame["kickstart_transformations"].fillna(""))
+    host, host_names = codes_of(frame["kickstart_hostname"].fillna(""))
+    # numpy over whole arrays, one frame at the end: pandas per column costs more than the math
+    rest = {**_extra_host(frame, tf, len(tf_names), host, len(host_names)), **_run_level(ctx)}
+    parts = [raw.astype(float), pd.DataFrame(_unit_free(frame), index=frame.index), ctx]
+    return pd.concat([*parts, pd.DataFrame(rest, index=frame.index)], axis=1)
 
 
-def _unit_free(frame: pd.DataFrame) -> pd.DataFrame:
-    rt = frame["runtime"].astype(float) + 1.0
-    out = pd.DataFrame(index=frame.index)
-    out["cpu_util"] = frame["kickstart_executables_cpu_time"] / rt
-    out["iowait_share"] = frame["kickstart_online_iowait"] / rt
-    out["utime_share"] = frame["kickstart_online_utime"] / rt
-    out["stime_share"] = frame["kickstart_online_stime"] / rt
-    out["stage_in_share"] = frame["stage_in_delay"] / (rt + frame["stage_in_delay"].fillna(0))
+def _unit_free(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    names = ["runtime", "stage_in_delay", *_SHARES.values()]
+    block = frame[names].to_numpy(dtype=float)
+    rt, stage_in = block[:, 0] + 1.0, block[:, 1]
+    out = {short: block[:, i + 2] / rt for i, short in enumerate(_SHARES)}
+    out["stage_in_share"] = stage_in / (rt + np.where(np.isnan(stage_in), 0.0, stage_in))
     return out
 
 
-def _extra_host(frame: pd.DataFrame) -> pd.DataFrame:
+def _extra_host(
+    frame: pd.DataFrame, tf: np.ndarray, n_tf: int, host: np.ndarray, n_hosts_seen: int
+) -> dict[str, np.ndarray]:
     """Job ratio to its transformation median, and host median ratio vs the run's hosts."""
-    groups = frame["kickstart_transformations"].fillna("")
-    hosts = frame["kickstart_hostname"].fillna("")
-    # every column in one groupby pass (the per-column values are the same)
-    values = frame[list(_EXTRA_HOST.values())].astype(float)
-    values.columns = pd.Index(list(_EXTRA_HOST))
-    median = values.groupby(groups).transform("median")
-    ratio = cast(pd.DataFrame, np.log((values + 1.0) / (median + 1.0)))
-    host_med = ratio.groupby(hosts).median()
-    vs_run = (host_med - host_med.median()).reindex(hosts).to_numpy()
-    exp_ratio = np.exp(ratio.to_numpy())
+    values = frame[list(_EXTRA_HOST.values())].to_numpy(dtype=float)
+    median = group_median(values, tf, n_tf)[tf]
+    ratio = np.log((values + 1.0) / (median + 1.0))
+    host_med = group_median(ratio, host, n_hosts_seen)
+    run_med = np.array([median_of(host_med[:, i]) for i in range(host_med.shape[1])])
+    vs_run = (host_med - run_med)[host]
+    exp_ratio = np.exp(ratio)
     cols: dict[str, np.ndarray] = {}
     for i, short in enumerate(_EXTRA_HOST):
         cols[f"{short}_ratio"] = exp_ratio[:, i]
         cols[f"host_{short}_vs_run"] = vs_run[:, i]
-    n_hosts = max(hosts.nunique(), 1)
-    cols["host_job_share"] = hosts.map(hosts.value_counts()).to_numpy() * n_hosts / max(len(frame), 1)
-    return pd.DataFrame(cols, index=frame.index)
+    n_hosts = max(n_hosts_seen, 1)
+    cols["host_job_share"] = np.bincount(host, minlength=n_hosts_seen)[host] * n_hosts / max(len(frame), 1)
+    return cols
 
 
-def _run_level(ctx: pd.DataFrame) -> pd.DataFrame:
+def _run_level(ctx: pd.DataFrame) -> dict[str, np.ndarray]:
     """Run-wide aggregates broadcast to every job: how unusual the run is as a whole."""
     shorts = list(CONTEXT_FEATURES)
-    logs = np.log(ctx[[f"{s}_ratio" for s in shorts]].clip(lower=1e-9).to_numpy())
-    z = ctx[[f"host_{s}_z" for s in shorts]]
-    z_max, z2 = z.max().to_numpy(), (z > 2).mean().to_numpy()
-    ranks = ctx[[f"host_{s}_ratio" for s in shorts]].rank(pct=True, method="average").to_numpy()
+    k = len(shorts)
+    names = [*(f"{s}_ratio" for s in shorts), *(f"host_{s}_z" for s in shorts)]
+    block = ctx[[*names, *(f"host_{s}_ratio" for s in shorts)]].to_numpy(dtype=float)
+    ratios, z, host_ratios = block[:, :k], block[:, k : 2 * k], block[:, 2 * k :]
+    logs = np.log(np.where(ratios < 1e-9, 1e-9, ratios))
+    seen = ~np.isnan(z).all(axis=0)
+    z_max = np.full(len(shorts), np.nan)
+    z_max[seen] = np.nanmax(z[:, seen], axis=0)
+    z2 = (z > 2).mean(axis=0) if len(z) else np.full(len(shorts), np.nan)
+    one_group = np.zeros(len(ctx), dtype=np.intp)
+    ranks = group_rank_pct(host_ratios, one_group, 1)
     n = len(ctx)
-    cols: dict[str, object] = {}
+    cols: dict[str, np.ndarray] = {}
     for i, short in enumerate(shorts):
         col = logs[:, i]
         q75, q25 = np.nanpercentile(col, [75, 25]) if (~np.isnan(col)).any() else (np.nan, np.nan)
@@ -129,31 +144,47 @@ def _run_level(ctx: pd.DataFrame) -> pd.DataFrame:
         cols[f"run_{short}_hosts_z2"] = np.full(n, float(z2[i]))
         # rank of this job's host among the run's hosts (0 = lowest, 1 = highest)
         cols[f"host_{short}_rank"] = ranks[:, i]
-    return pd.DataFrame(cols, index=ctx.index)
+    return cols
+
+
+_RANKS: dict[int, tuple[FeatureProfile, np.ndarray, np.ndarray]] = {}
+
+
+def _percentile_map(baseline: BaselineProfile, fp: FeatureProfile) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct quantile values, their percentile): tied quantiles (e.g. many zeros) collapse
+    to the middle of their range. Once per profile entry: models live for the process."""
+    hit = _RANKS.get(id(fp))
+    if hit is not None and hit[0] is fp:
+        return hit[1], hit[2]
+    qs = np.asarray(fp.quantiles)
+    uniq, inv = np.unique(qs, return_inverse=True)
+    ranks = np.bincount(inv, weights=baseline.quantiles) / np.bincount(inv)
+    if len(_RANKS) > 4096:  # many fitted profiles in one process (benchmarks): start over
+        _RANKS.clear()
+    _RANKS[id(fp)] = (fp, uniq, ranks)
+    return uniq, ranks
 
 
 def _baseline_percentiles(run: Run, baseline: BaselineProfile) -> pd.DataFrame:
     """Percentile of each job vs normal runs of its transformation; host and run medians."""
     frame = run.frame
-    tfs = frame["kickstart_transformations"].fillna("")
-    hosts = frame["kickstart_hostname"].fillna("")
-    out = pd.DataFrame(index=frame.index)
+    tf, tf_names = codes_of(frame["kickstart_transformations"].fillna(""))
+    host, host_names = codes_of(frame["kickstart_hostname"].fillna(""))
+    rows = [np.flatnonzero(tf == k) for k in range(len(tf_names))]
+    cols: dict[str, np.ndarray] = {}
+    n = len(frame)
     for feat in _BASELINE:
-        pct = np.full(len(frame), np.nan)
+        pct = np.full(n, np.nan)
         values = frame[feat].to_numpy(dtype=float)
-        for tf, pos in tfs.groupby(tfs).indices.items():
-            fp = baseline.lookup(run.workflow, str(tf), feat)
+        for name, pos in zip(tf_names, rows, strict=True):
+            fp = baseline.lookup(run.workflow, str(name), feat)
             if fp is None:
                 continue
-            qs = np.asarray(fp.quantiles)
-            uniq, inv = np.unique(qs, return_inverse=True)
-            ranks = np.bincount(inv, weights=baseline.quantiles) / np.bincount(inv)
+            uniq, ranks = _percentile_map(baseline, fp)
             v = values[pos]
             pct[pos] = np.where(np.isnan(v), np.nan, np.interp(v, uniq, ranks, left=0.0, right=100.0))
-        s = pd.Series(pct, index=frame.index)
         short = feat.removeprefix("kickstart_online_").removeprefix("kickstart_executables_")
-        out[f"base_{short}_pct"] = s
-        host_med = s.groupby(hosts).median()
-        out[f"base_host_{short}_pct"] = host_med.reindex(hosts).to_numpy()
-        out[f"base_run_{short}_pct"] = s.median()
-    return out
+        cols[f"base_{short}_pct"] = pct
+        cols[f"base_host_{short}_pct"] = group_median(pct, host, len(host_names))[host]
+        cols[f"base_run_{short}_pct"] = np.full(n, median_of(pct))
+    return pd.DataFrame(cols, index=frame.index)

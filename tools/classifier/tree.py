@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from flowsleuth.tools.boosting import predict
 from flowsleuth.tools.classifier.artifact import (
     ArtifactError,
     ArtifactMeta,
@@ -212,11 +212,7 @@ class TreeScorer:
 
 
 def _logits(booster: Any, x: pd.DataFrame, binary: bool) -> np.ndarray:
-    with warnings.catch_warnings():  # a loaded booster warns that num_threads overrides its file
-        warnings.filterwarnings("ignore", message="Ignoring params argument")
-        raw = np.asarray(
-            booster.predict(x, raw_score=True, num_iteration=booster.best_iteration or None, num_threads=1)
-        )
+    raw = predict(booster, x, raw_score=True, num_iteration=booster.best_iteration or None)
     if binary:
         return np.column_stack([np.zeros(len(raw)), raw.reshape(-1)])
     return raw.reshape(len(x), -1)

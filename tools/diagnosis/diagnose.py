@@ -121,6 +121,18 @@ def job_anomaly_score(diag: RunDiagnosis, host: str) -> float:
     return round(p_run * diag.host_scores.get(host, 0.0), 4)
 
 
+def job_verdict(run_diag: RunDiagnosis, host: str) -> tuple[str, float, float]:
+    """(label, P(that label), P(host is a culprit)) of a job on ``host``: the run's class where
+    its host is a culprit, else None."""
+    is_culprit = host in {c.host for c in run_diag.culprits}
+    host_conf = run_diag.host_scores.get(host, 0.0)
+    label = run_diag.label if is_culprit else "None"
+    p_anom = (
+        run_diag.kind_confidence * host_conf if is_culprit else 1.0 - run_diag.kind_confidence * host_conf
+    )
+    return label, p_anom, host_conf
+
+
 def diagnose_job(
     subject: Subject,
     model: DiagnosisModel | None = None,
@@ -135,12 +147,7 @@ def diagnose_job(
     job = subject.job
     if run_diag is None:
         run_diag = diagnose_run(subject, model)
-    is_culprit = job.host in {c.host for c in run_diag.culprits}
-    host_conf = run_diag.host_scores.get(job.host, 0.0)
-    label = run_diag.label if is_culprit else "None"
-    p_anom = (
-        run_diag.kind_confidence * host_conf if is_culprit else 1.0 - run_diag.kind_confidence * host_conf
-    )
+    label, p_anom, host_conf = job_verdict(run_diag, job.host)
     hints: dict[str, str] = {}
     signature = None
     if run_hints and subject.baseline is None:

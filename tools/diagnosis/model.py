@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from flowsleuth.tools.boosting import predict
 from flowsleuth.tools.diagnosis.features import host_table, job_table, run_features
 from flowsleuth.tools.diagnosis.truth import culprit_hosts
 from flowsleuth.workflows.atomic import atomic_write_text
@@ -46,9 +47,17 @@ class RunView:
         return cls(run_features(run, baseline, hc, jobs), host_table(run, baseline, hc, jobs))
 
     def host_matrix(self, columns: Sequence[str]) -> pd.DataFrame:
-        run = pd.DataFrame({f"run_{k}": v for k, v in self.run_feats.items()}, index=self.hosts.index)
-        both = pd.concat([self.hosts, run], axis=1)
-        return both.reindex(columns=list(columns)).astype(float)
+        """Hosts x ``columns``: each host's own features, then the run's (``run_<name>``,
+        the same for every host); NaN for a column the view lacks."""
+        own = {c: i for i, c in enumerate(self.hosts.columns)}
+        values = self.hosts.to_numpy(dtype=float)
+        out = np.full((len(self.hosts), len(columns)), np.nan)
+        for j, c in enumerate(columns):
+            if c in own:
+                out[:, j] = values[:, own[c]]
+            elif c.startswith("run_") and c[4:] in self.run_feats:
+                out[:, j] = self.run_feats[c[4:]]
+        return pd.DataFrame(out, index=self.hosts.index, columns=list(columns))
 
 
 @dataclass
@@ -194,12 +203,12 @@ class DiagnosisModel:
     # -- prediction ------------------------------------------------------------------------
     def run_probabilities(self, view: RunView) -> dict[str, float]:
         x = pd.DataFrame([view.run_feats]).reindex(columns=self.artifact.run_columns).astype(float)
-        probs = np.asarray(self._run.predict(x))[0]
+        probs = predict(self._run, x)[0]
         return dict(zip(self.artifact.classes, map(float, probs), strict=True))
 
     def raw_host_scores(self, view: RunView) -> pd.Series:
         x = view.host_matrix(self.artifact.host_columns)
-        return pd.Series(np.asarray(self._host.predict(x)), index=x.index, dtype=float)
+        return pd.Series(predict(self._host, x), index=x.index, dtype=float)
 
     def host_probabilities(self, view: RunView) -> pd.Series:
         """Calibrated P(host carries the anomaly | the run is anomalous)."""

@@ -21,8 +21,18 @@ Works on one run or on many stacked runs (a ``run_id`` column tells them apart),
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+from flowsleuth.workflows.groupstats import (
+    codes_of,
+    group_extreme,
+    group_mean,
+    group_median,
+    group_mid_rank,
+    group_quantile,
+)
 from flowsleuth.workflows.schema import ONLINE_FEATURES
 
 # short name -> run column. Derived quantities (cpu_eff, iowait_share) are added below.
@@ -42,6 +52,11 @@ QUANTITIES: dict[str, str] = {
     "stage_in_bps": "stage_in_effective_bytes_per_sec",
 }
 DERIVED: tuple[str, ...] = ("cpu_eff", "iowait_share", "stime_share")
+_DERIVED_FROM: dict[str, str] = {
+    "cpu_eff": "kickstart_executables_cpu_time",
+    "iowait_share": "kickstart_online_iowait",
+    "stime_share": "kickstart_online_stime",
+}
 # the quantities whose host view is kept (the rest only at job level, to keep the set small)
 HOST_VIEW: tuple[str, ...] = (
     "runtime",
@@ -76,86 +91,125 @@ HOST = "kickstart_hostname"
 
 def log_quantities(frame: pd.DataFrame) -> pd.DataFrame:
     """log1p of each quantity (NaN where the column is absent), plus unit-free derived shares."""
-    out = pd.DataFrame(index=frame.index)
-    for short, col in QUANTITIES.items():
-        v = frame[col].astype(float) if col in frame.columns else pd.Series(np.nan, index=frame.index)
-        out[short] = np.log1p(v.clip(lower=0))
-    rt = frame["runtime"].astype(float).clip(lower=0) + 1.0
-    for short, col in (
-        ("cpu_eff", "kickstart_executables_cpu_time"),
-        ("iowait_share", "kickstart_online_iowait"),
-        ("stime_share", "kickstart_online_stime"),
-    ):
-        v = frame[col].astype(float) if col in frame.columns else pd.Series(np.nan, index=frame.index)
-        out[short] = np.log((v.clip(lower=0) + 1.0) / rt)
-    return out
+    return pd.DataFrame(_log_quantities(frame), index=frame.index, columns=[*QUANTITIES, *DERIVED])
+
+
+def _log_quantities(frame: pd.DataFrame) -> np.ndarray:
+    """:func:`log_quantities` as a (jobs x quantities) block: numpy over whole columns."""
+    names = [*QUANTITIES.values(), *_DERIVED_FROM.values()]
+    present = [c for c in dict.fromkeys(names) if c in frame.columns]
+    block = frame[present].to_numpy(dtype=float)
+    at = {c: i for i, c in enumerate(present)}
+    nan = np.full(len(frame), np.nan)
+
+    def col(name: str) -> np.ndarray:
+        return block[:, at[name]] if name in at else nan
+
+    def floor0(v: np.ndarray) -> np.ndarray:
+        return np.where(v < 0, 0.0, v)  # NaN stays NaN
+
+    out = [np.log1p(floor0(col(c))) for c in QUANTITIES.values()]
+    rt = floor0(col("runtime")) + 1.0
+    out += [np.log((floor0(col(c)) + 1.0) / rt) for c in _DERIVED_FROM.values()]
+    return np.column_stack(out) if out else np.empty((len(frame), 0))
 
 
 def mid_rank(x: pd.DataFrame, by: pd.Series) -> pd.DataFrame:
     """Percentile rank within each group at the middle of its tie: (rank - 0.5) / n. A group of
     one sits at 0.5 (neutral); ``rank(pct=True)`` would put it at 1.0, the top, which reads as
     "the slowest of its peers" in a run with one host or a transformation with one job."""
-    g = x.groupby(by)
-    return (g.rank() - 0.5) / g.transform("count")
+    code, names = codes_of(by.to_numpy())
+    ranks = group_mid_rank(x.to_numpy(dtype=float), code, len(names))
+    return pd.DataFrame(ranks, index=x.index, columns=x.columns)
 
 
-def _keys(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
-    run = frame[RUN_KEY].astype(str) if RUN_KEY in frame.columns else pd.Series("run", index=frame.index)
-    tf = run + "\x1f" + frame[TF].fillna("").astype(str)
-    host = run + "\x1f" + frame[HOST].fillna("").astype(str)
-    return run, tf, host
+@dataclass(frozen=True)
+class _Groups:
+    """Integer group codes of the jobs: their run, (run, transformation) and (run, host)."""
+
+    run: np.ndarray
+    n_run: int
+    tf: np.ndarray
+    n_tf: int
+    host: np.ndarray
+    n_host: int
+    host_run: np.ndarray  # the run code of each (run, host) group
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> _Groups:
+        n = len(frame)
+        if RUN_KEY in frame.columns:
+            run, runs = codes_of(frame[RUN_KEY].astype(str))
+        else:
+            run, runs = np.zeros(n, dtype=np.intp), np.array(["run"], dtype=object)
+        tf, n_tf = _pairs(run, frame[TF].fillna("").astype(str))
+        host, n_host = _pairs(run, frame[HOST].fillna("").astype(str))
+        host_run = np.zeros(n_host, dtype=np.intp)
+        host_run[host] = run
+        return cls(run, len(runs) if n else 0, tf, n_tf, host, n_host, host_run)
 
 
-def _host_views(prefix: str, job: pd.DataFrame, run: pd.Series, host: pd.Series) -> pd.DataFrame:
+def _pairs(run: np.ndarray, keys: pd.Series) -> tuple[np.ndarray, int]:
+    """Codes of the (run, key) pairs, and their count."""
+    key, names = codes_of(keys)
+    pair, inverse = np.unique(run * max(len(names), 1) + key, return_inverse=True)
+    return inverse.reshape(-1), len(pair)
+
+
+def _host_views(prefix: str, names: list[str], job: np.ndarray, g: _Groups) -> dict[str, np.ndarray]:
     """Host mean of ``job`` columns, vs the run's other hosts (diff to median, robust z, rank)."""
-    cols = [c for c in job.columns if c.removeprefix(prefix) in HOST_VIEW]
-    h = job[cols].groupby(host).mean()
-    h_run = run.groupby(host).first().reindex(h.index)
-    med = h.groupby(h_run).transform("median")
-    diff = h - med
-    mad = diff.abs().groupby(h_run).transform("median") * _MAD
-    z = diff / mad.clip(lower=_Z_FLOOR)
-    rank = mid_rank(h, h_run)
-    parts = {"host_": h, "hostdiff_": diff, "hostz_": z, "hostrank_": rank}
-    out = []
-    for tag, part in parts.items():
-        p = part.reindex(host.to_numpy())
-        p.index = job.index
-        p.columns = [f"{tag}{c}" for c in cols]
-        out.append(p)
-    res = pd.concat(out, axis=1)
+    sel = [i for i, c in enumerate(names) if c.removeprefix(prefix) in HOST_VIEW]
+    cols = [names[i] for i in sel]
+    h = group_mean(job[:, sel], g.host, g.n_host)
+    hr = g.host_run
+    diff = h - group_median(h, hr, g.n_run)[hr]
+    mad = group_median(np.abs(diff), hr, g.n_run)[hr] * _MAD
+    z = diff / np.where(mad < _Z_FLOOR, _Z_FLOOR, mad)  # NaN stays NaN
+    rank = group_mid_rank(h, hr, g.n_run)
+    res: dict[str, np.ndarray] = {}
+    for tag, part in {"host_": h, "hostdiff_": diff, "hostz_": z, "hostrank_": rank}.items():
+        per_job = part[g.host]
+        for i, c in enumerate(cols):
+            res[f"{tag}{c}"] = per_job[:, i]
     if prefix == "r_":
         # run shape: spread of the job view, and the most extreme host
         for c in ("r_runtime", "r_cpu_eff", "r_iowait_share", "r_read_bps"):
-            if c not in job.columns:
+            if c not in names:
                 continue
-            q = job[c].groupby(run)
-            iqr = q.quantile(0.75) - q.quantile(0.25)
-            res[f"run_iqr_{c}"] = iqr.reindex(run.to_numpy()).to_numpy()
-            res[f"run_hostzmax_{c}"] = res[f"hostz_{c}"].groupby(run).transform("max")
-            res[f"run_hostzmin_{c}"] = res[f"hostz_{c}"].groupby(run).transform("min")
+            v = job[:, names.index(c)]
+            iqr = group_quantile(v, g.run, g.n_run, 0.75) - group_quantile(v, g.run, g.n_run, 0.25)
+            res[f"run_iqr_{c}"] = iqr[g.run]
+            hz = res[f"hostz_{c}"]
+            res[f"run_hostzmax_{c}"] = group_extreme(hz, g.run, g.n_run, largest=True)[g.run]
+            res[f"run_hostzmin_{c}"] = group_extreme(hz, g.run, g.n_run, largest=False)[g.run]
     return res
 
 
 def in_run_features(frame: pd.DataFrame) -> pd.DataFrame:
     """Job vs its transformation in the run, host vs peers, run shape. One row per job."""
-    run, tf, host = _keys(frame)
-    q = log_quantities(frame)
-    job = q - q.groupby(tf).transform("median")
-    job.columns = [f"r_{c}" for c in q.columns]
-    rank = mid_rank(q[["runtime", "cpu_eff", "iowait_share"]], tf)
-    rank.columns = [f"rank_{c}" for c in rank.columns]
-    n_hosts = host.groupby(run).transform("nunique").astype(float)
-    host_jobs = host.map(host.value_counts()).astype(float)
-    shape = pd.DataFrame(
-        {
-            "log_n_hosts": np.log(n_hosts),
-            "host_job_share": host_jobs * n_hosts / run.map(run.value_counts()).astype(float),
-            "tf_group_size": np.log(tf.map(tf.value_counts()).astype(float)),
-        },
-        index=frame.index,
-    )
-    return pd.concat([job, rank, shape, _host_views("r_", job, run, host)], axis=1)
+    g = _Groups.of(frame)
+    q = _log_quantities(frame)
+    names = [*QUANTITIES, *DERIVED]
+    job = q - group_median(q, g.tf, g.n_tf)[g.tf]
+    job_names = [f"r_{c}" for c in names]
+    cols: dict[str, np.ndarray] = dict(zip(job_names, job.T, strict=True))
+    ranked = ["runtime", "cpu_eff", "iowait_share"]
+    rank = group_mid_rank(q[:, [names.index(c) for c in ranked]], g.tf, g.n_tf)
+    cols.update({f"rank_{c}": rank[:, i] for i, c in enumerate(ranked)})
+    n_hosts = np.bincount(g.host_run, minlength=g.n_run)[g.run].astype(float)
+    host_jobs = np.bincount(g.host, minlength=g.n_host)[g.host].astype(float)
+    run_jobs = np.bincount(g.run, minlength=g.n_run)[g.run].astype(float)
+    cols["log_n_hosts"] = np.log(n_hosts)
+    cols["host_job_share"] = host_jobs * n_hosts / run_jobs
+    cols["tf_group_size"] = np.log(np.bincount(g.tf, minlength=g.n_tf)[g.tf].astype(float))
+    cols.update(_host_views("r_", job_names, job, g))
+    return _frame(cols, frame.index)
+
+
+def _frame(cols: dict[str, np.ndarray], index: pd.Index) -> pd.DataFrame:
+    """One float block (a frame from a dict of columns builds and checks each one apart)."""
+    block = np.column_stack(list(cols.values())) if cols else np.empty((len(index), 0))
+    return pd.DataFrame(block, index=index, columns=list(cols))
 
 
 def history_features(
@@ -164,21 +218,23 @@ def history_features(
     """Job and host views against history: ``medians`` is indexed by transformation, columns as
     :func:`log_quantities`; ``host_medians`` (optional) by host, the mean of past jobs' log ratio
     to their transformation median. NaN where the history lacks the transformation."""
-    run, _, host = _keys(frame)
+    g = _Groups.of(frame)
     q = log_quantities(frame)
     # a history without a quantity (past runs from a stampede DB have no I/O counters) gives NaN
     med = medians.reindex(index=frame[TF].fillna("").astype(str).to_numpy(), columns=q.columns)
     med.index = frame.index
     job = q - med
     job.columns = [f"b_{c}" for c in q.columns]
-    out = [job, _host_views("b_", job, run, host)]
-    runwide = job[["b_runtime", "b_iowait_share", "b_cpu_eff", "b_read_bps"]].groupby(run).transform("median")
-    runwide.columns = [f"run_med_{c}" for c in runwide.columns]
-    out.append(runwide)
+    views = _host_views("b_", list(job.columns), job.to_numpy(dtype=float), g)
+    out = [job, pd.DataFrame(views, index=frame.index)]
+    wide = ["b_runtime", "b_iowait_share", "b_cpu_eff", "b_read_bps"]
+    runwide = group_median(job[wide].to_numpy(dtype=float), g.run, g.n_run)[g.run]
+    out.append(pd.DataFrame(runwide, index=frame.index, columns=[f"run_med_{c}" for c in wide]))
     if host_medians is not None and len(host_medians):
         hm = host_medians.reindex(frame[HOST].fillna("").astype(str).to_numpy())
         hm.index = frame.index
-        r = q - q.groupby(_keys(frame)[1]).transform("median")
+        qv = q.to_numpy(dtype=float)
+        r = pd.DataFrame(qv - group_median(qv, g.tf, g.n_tf)[g.tf], index=frame.index, columns=q.columns)
         sub = r[hm.columns] - hm
         sub.columns = [f"hostnorm_{c}" for c in hm.columns]
         out.append(sub)

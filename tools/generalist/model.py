@@ -20,8 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from flowsleuth.tools.boosting import predict
 from flowsleuth.tools.classifier.calibration import best_f1_threshold
 from flowsleuth.workflows.errors import DataError
+from flowsleuth.workflows.groupstats import codes_of, group_mean
 
 PARAMS: dict[str, object] = {
     "objective": "binary",
@@ -56,8 +58,8 @@ def workflow_weights(workflows: pd.Series) -> np.ndarray:
 
 def host_blend(raw: np.ndarray, hosts: pd.Series, blend: float = HOST_BLEND) -> np.ndarray:
     """Blend each job's score with its host's mean score (``hosts``: run-qualified host keys)."""
-    s = pd.Series(raw, index=hosts.index)
-    return (1 - blend) * raw + blend * s.groupby(hosts).transform("mean").to_numpy()
+    code, names = codes_of(hosts.to_numpy())
+    return (1 - blend) * raw + blend * group_mean(np.asarray(raw, dtype=float), code, len(names))[code]
 
 
 @dataclass
@@ -92,7 +94,7 @@ class GeneralistModel:
 
     def raw(self, feats: pd.DataFrame, hosts: pd.Series) -> np.ndarray:
         x = feats.reindex(columns=self.features).astype(float)
-        return host_blend(self.booster.predict(x), hosts)  # type: ignore[attr-defined]
+        return host_blend(predict(self.booster, x), hosts)
 
     def proba(self, feats: pd.DataFrame, hosts: pd.Series) -> np.ndarray:
         """Calibrated P(anomalous) per row of ``feats``."""

@@ -9,10 +9,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from flowsleuth.tools.boosting import predict
 from flowsleuth.workflows.errors import DataError
+from flowsleuth.workflows.groupstats import (
+    codes_of,
+    group_extreme,
+    group_first,
+    group_mean,
+    group_quantile,
+    group_std,
+)
 
 KINDS: tuple[str, ...] = ("normal", "cpu", "hdd")
 _HOST_COLS = ("runtime", "cpu_eff", "iowait_share", "read_bps", "stime", "utime", "write_bps", "cpu")
+_TAIL_COLS = ("b_runtime", "b_cpu_eff", "b_iowait_share", "b_read_bps", "r_cpu_eff", "r_iowait_share")
 PARAMS: dict[str, object] = {
     "objective": "multiclass",
     "num_class": len(KINDS),
@@ -31,32 +41,44 @@ ROUNDS = 200
 def run_summary(feats: pd.DataFrame, runs: pd.Series, score: np.ndarray | None = None) -> pd.DataFrame:
     """One row per run: spread of host z and host differences, run-wide history medians, and
     (when given) the job scores' top and mean."""
-    cols: dict[str, pd.Series] = {}
-    g = feats.groupby(runs.to_numpy())
-    for prefix in ("r_", "b_"):
-        for c in _HOST_COLS:
-            for tag in ("hostz_", "hostdiff_"):
-                name = f"{tag}{prefix}{c}"
-                if name not in feats.columns:
-                    continue
-                col = g[name]
-                cols[f"{name}_max"] = col.max()
-                cols[f"{name}_min"] = col.min()
-                cols[f"{name}_std"] = col.std()
-                cols[f"{name}_q90"] = col.quantile(0.9)
-    for name in feats.columns:
-        if name.startswith(("run_", "log_n_hosts")):
-            cols[name] = g[name].first()
-    for c in ("b_runtime", "b_cpu_eff", "b_iowait_share", "b_read_bps", "r_cpu_eff", "r_iowait_share"):
-        if c in feats.columns:
-            cols[f"{c}_q90"] = g[c].quantile(0.9)
-            cols[f"{c}_q10"] = g[c].quantile(0.1)
+    code, names = codes_of(runs.to_numpy())
+    n = len(names)
+    have = set(feats.columns)
+    spread = [
+        f"{tag}{prefix}{c}"
+        for prefix in ("r_", "b_")
+        for c in _HOST_COLS
+        for tag in ("hostz_", "hostdiff_")
+        if f"{tag}{prefix}{c}" in have
+    ]
+    firsts = [c for c in feats.columns if c.startswith(("run_", "log_n_hosts"))]
+    tails = [c for c in _TAIL_COLS if c in have]
+    # numpy over one block per statistic (pandas per column and statistic cost most of a run)
+    block = feats[spread].to_numpy(dtype=float)
+    stats = {
+        "max": group_extreme(block, code, n, largest=True),
+        "min": group_extreme(block, code, n, largest=False),
+        "std": group_std(block, code, n),
+        "q90": group_quantile(block, code, n, 0.9),
+    }
+    cols: dict[str, np.ndarray] = {}
+    for i, name in enumerate(spread):
+        for stat, values in stats.items():
+            cols[f"{name}_{stat}"] = values[:, i]
+    first = group_first(feats[firsts].to_numpy(dtype=float), code, n)
+    cols.update({name: first[:, i] for i, name in enumerate(firsts)})
+    tail = feats[tails].to_numpy(dtype=float)
+    q90, q10 = group_quantile(tail, code, n, 0.9), group_quantile(tail, code, n, 0.1)
+    for i, c in enumerate(tails):
+        cols[f"{c}_q90"] = q90[:, i]
+        cols[f"{c}_q10"] = q10[:, i]
     if score is not None:
-        s = pd.Series(score, index=feats.index).groupby(runs.to_numpy())
-        cols["score_max"] = s.max()
-        cols["score_mean"] = s.mean()
-        cols["score_q90"] = s.quantile(0.9)
-    return pd.DataFrame(cols)
+        s = np.asarray(score, dtype=float)
+        cols["score_max"] = group_extreme(s, code, n, largest=True)
+        cols["score_mean"] = group_mean(s, code, n)
+        cols["score_q90"] = group_quantile(s, code, n, 0.9)
+    block = np.column_stack(list(cols.values())) if cols else np.empty((n, 0))
+    return pd.DataFrame(block, index=pd.Index(names), columns=list(cols))
 
 
 @dataclass
@@ -65,7 +87,7 @@ class RunKindModel:
     features: list[str]
 
     def predict_proba(self, summary: pd.DataFrame) -> pd.DataFrame:
-        p = self.booster.predict(summary.reindex(columns=self.features).astype(float))  # type: ignore[attr-defined]
+        p = predict(self.booster, summary.reindex(columns=self.features).astype(float))
         return pd.DataFrame(
             np.asarray(p).reshape(len(summary), len(KINDS)), index=summary.index, columns=list(KINDS)
         )

@@ -34,7 +34,7 @@ def run_diagnosis(subject: Subject) -> ToolResult:
 
 def run_diagnosis_run(subject: Subject, jobs: tuple[str, ...] | None = None) -> RunResults:
     """:func:`run_diagnosis` for the run and every job of it (``jobs``: only these), one pass."""
-    from flowsleuth.tools.diagnosis.diagnose import diagnose_job, diagnose_run, job_anomaly_score
+    from flowsleuth.tools.diagnosis.diagnose import diagnose_run, job_anomaly_score, job_verdict
 
     diag = diagnose_run(subject)
     run_data = diag.model_dump()
@@ -43,32 +43,34 @@ def run_diagnosis_run(subject: Subject, jobs: tuple[str, ...] | None = None) -> 
         f"{len(diag.culprits)} culprit host(s)"
     )
     results: dict[str, ToolResult] = {}
+    frame = subject.run.frame
+    hosts = dict(zip(frame.index, frame["kickstart_hostname"].to_numpy(), strict=True))
     for job_id in subject.focus_jobs if jobs is None else jobs:
-        job = diagnose_job(subject.for_job(job_id), run_hints=False, run_diag=diag)
+        if job_id not in hosts:
+            subject.run.job(job_id)  # raises, naming close matches
+        host = str(hosts[job_id])  # as Run.job reads it, without building the whole Job
+        label, p_anom, host_conf = job_verdict(diag, host)
+        confidence = round(p_anom, 4)
         data: dict[str, Any] = {
             **run_data,
-            "job_label": job.label,
-            "job_confidence": job.confidence,
-            "host_confidence": job.host_confidence,
-            "score": job_anomaly_score(diag, job.host),
+            "job_label": label,
+            "job_confidence": confidence,
+            "host_confidence": round(host_conf, 4),
+            "score": job_anomaly_score(diag, host),
         }
         summary = (
-            f"run {job.run_id}: {diag.label} (p {diag.label_confidence:.2f}); job "
-            f"{job.node_id} on {job.host}: {job.label} (p {job.confidence:.2f})"
+            f"run {diag.run_id}: {diag.label} (p {diag.label_confidence:.2f}); job "
+            f"{job_id} on {host}: {label} (p {confidence:.2f})"
         )
-        culprit = job.label != "None"
+        culprit = label != "None"
         finding = Finding(
             about="diagnosis",
-            text=f"run diagnosed {diag.label} (p {diag.label_confidence:.2f}); host {job.host} "
-            + (
-                f"is a culprit (p {job.confidence:.2f})"
-                if culprit
-                else f"is not a culprit (p {job.confidence:.2f})"
-            ),
-            numbers=[round(diag.label_confidence, 2), round(job.confidence, 2)],
+            text=f"run diagnosed {diag.label} (p {diag.label_confidence:.2f}); host {host} "
+            + (f"is a culprit (p {confidence:.2f})" if culprit else f"is not a culprit (p {confidence:.2f})"),
+            numbers=[round(diag.label_confidence, 2), round(confidence, 2)],
             direction="anomalous" if culprit else "normal",
         )
-        results[job_id] = ToolResult.ok(DIAGNOSIS_TOOL, data, summary, findings=[finding], job=job.node_id)
+        results[job_id] = ToolResult.ok(DIAGNOSIS_TOOL, data, summary, findings=[finding], job=job_id)
     return RunResults(results, ToolResult.ok(DIAGNOSIS_TOOL, run_data, run_summary, run=diag.run_id))
 
 
