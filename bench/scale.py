@@ -22,6 +22,8 @@ Protocol:
   script also runs against the code of git ref REF (a temporary worktree put first on
   PYTHONPATH), alternating before / after for ``--rounds`` rounds; medians over rounds. A
   cProfile of the scoring pass (tool threads inline) goes to ``scale_profile.md``.
+* With ``--before REF`` the modes table also gets the serial command on the code of REF (last,
+  same runs, bytes compared with the serial output).
 
 The box is shared (load averages recorded): absolute numbers move with it; the ratios of one run
 are what count.
@@ -97,6 +99,7 @@ def load() -> list[float]:
 def shadow_tree(ref: str, work: Path) -> tuple[Path, Path]:
     """A worktree of ``ref`` and a folder that makes ``flowsleuth.*`` import from it when put
     first on PYTHONPATH (ahead of this checkout's editable install)."""
+    work.mkdir(parents=True, exist_ok=True)
     repo = Path(__file__).resolve().parent.parent
     tree = work / "before-tree"
     subprocess.run(
@@ -180,24 +183,58 @@ def modes(args: argparse.Namespace, work: Path) -> tuple[list[dict[str, Any]], d
         "FLOWSLEUTH_NO_PLUGINS": "1",
         "FLOWSLEUTH_BACKEND": "none",
     }
+    names = ["serial", "--workers 2", "LocalCluster 2 workers"]
+    shadow, before_env = None, {}
+    if args.before:  # the same serial command on the code of REF, for the per-run work's effect
+        path, shadow = shadow_tree(args.before, work / "modes-before")
+        before_env = {"PYTHONPATH": str(path)}
+        names.append(f"serial, code of {args.before}")
+    try:
+        rows = _time_modes(names, args, work, env, before_env, src, one, runs, jobs)
+    finally:
+        if shadow is not None:
+            repo = Path(__file__).resolve().parent.parent
+            subprocess.run(["git", "worktree", "remove", "--force", str(shadow)], cwd=repo, check=False)
+    base = rows[0]["wall s"]
+    for r in rows:
+        r["speed-up vs serial"] = round(base / r["wall s"], 2)
+    mix = {
+        w: sum(f.name.startswith(w) for f in runs) for w in ("1000-genome", "montage", "predict-future-sales")
+    }
+    return rows, {"runs by workflow": mix}
+
+
+def _time_modes(
+    names: list[str],
+    args: argparse.Namespace,
+    work: Path,
+    env: dict[str, str],
+    before_env: dict[str, str],
+    src: Path,
+    one: Path,
+    runs: list[Path],
+    jobs: int,
+) -> list[dict[str, Any]]:
+    """One row per mode: wall time, rates, start-up, and whether its bytes are the serial's."""
     rows: list[dict[str, Any]] = []
     serial_bytes = b""
-    for name in ("serial", "--workers 2", "LocalCluster 2 workers"):
-        slug = name.split()[0].strip("-").lower()
+    for name in names:
+        slug = name.split()[0].strip("-,").lower() + ("-before" if "code of" in name else "")
         print(f"mode {name}: {len(runs)} runs (load {load()})", flush=True)
         before = load()
+        run_env = {**env, **before_env} if "code of" in name else env
         # A fresh cluster for each command: its workers' imports and models are never warm.
         with cluster_for(name) as address:
             extra = (
                 ["--workers", "2"] if name == "--workers 2" else ["--scheduler", address] if address else []
             )
-            startup = triage(one, work / f"one-{slug}.jsonl", env, extra, args.limit_s)
+            startup = triage(one, work / f"one-{slug}.jsonl", run_env, extra, args.limit_s)
         with cluster_for(name) as address:
             extra = (
                 ["--workers", "2"] if name == "--workers 2" else ["--scheduler", address] if address else []
             )
             out = work / f"{slug}.jsonl"
-            wall = triage(src, out, env, extra, args.limit_s)
+            wall = triage(src, out, run_env, extra, args.limit_s)
         data = out.read_bytes()
         serial_bytes = serial_bytes or data
         rows.append(
@@ -214,13 +251,7 @@ def modes(args: argparse.Namespace, work: Path) -> tuple[list[dict[str, Any]], d
                 "load before / after": [before, load()],
             }
         )
-    base = rows[0]["wall s"]
-    for r in rows:
-        r["speed-up vs serial"] = round(base / r["wall s"], 2)
-    mix = {
-        w: sum(f.name.startswith(w) for f in runs) for w in ("1000-genome", "montage", "predict-future-sales")
-    }
-    return rows, {"runs by workflow": mix}
+    return rows
 
 
 def main() -> None:
@@ -229,7 +260,7 @@ def main() -> None:
     ap.add_argument("--overhead-runs", type=int, default=20, help="small runs per set and round")
     ap.add_argument("--rounds", type=int, default=2, help="overhead rounds (trees alternate)")
     ap.add_argument("--profile", type=int, default=20, help="profiled scoring passes (12-job runs)")
-    ap.add_argument("--before", help="git ref whose small-run overhead to measure too")
+    ap.add_argument("--before", help="git ref whose small-run overhead (and serial triage) to measure too")
     ap.add_argument("--limit-s", type=float, default=900.0, help="time limit of each command")
     ap.add_argument("--only", choices=("overhead", "modes"), help="run one part (writes only its files)")
     ap.add_argument("--smoke", action="store_true")
