@@ -24,7 +24,7 @@ from bench._common import machine
 from bench.gen_data import base_features, load_all, portable_features
 from bench.gen_tiers import Split, add_history, run_kind
 
-PARTS = ("zero", "history", "portable", PORTABLE_HISTORY)  # the order of Generalist's fields
+PARTS = ("zero", "history", "portable", PORTABLE_HISTORY)  # Generalist.parts(), in its fields' order
 OUT = Path(__file__).resolve().parents[1] / "tools" / "pretrained" / "generalist"
 
 
@@ -79,12 +79,7 @@ def main() -> None:
             fitted[name] = (m, k)
         else:
             assert gen is not None
-            fitted[name] = {
-                "zero": (gen.zero, gen.zero_kind),
-                "history": (gen.hist, gen.hist_kind),
-                "portable": (gen.portable, gen.portable_kind),
-                PORTABLE_HISTORY: (gen.portable_hist, gen.portable_hist_kind),
-            }[name]
+            fitted[name] = gen.parts()[name]
     Generalist(*(x for name in PARTS for x in fitted[name])).save(a.out)
     old = json.loads((a.out / "provenance.json").read_text()) if (a.out / "provenance.json").is_file() else {}
     prov = {

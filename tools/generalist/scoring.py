@@ -65,17 +65,20 @@ class Generalist:
         zero, zero_kind = GeneralistModel.load(d / "zero"), RunKindModel.load(d / "zero")
         return cls(zero, zero_kind, *part("history"), *part("portable"), *part(PORTABLE_HISTORY))
 
+    def parts(self) -> dict[str, tuple[GeneralistModel | None, RunKindModel | None]]:
+        """Each model with its run-kind model, by the folder it is saved in."""
+        return {
+            "zero": (self.zero, self.zero_kind),
+            "history": (self.hist, self.hist_kind),
+            "portable": (self.portable, self.portable_kind),
+            PORTABLE_HISTORY: (self.portable_hist, self.portable_hist_kind),
+        }
+
     def save(self, path: str | Path) -> None:
-        d = Path(path)
-        for name, model, kind in (
-            ("zero", self.zero, self.zero_kind),
-            ("history", self.hist, self.hist_kind),
-            ("portable", self.portable, self.portable_kind),
-            (PORTABLE_HISTORY, self.portable_hist, self.portable_hist_kind),
-        ):
+        for name, (model, kind) in self.parts().items():
             if model is not None and kind is not None:
-                model.save(d / name)
-                kind.save(d / name)
+                model.save(Path(path) / name)
+                kind.save(Path(path) / name)
 
 
 @dataclass
