@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -106,18 +106,28 @@ def prepared_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def env(prepared_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
-    """Every command on the prepared home; no config file, no plugins, no LLM. Returns the whole
-    environment (for subprocesses)."""
-    values = {
-        "FLOWSLEUTH_HOME": str(prepared_home),
-        "FLOWSLEUTH_CONFIG": str(tmp_path / "absent.toml"),
-        "FLOWSLEUTH_NO_PLUGINS": "1",
-        "FLOWSLEUTH_BACKEND": "none",
-    }
-    for k, v in values.items():
-        monkeypatch.setenv(k, v)
-    return {**os.environ, **values}
+def use_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[Path], dict[str, str]]:
+    """Point every command at a home, with no config file, no plugins and no LLM; returns the
+    variables it set."""
+
+    def point(home: Path) -> dict[str, str]:
+        values = {
+            "FLOWSLEUTH_HOME": str(home),
+            "FLOWSLEUTH_CONFIG": str(tmp_path / "absent.toml"),
+            "FLOWSLEUTH_NO_PLUGINS": "1",
+            "FLOWSLEUTH_BACKEND": "none",
+        }
+        for k, v in values.items():
+            monkeypatch.setenv(k, v)
+        return values
+
+    return point
+
+
+@pytest.fixture
+def env(prepared_home: Path, use_home: Callable[[Path], dict[str, str]]) -> dict[str, str]:
+    """Every command on the prepared home. Returns the whole environment (for subprocesses)."""
+    return {**os.environ, **use_home(prepared_home)}
 
 
 @pytest.fixture

@@ -38,6 +38,16 @@ def _segments(codes: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]
     return order, starts
 
 
+def _by_position(
+    v: np.ndarray, codes: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes and value rows sorted by group (row order kept inside a group), and each row's
+    position in its group: the running sums update the k-th rows of every group together."""
+    order, starts = _segments(codes, n_groups)
+    sc = codes[order]
+    return sc, v.reshape(len(v), -1)[order], np.arange(len(sc)) - starts[sc]
+
+
 def group_median(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
     """(n_groups x columns) medians of each group's non-NaN values."""
     v = np.asarray(values, dtype=float)
@@ -61,11 +71,8 @@ def group_median(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.nda
 def group_mean(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
     """(n_groups x columns) means of each group's non-NaN values, summed as pandas does."""
     v = np.asarray(values, dtype=float)
-    v2 = v.reshape(len(v), -1)
-    k = v2.shape[1]
-    order, starts = _segments(codes, n_groups)
-    sc, sv = codes[order], v2[order]
-    pos = np.arange(len(sc)) - starts[sc]
+    sc, sv, pos = _by_position(v, codes, n_groups)
+    k = sv.shape[1]
     total = np.zeros((n_groups, k))
     comp = np.zeros((n_groups, k))
     nobs = np.zeros((n_groups, k))
@@ -190,11 +197,8 @@ def group_std(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarra
     """(n_groups x columns) sample standard deviations (ddof 1) of each group's non-NaN values,
     accumulated in row order with Welford's update, as pandas' ``group_var``."""
     v = np.asarray(values, dtype=float)
-    v2 = v.reshape(len(v), -1)
-    k = v2.shape[1]
-    order, starts = _segments(codes, n_groups)
-    sc, sv = codes[order], v2[order]
-    pos = np.arange(len(sc)) - starts[sc]
+    sc, sv, pos = _by_position(v, codes, n_groups)
+    k = sv.shape[1]
     mean = np.zeros((n_groups, k))
     m2 = np.zeros((n_groups, k))
     nobs = np.zeros((n_groups, k))

@@ -185,11 +185,16 @@ def _workers(pid: int) -> list[int]:
     return [w for s in servers for w in _children(s)]
 
 
-@pytest.mark.slow
-def test_a_worker_killed_mid_triage_is_retried(env, runs_dir: Path, tmp_path: Path) -> None:
-    for copy in range(2):  # enough runs that the kill lands while runs are in flight
+def _triple(runs_dir: Path) -> None:
+    """Two more copies of each run: enough runs that a kill lands while runs are in flight."""
+    for copy in range(2):
         for f in list(runs_dir.glob("*.csv"))[: len(RUNS)]:
             shutil.copy(f, runs_dir / f"copy{copy}-{f.name}")
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_triage_is_retried(env, runs_dir: Path, tmp_path: Path) -> None:
+    _triple(runs_dir)
     serial = _triage(str(runs_dir))
     out = tmp_path / "rows.jsonl"
     progress = tmp_path / "rows.jsonl.progress.json"
@@ -210,9 +215,7 @@ def test_a_dask_worker_killed_mid_triage_loses_and_duplicates_nothing(
     """The nanny restarts a SIGKILLed worker (the plugin loads its models again) and the
     scheduler reschedules the runs it held: the output is still the serial one, once each."""
     distributed = pytest.importorskip("distributed")
-    for copy in range(2):  # enough runs that the kill lands while runs are in flight
-        for f in list(runs_dir.glob("*.csv"))[: len(RUNS)]:
-            shutil.copy(f, runs_dir / f"copy{copy}-{f.name}")
+    _triple(runs_dir)
     serial = _triage(str(runs_dir))
     out = tmp_path / "rows.jsonl"
     progress = tmp_path / "rows.jsonl.progress.json"

@@ -17,18 +17,12 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def fresh_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def fresh_home(tmp_path: Path, use_home) -> Path:  # type: ignore[no-untyped-def]
     """An empty home: triage falls back to the models shipped with flowsleuth."""
     if pretrained_models_dir() is None or generalist_dir() is None:
         pytest.skip("no shipped models in this checkout")
     home = tmp_path / "home"
-    for k, v in {
-        "FLOWSLEUTH_HOME": str(home),
-        "FLOWSLEUTH_CONFIG": str(tmp_path / "absent.toml"),
-        "FLOWSLEUTH_NO_PLUGINS": "1",
-        "FLOWSLEUTH_BACKEND": "none",
-    }.items():
-        monkeypatch.setenv(k, v)
+    use_home(home)
     return home
 
 

@@ -14,17 +14,11 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def home(generalist_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def home(generalist_home: Path, tmp_path: Path, use_home) -> Path:  # type: ignore[no-untyped-def]
     """A fresh copy of the generalist home per test (labels and history change it)."""
     h = tmp_path / "home"
     shutil.copytree(generalist_home, h)
-    for k, v in {
-        "FLOWSLEUTH_HOME": str(h),
-        "FLOWSLEUTH_CONFIG": str(tmp_path / "absent.toml"),
-        "FLOWSLEUTH_NO_PLUGINS": "1",
-        "FLOWSLEUTH_BACKEND": "none",
-    }.items():
-        monkeypatch.setenv(k, v)
+    use_home(h)
     return h
 
 

@@ -17,15 +17,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def env(use_home, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """An empty home (the shipped pretrained models are used), no config, no plugins, no LLM."""
-    for k, v in {
-        "FLOWSLEUTH_HOME": str(tmp_path / "home"),
-        "FLOWSLEUTH_CONFIG": str(tmp_path / "absent.toml"),
-        "FLOWSLEUTH_NO_PLUGINS": "1",
-        "FLOWSLEUTH_BACKEND": "none",
-    }.items():
-        monkeypatch.setenv(k, v)
+    use_home(tmp_path / "home")
 
 
 def _sources(name: str) -> list[str]:

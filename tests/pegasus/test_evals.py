@@ -18,13 +18,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for k, v in {
-        "FLOWSLEUTH_HOME": str(tmp_path / "home"),
-        "FLOWSLEUTH_CONFIG": str(tmp_path / "absent.toml"),
-        "FLOWSLEUTH_NO_PLUGINS": "1",
-    }.items():
-        monkeypatch.setenv(k, v)
+def env(use_home, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    use_home(tmp_path / "home")
 
 
 def test_repo_pegasus_cases_pass_without_llm(env, tmp_path: Path) -> None:
