@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 from flowsleuth.agent.triage_models import RunTriage
+from flowsleuth.cli.safe import plain
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}
@@ -80,7 +81,8 @@ def _classes(t: RunTriage) -> str:
 
 
 def _esc(v: object) -> str:
-    return html.escape("" if v is None else str(v), quote=True)
+    """Markup escaped, and control characters made visible: the file may well be ``cat`` to a terminal."""
+    return html.escape(plain("" if v is None else v), quote=True)
 
 
 def _flagged_table(t: RunTriage) -> str:

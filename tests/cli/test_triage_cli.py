@@ -128,7 +128,7 @@ def test_json_and_csv_formats(env, target_csv: Path, tmp_path: Path) -> None:
 
 def test_html_report_escapes_job_fields(env, target_csv: Path, tmp_path: Path) -> None:
     df = pd.read_csv(target_csv, dtype=str, keep_default_na=False)
-    evil = "<script>alert('x')</script>"
+    evil = "<script>alert('x')</script>\x1b]0;pwned\x07"
     df.loc[df.index[:40], "kickstart_hostname"] = evil
     df.loc[:, "kickstart_executables_argv"] = evil
     run = tmp_path / target_csv.name
@@ -141,7 +141,8 @@ def test_html_report_escapes_job_fields(env, target_csv: Path, tmp_path: Path) -
     assert result.exit_code == 0, result.output
     page = report.read_text()
     assert "<script>" not in page
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;\\x1b]0;pwned\\x07" in page
+    assert "\x1b" not in page and "\x07" not in page
     assert page.count('<img class="plot"') == 3
 
 

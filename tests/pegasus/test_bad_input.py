@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flowsleuth.workflows.errors import DataError
 from flowsleuth.workflows.models import UnknownJobError
-from flowsleuth.workflows.pegasus import connect, iter_pegasus_runs
+from flowsleuth.workflows.pegasus import connect, iter_pegasus_runs, run_counts
 
 from .conftest import FIXTURES
 
@@ -45,6 +45,19 @@ def test_truncated_db(writable_copy) -> None:
     with pytest.raises(DataError) as err:
         _read(db)
     assert "truncated SQLite database" in _one_line(err)
+
+
+@pytest.mark.parametrize("name, column", [("process_wf_success", "host.hostname"),
+                                          ("process_wf_failure", "job_instance.stdout_text")])
+def test_corrupt_bytes_in_a_text_field(writable_copy, name: str, column: str) -> None:
+    """Bytes that are not UTF-8 where SQLite promises text (a damaged page, or a tampered file)."""
+    db = _db_copy(writable_copy, name)
+    table, col = column.split(".")
+    with sqlite3.connect(db) as con:
+        con.execute(f"UPDATE {table} SET {col} = CAST(X'68C3FF28' AS TEXT)")
+    with pytest.raises(DataError) as err:
+        _read(db)
+    assert "not valid UTF-8" in _one_line(err)
 
 
 def test_not_sqlite(tmp_path: Path) -> None:
@@ -122,3 +135,49 @@ def test_unsupported_url() -> None:
     with pytest.raises(DataError) as err:
         _read("oracle://u@h/db")
     assert "unsupported database" in _one_line(err)
+
+
+def _without_db(writable_copy, name: str) -> Path:
+    d = writable_copy(name)
+    for db in d.glob("*.stampede.db"):
+        db.unlink()
+    return d
+
+
+def test_nesting_bomb_in_kickstart_record_is_skipped(writable_copy) -> None:
+    """A record that is not YAML we can read loses its usage, not the run."""
+    d = _without_db(writable_copy, "process_wf_failure")
+    records = sorted((d / "00" / "00").glob("ls_ID0000001.out.*"))
+    assert records
+    for rec in records:
+        rec.write_text("invocation: " + "[" * 50_000)
+    run = _read(d)[0]
+    c = run_counts(run.status)
+    assert (len(run), c.failed) == (5, 1) and run.job("ls_ID0000001").status.outcome == "failed"
+
+
+def test_nesting_bomb_in_braindump(writable_copy) -> None:
+    d = writable_copy("process_wf_success")
+    (d / "braindump.yml").write_text("a: " + "[" * 50_000)
+    with pytest.raises(DataError) as err:
+        _read(d)
+    assert "unreadable braindump.yml" in _one_line(err)
+
+
+def test_jobstate_log_with_no_job_lines(writable_copy) -> None:
+    d = _without_db(writable_copy, "process_wf_failure")
+    (d / "jobstate.log").write_text("garbage\n\x00\x01 not a state line\n")
+    for dag in d.glob("*.dag"):
+        dag.write_text("# no jobs\n")
+    with pytest.raises(DataError) as err:
+        _read(d)
+    assert "lists no jobs" in _one_line(err)
+
+
+def test_jobstate_log_with_no_job_lines_but_a_dag(writable_copy) -> None:
+    """Jobs planned in the DAG, none started: every job is reported as never submitted."""
+    d = _without_db(writable_copy, "process_wf_failure")
+    (d / "jobstate.log").write_text("garbage\n")
+    run = _read(d)[0]
+    c = run_counts(run.status)
+    assert (c.total, c.unsubmitted) == (5, 5)

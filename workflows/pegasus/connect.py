@@ -88,30 +88,34 @@ def open_engine(source: str | Path) -> tuple[Engine, str]:
     return engine, shown
 
 
-def _is_locked(err: sa.exc.OperationalError) -> bool:
-    msg = str(err.orig).lower()
-    return "database is locked" in msg or "database table is locked" in msg
+def _message(err: Exception) -> str:
+    if isinstance(err, UnicodeDecodeError):  # the schema inspector decodes names itself
+        return "not valid UTF-8"
+    orig = err.orig if isinstance(err, sa.exc.DBAPIError) and err.orig is not None else err
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
 
 
 def with_retry(name: str, fn: Callable[[], T]) -> T:
-    """Run a read; wait out 'database is locked' (monitord writing); other DB errors are one line."""
+    """Run a read; wait out 'database is locked' (monitord writing); other DB errors are one line.
+    Raw sqlite3 errors count too: the bulk reads fetch from the DBAPI cursor directly."""
     for attempt in range(LOCK_RETRIES):
         try:
             return fn()
-        except sa.exc.OperationalError as err:
-            if _is_locked(err) and attempt < LOCK_RETRIES - 1:
+        except (sa.exc.DBAPIError, sqlite3.Error, UnicodeDecodeError) as err:
+            msg = _message(err)
+            locked = "database is locked" in msg.lower() or "database table is locked" in msg.lower()
+            if locked and attempt < LOCK_RETRIES - 1:
                 time.sleep(LOCK_WAIT_S * (attempt + 1))
                 continue
-            if _is_locked(err):
+            if locked:
                 raise DataError(name, f"database is locked (still, after {LOCK_RETRIES} tries)") from None
-            raise DataError(name, _reason(err)) from None
-        except sa.exc.DatabaseError as err:
-            raise DataError(name, _reason(err)) from None
+            raise DataError(name, _reason(msg)) from None
     raise AssertionError("unreachable")
 
 
-def _reason(err: sa.exc.DBAPIError) -> str:
-    msg = str(err.orig).strip().splitlines()[0] if err.orig is not None else str(err)
+def _reason(msg: str) -> str:
+    if "UTF-8" in msg:  # SQLite stores what it is given; monitord writes valid text
+        return "corrupt or tampered SQLite database (a text value is not valid UTF-8)"
     if "malformed" in msg or "not a database" in msg or "disk image" in msg:
         return f"truncated or corrupt SQLite database ({msg})"
     return f"cannot read the stampede database ({msg})"

@@ -122,12 +122,13 @@ def jobstate_run(sub: SubmitDir) -> Run:
         raise DataError(sub.path, "no stampede DB and no jobstate.log: the workflow has not started")
     lines, start = parse_jobstate(sub.jobstate_log)
     names, edges = parse_dag(sub.dag)
-    seen = _job_rows(lines) if len(lines) else pd.DataFrame(columns=["exec_job_id"])
-    jobs = pd.DataFrame({"exec_job_id": list(dict.fromkeys([*names, *seen["exec_job_id"]]))})
-    jobs = jobs.merge(seen, on="exec_job_id", how="left")
-    if jobs.empty:
+    seen = _job_rows(lines) if len(lines) else pd.DataFrame(columns=["exec_job_id"], dtype=object)
+    ids = list(dict.fromkeys([*names, *seen["exec_job_id"]]))
+    if not ids:
         raise DataError(sub.path, "the submit directory lists no jobs (empty DAG and jobstate.log)")
-    for c in ("held_at", "exitcode", "tries", *(c for c, _ in _TIME_STATES.values())):
+    jobs = pd.DataFrame({"exec_job_id": pd.Series(ids, dtype=object)}).merge(seen, on="exec_job_id", how="left")
+    for c in ("job_instance_id", "state", "previous_end", "held_at", "exitcode", "tries",
+              *(c for c, _ in _TIME_STATES.values())):
         if c not in jobs.columns:
             jobs[c] = np.nan
     files = record_files(sub.path)

@@ -49,7 +49,7 @@ def parse_record(text: str) -> KickstartRecord | None:
         return None
     try:
         docs = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):  # RecursionError: nesting bombs
         return None
     invs = [d for d in docs if isinstance(d, dict) and d.get("invocation")] if isinstance(docs, list) else []
     if not invs:

@@ -42,7 +42,7 @@ def _braindump(path: Path) -> dict[str, Any]:
         return {}
     try:
         data = yaml.safe_load(f.read_text(encoding="utf-8", errors="replace"))
-    except (yaml.YAMLError, OSError):
+    except (yaml.YAMLError, OSError, RecursionError):  # RecursionError: nesting bombs
         raise DataError(f, "unreadable braindump.yml (not YAML)") from None
     return data if isinstance(data, dict) else {}
 
