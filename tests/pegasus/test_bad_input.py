@@ -47,8 +47,10 @@ def test_truncated_db(writable_copy) -> None:
     assert "truncated SQLite database" in _one_line(err)
 
 
-@pytest.mark.parametrize("name, column", [("process_wf_success", "host.hostname"),
-                                          ("process_wf_failure", "job_instance.stdout_text")])
+@pytest.mark.parametrize(
+    "name, column",
+    [("process_wf_success", "host.hostname"), ("process_wf_failure", "job_instance.stdout_text")],
+)
 def test_corrupt_bytes_in_a_text_field(writable_copy, name: str, column: str) -> None:
     """Bytes that are not UTF-8 where SQLite promises text (a damaged page, or a tampered file)."""
     db = _db_copy(writable_copy, name)

@@ -154,7 +154,10 @@ def flowbench_frame(
     for c in TEXT_COLUMNS:
         col = text.get(c)
         # astype(object) first: a column with no value at all is float NaN, and "" is no float
-        cols[c] = np.full(n, "", dtype=object) if col is None else col.astype(object).fillna("").astype(str).to_numpy()
+        if col is None:
+            cols[c] = np.full(n, "", dtype=object)
+        else:
+            cols[c] = col.astype(object).fillna("").astype(str).to_numpy()
     # one constructor call, not one column insert each: the columns in the schema's order
     order = [*NUMERIC_COLUMNS, *(c for c in cols if c not in NUMERIC_COLUMNS and c not in TEXT_COLUMNS)]
     order += list(TEXT_COLUMNS)

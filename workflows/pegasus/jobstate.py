@@ -126,9 +126,17 @@ def jobstate_run(sub: SubmitDir) -> Run:
     ids = list(dict.fromkeys([*names, *seen["exec_job_id"]]))
     if not ids:
         raise DataError(sub.path, "the submit directory lists no jobs (empty DAG and jobstate.log)")
-    jobs = pd.DataFrame({"exec_job_id": pd.Series(ids, dtype=object)}).merge(seen, on="exec_job_id", how="left")
-    for c in ("job_instance_id", "state", "previous_end", "held_at", "exitcode", "tries",
-              *(c for c, _ in _TIME_STATES.values())):
+    jobs = pd.DataFrame({"exec_job_id": pd.Series(ids, dtype=object)})
+    jobs = jobs.merge(seen, on="exec_job_id", how="left")
+    for c in (
+        "job_instance_id",
+        "state",
+        "previous_end",
+        "held_at",
+        "exitcode",
+        "tries",
+        *(c for c, _ in _TIME_STATES.values()),
+    ):
         if c not in jobs.columns:
             jobs[c] = np.nan
     files = record_files(sub.path)
