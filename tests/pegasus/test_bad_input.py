@@ -183,3 +183,23 @@ def test_jobstate_log_with_no_job_lines_but_a_dag(writable_copy) -> None:
     run = _read(d)[0]
     c = run_counts(run.status)
     assert (c.total, c.unsubmitted) == (5, 5)
+
+
+@pytest.mark.parametrize(
+    "name, column, value",
+    [
+        ("hierarchical_wf_success", "jobstate.timestamp", "=1+1"),
+        ("hierarchical_wf_success", "dbversion.version_number", ""),
+        ("process_wf_success", "workflowstate.timestamp", "\x1b[2J"),
+    ],
+)
+def test_value_of_the_wrong_type(writable_copy, name: str, column: str, value: object) -> None:
+    """SQLite keeps a string in a numeric column: a tampered DB is one line, not a traceback."""
+    db = _db_copy(writable_copy, name)
+    table, col = column.split(".")
+    with sqlite3.connect(db) as con:
+        con.execute(f"UPDATE {table} SET {col} = ? WHERE rowid = (SELECT MIN(rowid) FROM {table})", (value,))
+    with pytest.raises(DataError) as err:
+        _read(db)
+    msg = _one_line(err)
+    assert "wrong type" in msg or "schema version" in msg, msg

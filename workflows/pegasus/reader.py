@@ -164,6 +164,9 @@ def _workflow_run(
     )
 
 
+_FOREIGN_VALUES = (ValueError, TypeError, OverflowError, IndexError, KeyError)
+
+
 def iter_db_runs(source: str | Path, submit_dir: Path | None = None) -> Iterator[Run]:
     """Runs from a stampede DB (file path or URL), root workflow first."""
     engine, name = open_engine(source)
@@ -179,6 +182,12 @@ def iter_db_runs(source: str | Path, submit_dir: Path | None = None) -> Iterator
         scripts = failing.groupby("job_instance_id")["exitcode"].first()
         for wf in records:
             yield _workflow_run(wf, data, per_task, scripts, dirs[int(wf["wf_id"])], engine, name, parents)
+    except _FOREIGN_VALUES as err:  # SQLite keeps any value in any column: a tampered or foreign DB
+        first = (str(err).strip().splitlines() or [""])[0][:160]
+        raise DataError(
+            name,
+            f"a value of the wrong type or shape ({type(err).__name__}: {first}); monitord never writes one",
+        ) from None
     finally:
         engine.dispose()
 
