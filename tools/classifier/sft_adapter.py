@@ -8,6 +8,7 @@ ships, so an artifact names it by that package, never by a path on the machine t
 from __future__ import annotations
 
 import shutil
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,7 @@ def load_backbone(backbone: str, labels: list[str], seed: int = 42) -> tuple[Any
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # "newly initialised head" warnings are expected here
+    hf_logging.disable_progress_bar()  # no "Loading weights" bar on the CLI's stderr
     torch.manual_seed(seed)
     path = backbone_path(backbone)
     try:
@@ -120,10 +122,12 @@ def load_adapter(directory: Path, meta: ArtifactMeta, base: Any | None = None, n
     if not (path / "adapter_config.json").is_file():
         raise ArtifactError(f"{directory}: adapter folder {ADAPTER_DIR}/ is missing or incomplete")
     try:
-        if base is None:
-            model, _ = load_backbone(meta.backbone, meta.labels)
-            return PeftModel.from_pretrained(model, path, adapter_name=name)
-        base.load_adapter(path, adapter_name=name)
-        return base
+        with warnings.catch_warnings():  # peft calls a transformers API that announces its rename
+            warnings.simplefilter("ignore", FutureWarning)
+            if base is None:
+                model, _ = load_backbone(meta.backbone, meta.labels)
+                return PeftModel.from_pretrained(model, path, adapter_name=name)
+            base.load_adapter(path, adapter_name=name)
+            return base
     except (OSError, ValueError, KeyError, RuntimeError) as err:
         raise ArtifactError(f"{directory}: unreadable adapter ({str(err).splitlines()[0]})") from None
