@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote
 
+import adbc_driver_manager as adbc
 import sqlalchemy as sa
 from flowsleuth.workflows.errors import DataError
 from flowsleuth.workflows.pegasus.tables import SUPPORTED_VERSIONS, dbversion, workflow
@@ -57,7 +58,16 @@ def _sqlite_engine(path: Path) -> Engine:
         con.execute("PRAGMA query_only = 1")
         return con
 
-    return sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.NullPool)
+    # the URL names the file (the fast path reads it through ADBC); ``creator`` opens it read-only
+    url = sa.URL.create("sqlite", database=str(path.resolve()))
+    return sa.create_engine(url, creator=connect, poolclass=sa.pool.NullPool)
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    """The SQLite file an engine of :func:`open_engine` reads (None: a MySQL/PostgreSQL server)."""
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return None
+    return Path(engine.url.database)
 
 
 def open_engine(source: str | Path) -> tuple[Engine, str]:
@@ -97,11 +107,12 @@ def _message(err: Exception) -> str:
 
 def with_retry(name: str, fn: Callable[[], T]) -> T:
     """Run a read; wait out 'database is locked' (monitord writing); other DB errors are one line.
-    Raw sqlite3 errors count too: the bulk reads fetch from the DBAPI cursor directly."""
+    Raw sqlite3 errors count too: the bulk reads fetch from the DBAPI cursor directly; so do ADBC's
+    (the SQLite fast path), which say "database is locked" in more than one error class."""
     for attempt in range(LOCK_RETRIES):
         try:
             return fn()
-        except (sa.exc.DBAPIError, sqlite3.Error, UnicodeDecodeError) as err:
+        except (sa.exc.DBAPIError, sqlite3.Error, adbc.Error, UnicodeDecodeError) as err:
             msg = _message(err)
             locked = "database is locked" in msg.lower() or "database table is locked" in msg.lower()
             if locked and attempt < LOCK_RETRIES - 1:

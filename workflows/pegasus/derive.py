@@ -78,10 +78,26 @@ def _positions(names: pd.Index, *refs: pd.Series) -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
-def ready_times(jobs: pd.DataFrame, edges: pd.DataFrame, wf_start: float) -> pd.Series:
-    """``ready`` per job (indexed by exec_job_id): latest parent end, or the workflow start."""
+# Each edge's parent and child as row positions in the jobs frame (-1: not a job of the run)
+Links = tuple[np.ndarray, np.ndarray]
+
+
+def links_by_name(names: pd.Series, edges: pd.DataFrame) -> Links:
+    """Edges by node name (``parent``, ``child``) -> positions of those names in ``names``."""
+    parent, child = _positions(pd.Index(names.astype(str)), edges["parent"], edges["child"])
+    return parent, child
+
+
+def links_by_id(job_ids: pd.Series, edges: pd.DataFrame) -> Links:
+    """Edges by job id (``parent``, ``child``; -1: no such job) -> positions of those ids."""
+    index = pd.Index(job_ids.to_numpy())
+    return index.get_indexer(edges["parent"].to_numpy()), index.get_indexer(edges["child"].to_numpy())
+
+
+def ready_times(jobs: pd.DataFrame, links: Links, wf_start: float) -> pd.Series:
+    """``ready`` per job (in the order of ``jobs``): latest parent end, or the workflow start."""
     end = jobs["post_script_end"].where(jobs["post_script_end"].notna(), jobs["execute_end"])
-    parent, child = _positions(jobs.index, edges["parent"], edges["child"])
+    parent, child = links
     ends = np.where(parent >= 0, end.to_numpy(dtype=float)[parent], np.nan)
     known = child >= 0
     latest = np.full(len(jobs), np.nan)
@@ -124,17 +140,18 @@ def task_columns(tasks: pd.DataFrame) -> pd.DataFrame:
 
 
 def flowbench_frame(
-    jobs: pd.DataFrame, edges: pd.DataFrame, per_task: pd.DataFrame, wf_start: float
+    jobs: pd.DataFrame, links: Links, per_task: pd.DataFrame, wf_start: float
 ) -> pd.DataFrame:
     """The run frame (Flow-Bench columns, NaN where the input has no value), indexed by node id.
-    ``per_task`` is :func:`task_columns` of the tries' tasks."""
+    ``links``: the DAG's edges as positions in ``jobs``; ``per_task``: :func:`task_columns` of the
+    tries' tasks."""
     jobs = jobs.set_index("exec_job_id", drop=False)
     inst = jobs["job_instance_id"]
     n = len(jobs)
     cols: dict[str, np.ndarray] = {
         c: jobs[c].to_numpy(dtype=float) if c in jobs.columns else np.full(n, np.nan) for c in NUMERIC_COLUMNS
     }
-    cols["ready"] = ready_times(jobs, edges, wf_start).to_numpy()
+    cols["ready"] = ready_times(jobs, links, wf_start).to_numpy()
     start = np.where(np.isnan(cols["pre_script_start"]), cols["submit"], cols["pre_script_start"])
     cols["wms_delay"] = start - cols["ready"]
     cols["pre_script_delay"] = cols["pre_script_end"] - cols["pre_script_start"]

@@ -16,7 +16,7 @@ import pandas as pd
 from flowsleuth.workflows.errors import DataError
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.names import canonical_workflow
-from flowsleuth.workflows.pegasus.derive import flowbench_frame, task_columns
+from flowsleuth.workflows.pegasus.derive import flowbench_frame, links_by_name, task_columns
 from flowsleuth.workflows.pegasus.kickstart import read_record, record_files
 from flowsleuth.workflows.pegasus.status import regular_exit, status_frame, tail
 from flowsleuth.workflows.pegasus.submitdir import SubmitDir
@@ -161,7 +161,8 @@ def jobstate_run(sub: SubmitDir) -> Run:
             "argv": get("argv", None),
         }
     )[jobs["exec_job_id"].isin(list(recs)).to_numpy()]
-    frame = flowbench_frame(jobs, edges.assign(wf_id=0), task_columns(tasks), start)
+    links = links_by_name(jobs["exec_job_id"], edges)
+    frame = flowbench_frame(jobs, links, task_columns(tasks), start)
     jobs = jobs.set_index(frame.index)
     problem = (jobs["exitcode"].fillna(0) != 0) | jobs["held_at"].notna() | (jobs["tries"].fillna(0) > 1)
     errs = {

@@ -23,11 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from flowsleuth.workflows.pegasus import fastsqlite
 from flowsleuth.workflows.pegasus import tables as t
-from flowsleuth.workflows.pegasus.connect import with_retry
+from flowsleuth.workflows.pegasus.connect import sqlite_file, with_retry
 from sqlalchemy.engine import Connection, Engine
 
 _CHUNK = 900
+FAST_SQLITE = True  # SQLite files through ADBC (fastsqlite.py); False: SQLAlchemy for every engine
 _STATE_SLOTS = 64  # below SQLite's bound-parameter limit on old builds
 
 
@@ -35,7 +37,7 @@ _STATE_SLOTS = 64  # below SQLite's bound-parameter limit on old builds
 class StampedeData:
     workflows: pd.DataFrame  # wf_id, wf_uuid, dax_label, parent_wf_id, submit_dir, start, state, status
     jobs: pd.DataFrame  # one row per job: its last try's times, host, exit code, retries, last state
-    edges: pd.DataFrame  # wf_id, parent, child (exec_job_id)
+    edges: pd.DataFrame  # wf_id, parent, child (job_id; -1: a name that is no job of the workflow)
     tasks: pd.DataFrame  # invocations of the last tries, task_submit_seq >= 0
     scripts: pd.DataFrame  # pre/post-script invocations of the last tries (task_submit_seq < 0)
 
@@ -193,13 +195,17 @@ def _float_frame(rows: Sequence[Any], names: list[str]) -> pd.DataFrame:
 
 
 def _read_frames(engine: Engine, name: str) -> dict[str, pd.DataFrame]:
-    """Every query's frame ("times": the pivot), one after another. The pivot comes last, so its
-    view of a live DB is never older than the tries'. A second thread for the pivot was measured
-    on this 2-core box under load 4-6: no steady wall gain, ~0.28 CPU-s more (GIL hand-offs)."""
+    """Every query's frame ("times": the pivot). An SQLite file: the fast path (fastsqlite.py).
+    Other engines: one query after another through SQLAlchemy, the pivot last, so its view of a
+    live DB is never older than the tries'."""
+    path = sqlite_file(engine) if FAST_SQLITE else None
+    if path is not None:
+        return with_retry(name, lambda: fastsqlite.read_frames(path, _queries()))
 
     def once() -> dict[str, pd.DataFrame]:
         with engine.connect() as con:
             frames = {n: _frame(con, q) for n, q in _queries().items()}
+        frames["edges"] = fastsqlite.edge_job_ids(frames["edges"], frames["jobs"])
         frames["times"] = _pivot_frame(engine)
         return frames
 
