@@ -230,19 +230,18 @@ def _parts(texts: list[str | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return offsets, np.frombuffer(b"".join(enc), dtype=np.uint8), np.array([t is not None for t in texts])
 
 
-def test_exact_lookup_compares_every_byte() -> None:
+def test_byte_index_compares_every_byte() -> None:
     long = "x" * 40
     keys = [long + "a", long + "b", "short", "é-utf8", "short"]
     groups = np.array([1, 1, 1, 1, 2])
     values = np.array([10, 11, 12, 13, 14])
     queries = [long + "b", long + "a", long + "c", "short", "short", None, "é-utf8", "shor"]
     qgroups = np.array([1, 1, 1, 1, 2, 1, 1, 1])
-    got = ac.exact_lookup(_parts(keys), groups, values, _parts(queries), qgroups)
-    assert got is not None and got.tolist() == [11, 10, -1, 12, 14, -1, 13, -1]
-    dup = ac.exact_lookup(
-        _parts(["a", "a"]), np.array([1, 1]), np.array([1, 2]), _parts(["a"]), np.array([1])
-    )
-    assert dup is None  # repeated keys: the caller matches decoded names instead
+    index = ac.ByteIndex(_parts(keys), groups, values)
+    assert index.unique
+    got = index.lookup(_parts(queries), qgroups)
+    assert got.tolist() == [11, 10, -1, 12, 14, -1, 13, -1]
+    assert not ac.ByteIndex(_parts(["a", "a"]), np.array([1, 1]), np.array([1, 2])).unique
 
 
 def test_edge_ids_by_name_equal_the_byte_match(awkward_db: Path) -> None:
@@ -256,3 +255,23 @@ def test_edge_ids_by_name_equal_the_byte_match(awkward_db: Path) -> None:
         reader.close()
     pd.testing.assert_frame_equal(fast, slow, check_dtype=False)
     assert (fast["parent"] == -1).sum() == 1  # the edge from 'no_such_job'
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_strings_of_few_values_decode_once_and_exactly(collide, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hosts, sites, types: each distinct value decoded once. With every 64-bit key the same (as if
+    all collided), the word-by-word check refuses the grouping and every row is decoded."""
+    if collide:
+        monkeypatch.setattr(ac, "_hash", lambda w, lengths, group: np.zeros(len(lengths), dtype=np.uint64))
+    values = ["worker1", "worker2", "", "wörker-é", "worker1-with-a-longer-name", "worker"]
+    texts = [values[i % len(values)] for i in range(10_000)]
+    offsets, data, _ = _parts(texts)
+    got = ac._strings(offsets, data)
+    assert got.dtype == object and got.tolist() == texts
+    if not collide:  # one str object per distinct value
+        assert len({id(x) for x in got.tolist()}) == len(values)
+
+
+def test_byte_index_with_colliding_keys_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ac, "_hash", lambda w, lengths, group: np.zeros(len(lengths), dtype=np.uint64))
+    assert not ac.ByteIndex(_parts(["a", "b"]), np.array([1, 1]), np.array([1, 2])).unique

@@ -47,6 +47,37 @@ def _decode(offsets: np.ndarray, data: np.ndarray) -> list[str]:
     return [raw[a:b].decode("utf-8", errors="replace") for a, b in itertools.pairwise(o)]
 
 
+_SAMPLE, _FEW, _SHORT = 1024, 256, 64
+
+
+def _strings(offsets: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """Decoded texts as an object array. A column of few distinct short values (hosts, sites, job
+    types) decodes each distinct value once: rows are grouped by a 64-bit key of their bytes, and
+    every row is compared word for word with its group's first row before that row's str is shared."""
+    n = len(offsets) - 1
+    out = np.empty(n, dtype=object)
+    lengths = np.diff(offsets)
+    few = n > 4 * _SAMPLE and int(lengths.max(initial=0)) <= _SHORT
+    few = few and len(set(_decode(offsets[: _SAMPLE + 1], data))) <= _FEW
+    if few:
+        w = words(offsets, data, max(1, -(-int(lengths.max(initial=0)) // 8)))
+        codes, uniques = pd.factorize(_hash(w, lengths, np.zeros(n, dtype=np.int64)))
+        first = np.empty(len(uniques), dtype=np.int64)
+        first[codes[::-1]] = np.arange(n)[::-1]
+        rep = first[codes]
+        if len(uniques) <= n // 4 and (lengths[rep] == lengths).all() and (w[rep] == w).all():
+            starts = offsets[first]
+            sub = np.concatenate([[0], np.cumsum(lengths[first])])
+            picked = np.concatenate(
+                [data[a : a + m] for a, m in zip(starts.tolist(), lengths[first].tolist(), strict=True)]
+            )
+            values = np.empty(len(uniques), dtype=object)
+            values[:] = _decode(sub, picked)
+            return values[codes]
+    out[:] = _decode(offsets, data)
+    return out
+
+
 def column(array: Any, kind: str) -> np.ndarray:
     """One Arrow column (a nanoarrow ``CArray``) as numpy, as the sqlite3 tuples would come out in
     pandas: INT -> int64 (float64 with NaN when it holds NULLs), FLOAT -> float64 (NaN),
@@ -57,8 +88,7 @@ def column(array: Any, kind: str) -> np.ndarray:
     if storage in ("string", "large_string"):
         offsets, data = _text_parts(view)
         if kind == TEXT:
-            out = np.empty(n, dtype=object)
-            out[:] = _decode(offsets, data)
+            out = _strings(offsets, data)
         else:  # a number column holding text: SQLite's dynamic types; numbers where they parse
             out = pd.to_numeric(pd.Series(_decode(offsets, data), dtype=object), errors="coerce").to_numpy(
                 dtype=float
@@ -133,30 +163,30 @@ def text_parts(arrays: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarra
     )
 
 
-def exact_lookup(
-    keys: tuple[np.ndarray, np.ndarray, np.ndarray],
-    key_group: np.ndarray,
-    values: np.ndarray,
-    queries: tuple[np.ndarray, np.ndarray, np.ndarray],
-    query_group: np.ndarray,
-) -> np.ndarray | None:
-    """For each query text (in its group): the value of the key with the same group and the same
-    bytes, -1 if none, with no Python string made. Keys and queries are :func:`text_parts`. A
-    64-bit key finds the candidate and every byte is then compared, so the answer is exact; None
-    when two keys share a 64-bit key (the caller then matches decoded strings)."""
-    (ko, kd, kv), (qo, qd, qv) = keys, queries
-    longest = max(int(np.diff(ko).max(initial=0)), int(np.diff(qo).max(initial=0)))
-    k = max(1, -(-longest // 8))
-    kw, kl = words(ko, kd, k), np.diff(ko)
-    qw, ql = words(qo, qd, k), np.diff(qo)
-    index = pd.Index(_hash(kw, kl, key_group)[kv])
-    if not index.is_unique:
-        return None
-    known = np.flatnonzero(kv)
-    cand = index.get_indexer(_hash(qw, ql, query_group))
-    found = (cand >= 0) & qv
-    c = known[np.where(found, cand, 0)] if len(known) else np.zeros(len(cand), dtype=np.int64)
-    found &= (
-        (key_group[c] == query_group) & (kl[c] == ql) & (kw[c] == qw).all(axis=1) if len(known) else False
-    )
-    return np.where(found, values[c], -1)
+class ByteIndex:
+    """Texts (with a group each, e.g. the workflow) -> values, looked up by bytes with no Python
+    string made. A 64-bit key finds the candidate and every byte is then compared, so a lookup is
+    exact. ``unique`` is False when two keys share a 64-bit key (the caller then matches decoded
+    strings instead)."""
+
+    def __init__(
+        self, keys: tuple[np.ndarray, np.ndarray, np.ndarray], group: np.ndarray, values: np.ndarray
+    ):
+        offsets, data, valid = keys
+        self.k = max(1, -(-int(np.diff(offsets).max(initial=0)) // 8))  # words of the longest key
+        self.words, self.lengths = words(offsets, data, self.k), np.diff(offsets)
+        self.group, self.values, self.rows = group, values, np.flatnonzero(valid)
+        self.index = pd.Index(_hash(self.words, self.lengths, group)[valid])
+        self.unique = bool(self.index.is_unique)
+
+    def lookup(self, queries: tuple[np.ndarray, np.ndarray, np.ndarray], group: np.ndarray) -> np.ndarray:
+        """The value of each query's key (-1: none has the same group and bytes)."""
+        offsets, data, valid = queries
+        qw, ql = words(offsets, data, self.k), np.diff(offsets)  # a longer query differs in length
+        cand = self.index.get_indexer(_hash(qw, ql, group))
+        found = (cand >= 0) & valid
+        if not len(self.rows):
+            return np.full(len(cand), -1, dtype=np.int64)
+        c = self.rows[np.where(found, cand, 0)]
+        found &= (self.group[c] == group) & (self.lengths[c] == ql) & (self.words[c] == qw).all(axis=1)
+        return np.where(found, self.values[c], -1)

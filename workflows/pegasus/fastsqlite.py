@@ -184,19 +184,15 @@ def jobs_and_edges(
     edge_wf = _ints(edge_batches, 0)
     job_wf = jobs["wf_id"].to_numpy()
     col = [c.name for c in jobs_query.selected_columns].index("exec_job_id")
-    keys = ac.text_parts([b.child(col) for b in job_batches])
+    values = jobs["job_id"].to_numpy()
+    if job_wf.dtype != np.int64 or edge_wf.dtype != np.int64 or values.dtype != np.int64:
+        return jobs, edge_job_ids(_frame(edge_query, edge_batches), jobs)  # NULL ids: pandas matches
+    index = ac.ByteIndex(ac.text_parts([b.child(col) for b in job_batches]), job_wf, values)
+    if not index.unique:  # two names share a 64-bit key: match decoded names in pandas
+        return jobs, edge_job_ids(_frame(edge_query, edge_batches), jobs)
     ids: dict[str, np.ndarray] = {names[0]: edge_wf}
     for i in (1, 2):
-        got = None
-        if job_wf.dtype == np.int64 and edge_wf.dtype == np.int64:
-            values = jobs["job_id"].to_numpy()
-            queries = ac.text_parts([b.child(i) for b in edge_batches])
-            got = (
-                ac.exact_lookup(keys, job_wf, values, queries, edge_wf) if values.dtype == np.int64 else None
-            )
-        if got is None:  # repeated keys or NULL ids: match decoded names in pandas
-            return jobs, edge_job_ids(_frame(edge_query, edge_batches), jobs)
-        ids[names[i]] = got
+        ids[names[i]] = index.lookup(ac.text_parts([b.child(i) for b in edge_batches]), edge_wf)
     return jobs, pd.DataFrame(ids)
 
 
@@ -237,35 +233,44 @@ def pivot(raw: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+SECOND = ("invocations",)  # read after jobstate on the second connection (balances the two threads)
+
+
 def read_frames(path: Path, queries: dict[str, sa.Select[Any]]) -> dict[str, pd.DataFrame]:
     """Every query's frame (edges as job ids, see :func:`jobs_and_edges`) and the pivot ("times").
-    The first connection begins a read transaction and reads the tries first; then a second
-    connection reads jobstate in a thread while the first reads the other tables, so the pivot's
-    snapshot is never older than the tries'."""
-    frames: dict[str, pd.DataFrame] = {}
-    got: dict[str, Any] = {}
 
-    def states() -> None:
+    Two connections, each in one read transaction, in two threads (SQLite and numpy release the
+    GIL). The first reads the tries first; only then does the second begin, so its snapshot is
+    never older than the tries' (a try's states and tasks are all there). The second reads
+    jobstate, pivots it, and reads the invocations; the first reads jobs, edges and workflows."""
+    frames: dict[str, pd.DataFrame] = {}
+    second_frames: dict[str, pd.DataFrame] = {}
+    errors: list[BaseException] = []
+
+    def second_connection() -> None:
         try:
             second = Reader(path)
             try:
-                got["raw"] = second.raw_states()
+                second.begin()
+                second_frames["times"] = pivot(second.raw_states())
+                for n in SECOND:
+                    second_frames[n] = second.frame(queries[n])
             finally:
                 second.close()
         except BaseException as err:  # re-raised in the caller's thread
-            got["error"] = err
+            errors.append(err)
 
     first = Reader(path)
     try:
         first.begin()
         frames["tries"] = first.frame(queries["tries"])
-        worker = threading.Thread(target=states, name="stampede-jobstate", daemon=True)
+        worker = threading.Thread(target=second_connection, name="stampede-jobstate", daemon=True)
         worker.start()
         try:
             job_batches = first.batches(queries["jobs"])
             edge_batches = first.batches(queries["edges"])
             for n in queries:
-                if n not in ("tries", "jobs", "edges"):
+                if n not in ("tries", "jobs", "edges", *SECOND):
                     frames[n] = first.frame(queries[n])
             frames["jobs"], frames["edges"] = jobs_and_edges(
                 queries["jobs"], job_batches, queries["edges"], edge_batches
@@ -274,7 +279,6 @@ def read_frames(path: Path, queries: dict[str, sa.Select[Any]]) -> dict[str, pd.
             worker.join()
     finally:
         first.close()
-    if "error" in got:
-        raise got["error"]
-    frames["times"] = pivot(got["raw"])
-    return frames
+    if errors:
+        raise errors[0]
+    return {**frames, **second_frames}
