@@ -29,9 +29,9 @@ from unittest import mock
 import numpy as np
 import pandas as pd
 from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.pegasus import fastsqlite as fs
 from flowsleuth.workflows.pegasus import iter_pegasus_runs
 from flowsleuth.workflows.pegasus import stampede as st
-from flowsleuth.workflows.pegasus.connect import open_engine
 from flowsleuth.workflows.pegasus.writer import write_stampede
 from flowsleuth.workflows.schema import INDEX_COLUMN, NUMERIC_COLUMNS, TEXT_COLUMNS
 
@@ -77,35 +77,41 @@ def _clock(fn: Callable[[], Any]) -> tuple[Any, float, float]:
     return out, time.perf_counter() - w, time.process_time() - c
 
 
-def _records(rows: Any, names: list[str]) -> pd.DataFrame:
-    return pd.DataFrame.from_records(rows, columns=names)
-
-
 def stages(db: Path) -> list[dict[str, Any]]:
-    """Where one read's time goes, in this process, serially (the pivot not on its thread): the
-    DISTINCT-states scan; each query's SQL execution and fetch into tuples, then its frame; then
-    everything after the frames (pandas joins, derivation, Run assembly)."""
-    engine, _ = open_engine(db)
+    """Where one read's time goes, in this process, serially (the reader runs the jobstate part on a
+    second connection in a thread; here each step is timed alone): per query, SQLite running it
+    into Arrow buffers (ADBC), then the numpy/pandas conversion; then everything after the frames
+    (joins, derivation, Run assembly)."""
     rows: list[dict[str, Any]] = []
 
     def add(stage: str, wall: float, cpu: float) -> None:
         rows.append({"input": f"stage: {stage}", "reader": "current", "seconds": wall, "cpu_seconds": cpu})
 
+    queries = st._queries()
     frames: dict[str, pd.DataFrame] = {}
-    with engine.connect() as con:
-        present, w, c = _clock(lambda: st._present_states(con))
-        add("distinct job states (SQL)", w, c)
-        for n, q in {**st._queries(), "times": st._pivot(present)}.items():
-            got, w, c = _clock(lambda q=q: st._rows(con, q))
-            add(f"{n}: SQL + fetch ({len(got)} rows)", w, c)
-            names = [col.name for col in q.selected_columns]
-            to_frame = st._float_frame if n == "times" else _records
-            frames[n], w, c = _clock(lambda got=got, names=names, f=to_frame: f(got, names))
+    reader = fs.Reader(db)
+    try:
+        got: dict[str, list[Any]] = {}
+        for n, q in queries.items():
+            got[n], w, c = _clock(lambda q=q: reader.batches(q))
+            add(f"{n}: SQL into Arrow ({sum(b.length for b in got[n])} rows)", w, c)
+            if n in ("jobs", "edges"):
+                continue
+            frames[n], w, c = _clock(lambda q=q, n=n: fs._frame(q, got[n]))
             add(f"{n}: frame", w, c)
+        (frames["jobs"], frames["edges"]), w, c = _clock(
+            lambda: fs.jobs_and_edges(queries["jobs"], got["jobs"], queries["edges"], got["edges"])
+        )
+        add("jobs frame + edges matched to job ids on their bytes", w, c)
+        raw, w, c = _clock(reader.raw_states)
+        add(f"jobstate: SQL into Arrow ({len(raw['jid'])} rows)", w, c)
+        frames["times"], w, c = _clock(lambda: fs.pivot(raw))
+        add("jobstate: numpy pivot", w, c)
+    finally:
+        reader.close()
     with mock.patch.object(st, "_read_frames", lambda engine, name: {k: v.copy() for k, v in frames.items()}):
         _, w, c = _clock(lambda: list(iter_pegasus_runs(db)))
     add("after the frames: joins, derivation, Run", w, c)
-    engine.dispose()
     return rows
 
 

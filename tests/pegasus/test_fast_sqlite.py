@@ -275,3 +275,22 @@ def test_strings_of_few_values_decode_once_and_exactly(collide, monkeypatch: pyt
 def test_byte_index_with_colliding_keys_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ac, "_hash", lambda w, lengths, group: np.zeros(len(lengths), dtype=np.uint64))
     assert not ac.ByteIndex(_parts(["a", "b"]), np.array([1, 1]), np.array([1, 2])).unique
+
+
+@pytest.mark.parametrize(
+    "sql, says",
+    [
+        ("UPDATE job_edge SET parent_exec_job_id = CAST(X'68C3FF28' AS TEXT)", "not valid UTF-8"),
+        ("UPDATE job_instance SET exitcode = 'abc' WHERE rowid = 1", "wrong type"),
+        ("UPDATE invocation SET remote_cpu_time = '=1+1' WHERE rowid = 1", "wrong type"),
+    ],
+)
+def test_tampered_values_on_the_fast_path(writable_copy, sql: str, says: str) -> None:
+    """What the fast path never turns into Python objects (edge names) or reads as numbers is still
+    checked: bytes that are not UTF-8, text in a number column: one clear line each."""
+    db = next(writable_copy("process_wf_failure").glob("*.stampede.db"))
+    with sqlite3.connect(db) as con:
+        con.execute(sql)
+    with pytest.raises(DataError) as err:
+        list(iter_pegasus_runs(db))
+    assert says in str(err.value) and "\n" not in str(err.value)

@@ -44,7 +44,8 @@ def _decode(offsets: np.ndarray, data: np.ndarray) -> list[str]:
     if raw.isascii():  # one decode, then slices of one str (a byte offset is a char offset)
         text = raw.decode("ascii")
         return [text[a:b] for a, b in itertools.pairwise(o)]
-    return [raw[a:b].decode("utf-8", errors="replace") for a, b in itertools.pairwise(o)]
+    # strict: bytes that are not UTF-8 are a corrupt or tampered DB (with_retry says so in one line)
+    return [raw[a:b].decode("utf-8") for a, b in itertools.pairwise(o)]
 
 
 _SAMPLE, _FEW, _SHORT = 1024, 256, 64
@@ -89,10 +90,8 @@ def column(array: Any, kind: str) -> np.ndarray:
         offsets, data = _text_parts(view)
         if kind == TEXT:
             out = _strings(offsets, data)
-        else:  # a number column holding text: SQLite's dynamic types; numbers where they parse
-            out = pd.to_numeric(pd.Series(_decode(offsets, data), dtype=object), errors="coerce").to_numpy(
-                dtype=float
-            )
+        else:  # SQLite keeps text in any column; monitord never writes it in a number column
+            raise ValueError(f"text in the number column {array.schema.name!r}")
     elif storage in ("int64", "double"):
         out = np.frombuffer(view.buffer(1), dtype=np.int64 if storage == "int64" else np.float64)[
             off : off + n

@@ -192,7 +192,9 @@ def jobs_and_edges(
         return jobs, edge_job_ids(_frame(edge_query, edge_batches), jobs)
     ids: dict[str, np.ndarray] = {names[0]: edge_wf}
     for i in (1, 2):
-        ids[names[i]] = index.lookup(ac.text_parts([b.child(i) for b in edge_batches]), edge_wf)
+        parts = ac.text_parts([b.child(i) for b in edge_batches])
+        parts[1].tobytes().decode("utf-8")  # never decoded per name: checked here, as sqlite3 would
+        ids[names[i]] = index.lookup(parts, edge_wf)
     return jobs, pd.DataFrame(ids)
 
 

@@ -1,17 +1,24 @@
-"""Queries over a stampede DB: set-based SELECTs through SQLAlchemy Core, joined in pandas.
+"""Queries over a stampede DB: set-based SELECTs (SQLAlchemy Core), joined in pandas.
 
-One table of queries (:func:`_queries`), each read into a frame by one reader (:func:`_frame`).
-The state pivot (:func:`_pivot`: each try's state times and last state) is one GROUP BY pass over
-``jobstate`` in SQL, with a CASE aggregate only for the states the DB holds, read after the
-other tables on a connection of its own. Joins run in pandas: on SQLite,
-joining 100,000-row derived tables in SQL cost more than the whole read (measured: automatic
-indexes on materialised CTEs; joining the tries to the pivot in one GROUP BY saved nothing).
+One table of queries (:func:`_queries`) serves both read paths:
 
-Where the time goes (``python -m bench.pegasus_read --stages``, 100,000 jobs, 700,000 job states,
-CPU): the pivot's SQL and fetch ~30%; the other tables' rows into Python tuples and frames ~45%;
-the pandas derivation and Run assembly ~20%. The SQL, the tuples and pandas' per-column type
-inference are each near their floor with sqlite3: a raw jobstate read pivoted in numpy, a
-coded-state subquery and FILTER clauses were each measured slower than this GROUP BY.
+- **An SQLite file** (the default, what monitord writes): :mod:`.fastsqlite` runs these queries,
+  compiled for SQLite, through ADBC into Arrow columns (no Python tuple per row) and pivots the
+  raw jobstate rows in numpy, with the jobstate part on a second connection in a second thread.
+- **MySQL / PostgreSQL** (and ``FAST_SQLITE = False``): each query through SQLAlchemy into a frame
+  (:func:`_frame`); the state pivot (:func:`_pivot`) is one GROUP BY over ``jobstate`` in SQL, with
+  a CASE aggregate only for the states the DB holds, read last on a connection of its own.
+
+Both give the same frames and the same Runs (tests/pegasus/test_fast_sqlite.py). Joins run in
+pandas: on SQLite, joining 100,000-row derived tables in SQL cost more than the whole read
+(measured: automatic indexes on materialised CTEs; joining the tries to the pivot in one GROUP BY
+saved nothing).
+
+Measured with sqlite3 (before the fast path; ``python -m bench.pegasus_read --stages``, 100,000
+jobs, 700,000 job states): the GROUP BY pivot's SQL and fetch ~30% of the read, the other tables'
+rows into Python tuples and frames ~45%. With sqlite3, a raw jobstate read pivoted in numpy was
+slower than the GROUP BY (the tuples cost more than the pivot); through ADBC the raw rows arrive
+as Arrow buffers and the numpy pivot is cheaper than the GROUP BY. See bench/results/pegasus_read.md.
 """
 
 from __future__ import annotations
