@@ -75,8 +75,7 @@ def ask(state: InvestigationState, runtime: Runtime[Deps]) -> dict[str, Any]:
             )
         )
     try:
-        bound = deps.llm.chat_model.bind_tools(lc_tools(deps, state["job_id"]))
-        reply = bound.invoke([*state.get("messages", []), *new])
+        reply = deps.llm.call_tools([*state.get("messages", []), *new], lc_tools(deps, state["job_id"]))
     except Exception as err:  # the loop is optional evidence; the verdict goes on without it
         return {"messages": new, "llm_error": f"tool loop: {type(err).__name__}: {err}"}
     return {"messages": [*new, reply]}

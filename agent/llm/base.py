@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
+from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field
 
 M = TypeVar("M", bound=BaseModel)
@@ -35,17 +36,21 @@ class LLMBackend(ABC):
       for the explanation only (:class:`~agent.verdict.BriefNarrative`); its chain of thought
       was noise that cost most of an investigation's time.
     * ``chat_model``: a LangChain ``BaseChatModel`` for free-form use in a graph.
+    * ``call_tools``: one turn of the tool loop (a guarded backend holds it to its deadline).
     * ``narrate``: structured output; raises :class:`~agent.llm.errors.LLMError` on an unreachable
       server, a timeout, or output that does not validate against ``schema``.
     * ``usage``: tokens and latency of the last ``narrate`` call.
     * ``regenerate``: after a narration fails validation, ask once more (with feedback) before
       removing the unsupported sentences.
+    * ``joins_at_exit``: a narration abandoned at its deadline must finish before the interpreter
+      exits (a thread inside torch's C++ code aborts the process); an HTTP client's need not.
     """
 
     name: str
     supports_tools: bool = False
     compact: bool = False
     regenerate: bool = True
+    joins_at_exit: bool = False
 
     def __init__(self) -> None:
         self.usage = Usage()
@@ -61,3 +66,7 @@ class LLMBackend(ABC):
     @abstractmethod
     def narrate(self, prompt_messages: Sequence[BaseMessage], schema: type[M]) -> M:
         """Answer ``prompt_messages`` with an instance of ``schema`` (a flat pydantic model)."""
+
+    def call_tools(self, messages: Sequence[BaseMessage], tools: Sequence[BaseTool]) -> BaseMessage:
+        """One turn of the agentic tool loop: the chat model with ``tools`` bound."""
+        return self.chat_model.bind_tools(list(tools)).invoke(list(messages))

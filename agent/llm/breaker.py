@@ -11,14 +11,16 @@ from __future__ import annotations
 import atexit
 import threading
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from flowsleuth.agent.llm.base import LLMBackend, M, Usage
 from flowsleuth.agent.llm.errors import LLMError
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
+from langchain_core.tools import BaseTool
 
+T = TypeVar("T")
 _ABANDONED: list[threading.Thread] = []
 EXIT_WAIT_S = 120.0
 
@@ -78,6 +80,14 @@ class GuardedLLM(LLMBackend):
         return LLMError(self.name, why)
 
     def narrate(self, prompt_messages: Sequence[BaseMessage], schema: type[M]) -> M:
+        return self._within_deadline(lambda: self.inner.narrate(prompt_messages, schema))
+
+    def call_tools(self, messages: Sequence[BaseMessage], tools: Sequence[BaseTool]) -> BaseMessage:
+        """The tool loop shares the explanation's deadline and the breaker: unguarded, a hanging
+        server cost the client's timeout and retries before the narration was even asked."""
+        return self._within_deadline(lambda: self.inner.call_tools(messages, tools))
+
+    def _within_deadline(self, fn: Callable[[], T]) -> T:
         if self._tripped is not None:
             raise LLMError(self.name, f"not called: it {self._tripped} earlier in this command")
         deadline_at = self._deadline_at or time.monotonic() + self.deadline_s
@@ -89,7 +99,7 @@ class GuardedLLM(LLMBackend):
 
         def call() -> None:
             try:
-                box["value"] = self.inner.narrate(prompt_messages, schema)
+                box["value"] = fn()
             except BaseException as err:  # handed to the caller's thread below
                 box["error"] = err
 
@@ -97,13 +107,14 @@ class GuardedLLM(LLMBackend):
         worker.start()
         worker.join(remaining)
         self.usage = getattr(self.inner, "usage", Usage())
-        if worker.is_alive():  # abandoned: it never blocks the command, only a bounded exit wait
-            _ABANDONED.append(worker)
+        if worker.is_alive():  # abandoned: it never blocks the command, at most a bounded exit wait
+            if self.inner.joins_at_exit:
+                _ABANDONED.append(worker)
             raise self._trip(why)
         if "error" in box:
             err = box["error"]
             if _is_timeout(err):
                 raise self._trip(why) from err
             raise err
-        value: M = box["value"]
+        value: T = box["value"]
         return value

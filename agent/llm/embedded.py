@@ -218,6 +218,7 @@ class EmbeddedBackend(LLMBackend):
     # second narration cost time and gained no fact on the bench cases
     # (bench/results/explain_speed.md), so an unsupported sentence is removed at once.
     regenerate = False
+    joins_at_exit = True
 
     def __init__(self, settings: LLMSettings) -> None:
         super().__init__()

@@ -58,17 +58,16 @@ def test_triage_against_a_hanging_server_waits_once(env, hanging: _Hanging, monk
     monkeypatch.setenv("FLOWSLEUTH_LLM_TIMEOUT_S", "2")
     args = ["triage", str(sample_run("1000-genome-run0084")), "-f", "jsonl", "--threshold", "0"]
     args += ["--explain", "4", "--backend", "openai", "--base-url", f"http://127.0.0.1:{hanging.port}/v1"]
-    start = time.monotonic()
     result = CliRunner().invoke(app, args)
-    took = time.monotonic() - start
     assert result.exit_code == 0, result.output
     rows = [TriageRow.model_validate_json(line) for line in result.stdout.splitlines()]
     explained = [r for r in rows if r.explanation]
     assert len(explained) == 4  # all four explained, from the tool evidence
     assert "no answer within the 2 s deadline" in result.stderr.replace("\n", " ")
     assert "not called again in this command" in result.stderr.replace("\n", " ")
-    assert took < 30  # before: 4 explanations x 2 attempts x 2 s, plus re-narrations
-    assert hanging.connections <= 2  # one attempt, perhaps its retry; never per job
+    # One attempt, perhaps its retry; never per job (before: 4 explanations x 2 attempts, plus
+    # re-narrations). Counted, not timed: the command's own time swings with the box's load.
+    assert hanging.connections <= 2
 
 
 def test_guard_deadline_is_per_explanation_not_per_call() -> None:
@@ -106,9 +105,14 @@ def test_other_llm_errors_do_not_trip_the_breaker(tmp_path: Path) -> None:
     assert not guard.tripped
 
 
-def test_a_narration_abandoned_at_its_deadline_finishes_before_the_process_exits(tmp_path: Path) -> None:
+@pytest.mark.parametrize("joins", [True, False])
+def test_a_narration_abandoned_at_its_deadline_finishes_before_the_process_exits(
+    tmp_path: Path, joins: bool
+) -> None:
     """An abandoned narration thread still inside torch's C++ code at interpreter exit aborts
-    the process (exit 134, as `flowsleuth demo` did under load): exit waits for it, bounded."""
+    the process (exit 134, as `flowsleuth demo` did under load): exit waits for it, bounded.
+    A backend that only waits on a socket (openai) is not waited for: a hanging server would
+    otherwise hold the command's exit for the client's timeout and retries."""
     import subprocess
     import sys
 
@@ -123,6 +127,8 @@ from flowsleuth.agent.verdict import Narrative
 from tests_fake import FakeBackend
 
 class Slow(FakeBackend):
+    joins_at_exit = {joins}
+
     def narrate(self, prompt_messages, schema):
         time.sleep(1.5)
         Path({str(done)!r}).write_text("yes")
@@ -151,4 +157,24 @@ except LLMError:
     )
     assert out.returncode == 0, out.stderr
     assert "abandoned" in out.stdout  # the caller got its error at the deadline...
-    assert done.read_text() == "yes"  # ...and the thread finished before the process exited
+    assert done.exists() is joins  # ...and the thread finished before the process exited, or not
+
+
+def test_the_tool_loop_shares_the_deadline_and_trips_the_breaker() -> None:
+    """The agentic tool loop's turn is held to the explanation's deadline too; before, it went
+    to the chat model directly and a hanging server cost the client's timeout and retries."""
+    from flowsleuth.agent.llm.breaker import GuardedLLM
+
+    class HangsOnTools(FakeBackend):
+        def call_tools(self, messages, tools):  # type: ignore[no-untyped-def]
+            time.sleep(2)
+            raise AssertionError("never reached within the deadline")
+
+    guard = GuardedLLM(HangsOnTools(), deadline_s=0.3)
+    guard.begin()
+    start = time.monotonic()
+    with pytest.raises(LLMError, match="deadline for one explanation"):
+        guard.call_tools([HumanMessage("x")], [])
+    assert time.monotonic() - start < 1.5 and guard.tripped
+    with pytest.raises(LLMError, match="not called"):
+        guard.narrate([HumanMessage("x")], Narrative)
