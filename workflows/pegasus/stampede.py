@@ -232,7 +232,11 @@ def _workflows(wf: pd.DataFrame, states: pd.DataFrame) -> pd.DataFrame:
 def _jobs(jobs: pd.DataFrame, tries: pd.DataFrame, times: pd.DataFrame) -> pd.DataFrame:
     """One row per job: its last try (highest ``job_submit_seq``) with that try's state times."""
     times = times.assign(state=_decode_states(times.pop("last_state")))
-    tries = tries.merge(times, on="job_instance_id", how="left").sort_values(["job_id", "job_submit_seq"])
+    tries = tries.merge(times, on="job_instance_id", how="left")
+    if tries["job_id"].is_unique:  # no retries (the common case): one try per job, none before it
+        last = tries.drop(columns=["last_ts"]).assign(previous_end=np.nan, tries=1)
+        return jobs.merge(last, on="job_id", how="left")
+    tries = tries.sort_values(["job_id", "job_submit_seq"])
     count = tries.groupby("job_id").size().rename("tries")
     # A retry is ready when the try before it ended (that try's last recorded state).
     earlier = tries.groupby("job_id")["last_ts"].shift(1)
@@ -243,12 +247,21 @@ def _jobs(jobs: pd.DataFrame, tries: pd.DataFrame, times: pd.DataFrame) -> pd.Da
     )
 
 
+def _sorted(first: np.ndarray, second: np.ndarray) -> bool:
+    """Rows already in (first, second) order (monitord writes invocations in that order)."""
+    if len(first) < 2:
+        return True
+    step, then = np.diff(first), np.diff(second)
+    return bool(((step > 0) | ((step == 0) & (then >= 0))).all())
+
+
 def read_stampede(engine: Engine, name: str) -> StampedeData:
     f = _read_frames(engine, name)
     jobs = _jobs(f["jobs"], f["tries"], f["times"])
     inv = f["invocations"]
     inv = inv[inv["job_instance_id"].isin(jobs["job_instance_id"].dropna())]
-    inv = inv.sort_values(["job_instance_id", "task_submit_seq"], kind="stable")
+    if not _sorted(inv["job_instance_id"].to_numpy(), inv["task_submit_seq"].to_numpy()):
+        inv = inv.sort_values(["job_instance_id", "task_submit_seq"], kind="stable")
     return StampedeData(
         workflows=_workflows(f["workflows"], f["wf_states"]),
         jobs=jobs,
