@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from flowsleuth.agent.llm.base import LLMBackend
 from flowsleuth.tools.decision.fusion import Fusion
-from flowsleuth.tools.decision.score import RunScores, score_run
+from flowsleuth.tools.decision.score import RunScores, score_run, score_runs
 from flowsleuth.tools.registry import Registry
 from flowsleuth.workflows.contract import Subject
 
@@ -53,3 +53,16 @@ class Deps:
         subject = subject.warmed()
         scores = score_run(registry, subject, fusion or Fusion())
         return cls(subject, registry, scores, llm, few_shot, max_steps, n_examples, check_claims)
+
+    @classmethod
+    def build_many(
+        cls, subjects: Sequence[Subject], registry: Registry, fusion: Fusion | None = None, **kw: Any
+    ) -> list[Deps]:
+        """:meth:`build` of each subject, scored as one batch (small runs): the same scores,
+        each source run once for the batch where it can (:func:`score_runs`)."""
+        from flowsleuth.tools.registry.batches import warm_all
+
+        subjects = warm_all(subjects)
+        scores = score_runs(registry, subjects, fusion or Fusion())
+        fields = {k: kw[k] for k in ("llm", "few_shot", "max_steps", "n_examples", "check_claims") if k in kw}
+        return [cls(s, registry, sc, **fields) for s, sc in zip(subjects, scores, strict=True)]

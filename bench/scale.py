@@ -20,8 +20,11 @@ Protocol:
   runs from the Flow-Bench extra zips (eht_imaging: 12 jobs, somospie: 60), read and scored
   in-process with the toolkit loaded once; wall and CPU medians. With ``--before REF`` the same
   script also runs against the code of git ref REF (a temporary worktree put first on
-  PYTHONPATH), alternating before / after for ``--rounds`` rounds; medians over rounds. A
-  cProfile of the scoring pass (tool threads inline) goes to ``scale_profile.md``.
+  PYTHONPATH), alternating before / after for ``--rounds`` rounds; medians over rounds. On code
+  that scores batches of runs (``Toolkit.deps_many``, what triage does with consecutive small
+  runs), ``--batch`` (default 64) further runs of each set are read one by one and scored as one
+  batch: the ``batch ...`` columns (the batch's totals over its runs). A cProfile of the scoring
+  (tool threads inline; one batch where the code batches) goes to ``scale_profile.md``.
 * With ``--before REF`` the modes table also gets the serial command on the code of REF (last,
   same runs, bytes compared with the serial output).
 
@@ -125,6 +128,7 @@ def overhead(args: argparse.Namespace, work: Path) -> tuple[list[dict[str, Any]]
             for label, extra_env in trees.items():
                 out = work / f"overhead-{len(results[label])}-{label.split()[0]}.json"
                 cmd = [sys.executable, "-m", "bench.scale_overhead", "--runs", str(args.overhead_runs)]
+                cmd += ["--batch", str(args.batch)]
                 cmd += ["--json", str(out)]
                 if rnd == args.rounds - 1:
                     cmd += ["--profile", str(args.profile)]
@@ -153,6 +157,11 @@ def overhead(args: argparse.Namespace, work: Path) -> tuple[list[dict[str, Any]]
                     "wall ms/run read, score (last round)": per[-1]["wall ms/run (read, score)"],
                     "CPU ms/run read, score (last round)": per[-1]["CPU ms/run (read, score)"],
                     **{k: round(v, 1) for k, v in med.items() if k != "runs"},
+                    **{
+                        f"{k} (last round)": per[-1][k]
+                        for k in ("batch CPU ms/run (read, score)",)
+                        if k in per[-1]
+                    },
                     "code path": rounds[0]["code"],
                 }
             )
@@ -259,6 +268,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=200, help="Flow-Bench runs for the three modes")
     ap.add_argument("--overhead-runs", type=int, default=20, help="small runs per set and round")
     ap.add_argument("--rounds", type=int, default=2, help="overhead rounds (trees alternate)")
+    ap.add_argument("--batch", type=int, default=64, help="small runs scored as one batch (if the code can)")
     ap.add_argument("--profile", type=int, default=20, help="profiled scoring passes (12-job runs)")
     ap.add_argument("--before", help="git ref whose small-run overhead (and serial triage) to measure too")
     ap.add_argument("--limit-s", type=float, default=900.0, help="time limit of each command")
@@ -266,7 +276,7 @@ def main() -> None:
     ap.add_argument("--smoke", action="store_true")
     args = ap.parse_args()
     if args.smoke:
-        args.runs, args.overhead_runs, args.rounds, args.profile = 6, 4, 1, 2
+        args.runs, args.overhead_runs, args.rounds, args.profile, args.batch = 6, 4, 1, 2, 4
     work = Path(tempfile.mkdtemp(prefix="flowsleuth-scale-"))
     load_start = load()
     small_rows, profiles = overhead(args, work) if args.only != "modes" else ([], {})
@@ -297,8 +307,10 @@ def write_profile(path: Path, profiles: dict[str, Any], args: argparse.Namespace
         "# Where a small run's time goes",
         "",
         f"- command: {command()}",
-        f"- what: cProfile of {args.profile} scoring passes (``triage_run(kit.deps(run))``) on 12-job "
-        "eht_imaging runs, the registry's tool threads run inline so the profiler sees them; "
+        f"- what: cProfile of scoring {args.profile} 12-job eht_imaging runs: run by run "
+        "(``triage_run(kit.deps(run))``) on code that does not batch, as one batch "
+        "(``kit.deps_many(runs)``, what triage does with consecutive small runs) on code that does; "
+        "the registry's tool threads run inline so the profiler sees them; "
         "profiling inflates every call, so read shares, not absolute times",
         "",
     ]

@@ -199,10 +199,17 @@ def _scorer(cfg: Settings, sft: bool, n_workers: int) -> PoolScorer | ClusterSco
 
 def _serial(kit: Toolkit, budget: list[int]) -> Scorer:
     from flowsleuth.agent.triage import triage_run
+    from flowsleuth.cli.app.batches import batched, deps_of
 
     def scored(runs: Iterable[Run], skip: Callable[[Run], bool]) -> Iterator[tuple[Run, Outcome | None]]:
-        for run in runs:
-            yield run, (None if skip(run) else triage_run(kit.deps(run), explain=budget[0]))
+        for group in batched(runs, skip):  # consecutive small runs scored together
+            deps = deps_of(kit, [r for r, done in group if not done])
+            for run, done in group:
+                if done:
+                    yield run, None
+                    continue
+                d = deps.pop(id(run), None) or kit.deps(run)
+                yield run, triage_run(d, explain=budget[0])
 
     return scored
 

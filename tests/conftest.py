@@ -48,6 +48,29 @@ def normal_run() -> Run:
 
 
 @pytest.fixture(scope="session")
+def small_runs() -> list[Run]:
+    """Small runs cut from the bundled sample runs: the same host names recur across runs (so
+    a group that mixed runs would show), with NaN, a one-host run and a one-job run."""
+    import dataclasses
+
+    import numpy as np
+
+    out: list[Run] = []
+    rng = np.random.default_rng(7)
+    for path in sample_runs()[:4]:
+        run = load_run(path)
+        for k, (a, b) in enumerate(((0, 12), (12, 40), (40, 41), (41, 60))):
+            frame = run.frame.iloc[a:b].copy()
+            if k == 1:
+                frame.loc[frame.index[::3], "runtime"] = np.nan
+                frame["kickstart_hostname"] = rng.choice(["h1", "h2", "h3"], len(frame))
+            if k == 3:
+                frame["kickstart_hostname"] = "solo"
+            out.append(dataclasses.replace(run, frame=frame, run_id=f"{run.run_id}-{k}"))
+    return out
+
+
+@pytest.fixture(scope="session")
 def flowbench() -> Path:
     """The full Flow-Bench checkout; tests that need it skip where it is absent."""
     root = flowbench_root()

@@ -41,7 +41,7 @@ _Z_FLOOR = 0.05  # log-ratio units; keeps z finite when every peer host is ident
 
 def job_ratios(frame: pd.DataFrame) -> pd.DataFrame:
     """Per job: value / median of the same transformation in the same run (``<f>_ratio``)."""
-    return _ratios_frame(frame, _job_ratio_values(frame, _keys(frame)))
+    return ratios_frame(frame, _job_ratio_values(frame, _keys(frame)))
 
 
 _Keys = tuple[np.ndarray, int, np.ndarray, np.ndarray]
@@ -61,7 +61,7 @@ def _job_ratio_values(frame: pd.DataFrame, keys: _Keys) -> np.ndarray:
     return (values + 1.0) / (median + 1.0)
 
 
-def _ratios_frame(frame: pd.DataFrame, ratios: np.ndarray) -> pd.DataFrame:
+def ratios_frame(frame: pd.DataFrame, ratios: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(ratios, index=frame.index, columns=[f"{short}_ratio" for short in CONTEXT_FEATURES])
 
 
@@ -74,15 +74,30 @@ def host_context(frame: pd.DataFrame, ratios: pd.DataFrame | None = None) -> pd.
 
 def _host_frame(ratios: np.ndarray, keys: _Keys) -> pd.DataFrame:
     _, _, host, names = keys
-    logs = np.log(np.where(ratios < 1e-9, 1e-9, ratios))  # NaN stays NaN
-    host_log = group_mean(logs, host, len(names))
+    host_log = group_mean(host_logs(ratios), host, len(names))
+    return host_table(host_log, np.bincount(host, minlength=len(names)), names)
+
+
+def host_logs(ratios: np.ndarray) -> np.ndarray:
+    """The job ratios' logs, floored (NaN stays NaN): what a host's mean is taken of."""
+    return np.log(np.where(ratios < 1e-9, 1e-9, ratios))
+
+
+def host_table(host_log: np.ndarray, n_jobs: np.ndarray, names: np.ndarray) -> pd.DataFrame:
+    """Per host (``names``, sorted): from its mean log job ratio and its job count."""
     vs, z = _leave_one_out(host_log)
-    cols: dict[str, np.ndarray] = {"n_jobs": np.bincount(host, minlength=len(names)).astype(np.int64)}
-    for i, short in enumerate(CONTEXT_FEATURES):
-        cols[f"host_{short}_ratio"] = np.exp(host_log[:, i])
-        cols[f"host_{short}_vs_peers"] = np.exp(vs[:, i])
-        cols[f"host_{short}_z"] = z[:, i]
-    return pd.DataFrame(cols, index=pd.Index(names, name="host"))
+    block = np.empty((len(names), 3 * len(CONTEXT_FEATURES)))
+    for i in range(len(CONTEXT_FEATURES)):
+        block[:, 3 * i] = np.exp(host_log[:, i])
+        block[:, 3 * i + 1] = np.exp(vs[:, i])
+        block[:, 3 * i + 2] = z[:, i]
+    # one float block (a frame from a dict of columns builds and checks each one apart)
+    out = pd.DataFrame(block, index=pd.Index(names, name="host"), columns=_HOST_COLUMNS)
+    out.insert(0, "n_jobs", np.asarray(n_jobs).astype(np.int64))
+    return out
+
+
+_HOST_COLUMNS = [f"host_{s}_{t}" for s in CONTEXT_FEATURES for t in ("ratio", "vs_peers", "z")]
 
 
 def _leave_one_out(vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -114,25 +129,22 @@ def run_context(
     ratios = job_ratios(frame) if ratios is None else ratios
     hosts = host_context(frame, ratios) if hosts is None else hosts
     where = hosts.index.get_indexer(pd.Index(frame["kickstart_hostname"].fillna("").to_numpy()))
-    return _context_frame(frame, ratios.to_numpy(dtype=float), hosts, where)
+    return context_frame(frame, ratios.to_numpy(dtype=float), hosts, where)
 
 
-def _context_frame(
+def context_frame(
     frame: pd.DataFrame, ratios: np.ndarray, hosts: pd.DataFrame, where: np.ndarray
 ) -> pd.DataFrame:
     """The run context from its parts; ``where``: each job's row in ``hosts`` (-1: none)."""
-    cols: dict[str, np.ndarray] = {}
-    for i, short in enumerate(CONTEXT_FEATURES):
-        cols[f"{short}_ratio"] = ratios[:, i]
     missing = where < 0
-    for c in hosts.columns:
-        if c == "n_jobs":
-            continue
-        v = hosts[c].to_numpy(dtype=float)[where]
-        cols[c] = np.where(missing, np.nan, v) if missing.any() else v
+    host_cols = [c for c in hosts.columns if c != "n_jobs"]
+    per_job = hosts[host_cols].to_numpy(dtype=float)[where]
+    if missing.any():
+        per_job[missing] = np.nan
+    columns = [*(f"{short}_ratio" for short in CONTEXT_FEATURES), *host_cols]
+    out = pd.DataFrame(np.hstack([ratios, per_job]), index=frame.index, columns=columns)
     n_jobs = hosts["n_jobs"].to_numpy()[where]
-    cols["host_n_jobs"] = np.where(missing, np.nan, n_jobs) if missing.any() else n_jobs
-    out = pd.DataFrame(cols, index=frame.index)
+    out["host_n_jobs"] = np.where(missing, np.nan, n_jobs) if missing.any() else n_jobs
     out["n_hosts"] = len(hosts)
     return out
 
@@ -164,7 +176,14 @@ def context_of(frame: pd.DataFrame) -> ContextParts:
     keys = _keys(frame)
     values = _job_ratio_values(frame, keys)
     hosts = _host_frame(values, keys)
-    parts = ContextParts(_ratios_frame(frame, values), hosts, _context_frame(frame, values, hosts, keys[2]))
+    parts = ContextParts(ratios_frame(frame, values), hosts, context_frame(frame, values, hosts, keys[2]))
+    return remember(frame, parts)
+
+
+def remember(frame: pd.DataFrame, parts: ContextParts) -> ContextParts:
+    """Keep ``parts`` as ``frame``'s context while the frame lives (see :func:`context_of`);
+    a batch of runs computes them together (:func:`workflows.batch.contexts_of`)."""
+    key = id(frame)
     # Single dict operations are atomic: no lock (a lock taken here could deadlock when a
     # garbage collection inside it drops another frame and runs its callback).
     _PARTS[key] = (weakref.ref(frame, partial(_drop, key)), parts)

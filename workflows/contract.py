@@ -244,3 +244,5 @@ class RunResults:
 
 ToolFn = Callable[[Subject], ToolResult]
 RunToolFn = Callable[[Subject], RunResults]
+RunsToolFn = Callable[[Sequence[Subject]], Sequence[RunResults]]
+"""A tool's many-runs form: each subject's :class:`RunResults`, in order, from one pass."""

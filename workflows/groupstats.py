@@ -10,7 +10,9 @@ arithmetic as pandas on a 2-D float block (rows x columns) and integer group cod
   their count, as pandas' cython ``group_mean``;
 * :func:`group_rank_pct`: average rank among the group's non-NaN values over their count, as
   ``groupby(...).rank(pct=True)`` (NaN stays NaN);
-* :func:`median`, :func:`quantile`: of one column's non-NaN values.
+* :func:`median`, :func:`quantile`: of one column's non-NaN values;
+* :func:`group_np_quantiles`: ``np.quantile`` of each group's finite values (numpy's own
+  arithmetic, not pandas').
 
 The tests (``tests/workflows/test_groupstats.py``) compare each with pandas on random data, NaN
 and ties included.
@@ -241,3 +243,37 @@ def group_first(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndar
         ok = np.flatnonzero(~np.isnan(v2[:, j]))[::-1]  # reversed: the first row is written last
         out[codes[ok], j] = v2[ok, j]
     return out if v.ndim == 2 else out[:, 0]
+
+
+def group_np_quantiles(values: np.ndarray, codes: np.ndarray, n: int, qs: Sequence[float]) -> np.ndarray:
+    """(groups x len(qs)) ``np.quantile(finite values of the group, qs)`` (linear), with numpy's
+    own index and interpolation arithmetic; NaN for a group with no finite value."""
+    v = np.asarray(values, dtype=float)
+    ok = np.isfinite(v)
+    c, x = codes[ok], v[ok]
+    order = np.lexsort((x, c))
+    xs = x[order]
+    count = np.bincount(c, minlength=n)
+    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    out = np.full((n, len(qs)), np.nan)
+    has = np.flatnonzero(count > 0)
+    cnt, first = count[has], start[has]
+    for k, q in enumerate(np.asarray(qs, dtype=float)):
+        virtual = (cnt - 1) * q
+        prev = np.floor(virtual)
+        nxt = prev + 1
+        above = virtual >= cnt - 1
+        prev[above] = -1
+        nxt[above] = -1
+        below = virtual < 0
+        prev[below] = 0
+        nxt[below] = 0
+        p_i, n_i = prev.astype(np.intp), nxt.astype(np.intp)
+        gamma = virtual - p_i
+        a = xs[first + np.where(p_i < 0, cnt + p_i, p_i)]
+        b = xs[first + np.where(n_i < 0, cnt + n_i, n_i)]
+        diff = b - a
+        res = a + diff * gamma
+        res = np.where(gamma >= 0.5, b - diff * (1 - gamma), res)
+        out[has, k] = res
+    return out

@@ -7,7 +7,7 @@ needs only one score source.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -76,6 +76,18 @@ class Toolkit:
         given: ``why`` needs one job's verdict, triage every job's)."""
         return Deps.build(
             self.subject(run).for_job(job_id),
+            self.registry,
+            self.fusion,
+            llm=self.llm,
+            few_shot=self.few_shot if self.index is not None else None,
+            max_steps=self.settings.max_steps,
+            n_examples=self.settings.n_examples,
+        )
+
+    def deps_many(self, runs: Sequence[Run]) -> list[Deps]:
+        """:meth:`deps` of each run (every job), scored as one batch: for many small runs."""
+        return Deps.build_many(
+            [self.subject(r) for r in runs],
             self.registry,
             self.fusion,
             llm=self.llm,

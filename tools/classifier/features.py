@@ -91,9 +91,15 @@ def _label_free(run: Run, feature_set: str) -> pd.DataFrame:
     return pd.concat([*parts, pd.DataFrame(rest, index=frame.index)], axis=1)
 
 
+UNIT_FREE_INPUTS: tuple[str, ...] = ("runtime", "stage_in_delay", *_SHARES.values())
+
+
 def _unit_free(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    names = ["runtime", "stage_in_delay", *_SHARES.values()]
-    block = frame[names].to_numpy(dtype=float)
+    return unit_free_values(frame[list(UNIT_FREE_INPUTS)].to_numpy(dtype=float))
+
+
+def unit_free_values(block: np.ndarray) -> dict[str, np.ndarray]:
+    """The unit-free shares from the :data:`UNIT_FREE_INPUTS` columns (rows x columns)."""
     rt, stage_in = block[:, 0] + 1.0, block[:, 1]
     out = {short: block[:, i + 2] / rt for i, short in enumerate(_SHARES)}
     out["stage_in_share"] = stage_in / (rt + np.where(np.isnan(stage_in), 0.0, stage_in))

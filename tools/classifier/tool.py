@@ -7,14 +7,17 @@ gives every job its result; the job form reports one job, or the run's top jobs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from flowsleuth.tools.classifier.portable import VariantScorer
 from flowsleuth.tools.classifier.scorer import Scorer
+from flowsleuth.tools.topn import counts, largest
 from flowsleuth.workflows.contract import Finding, RunResults, ServiceKey, Subject, ToolResult
 from flowsleuth.workflows.errors import FlowsleuthError
+from flowsleuth.workflows.models import Run
 
 SCORERS: ServiceKey[Mapping[str, Scorer]] = ServiceKey("scorers")
 """Loaded scorers by kind ("tree", "sft")."""
@@ -60,15 +63,16 @@ def _job_result(
 def _run_result(
     tool: str, scorer: Scorer, scores: pd.DataFrame, notes: list[str], inv: dict[str, Any]
 ) -> ToolResult:
-    flagged = scores[scores["pred_class"] != "None"]
-    top = scores.nlargest(_TOP, "score")
+    classes = scores["pred_class"].to_numpy()
+    flagged = [c for c in classes if c != "None"]
+    score, nodes = scores["score"].to_numpy(), scores["node_id"].to_numpy()
     data = {
         "jobs": len(scores),
         "flagged": len(flagged),
-        "flagged_classes": flagged["pred_class"].value_counts().to_dict(),
+        "flagged_classes": counts(flagged),
         "top": [
-            {"node_id": n, "score": round(float(s), 4), "pred_class": c}
-            for n, s, c in zip(top["node_id"], top["score"], top["pred_class"], strict=True)
+            {"node_id": nodes[i], "score": round(float(score[i]), 4), "pred_class": classes[i]}
+            for i in largest(score, _TOP)
         ],
         "model": _model_info(scorer),
         "run_notes": notes,  # shown to the user (see RunScores.notes)
@@ -97,6 +101,12 @@ def _score_run(tool: str, kind: str, subject: Subject) -> RunResults:
     except (FlowsleuthError, ValueError, RuntimeError) as err:
         failed = ToolResult.failed(tool, f"{type(err).__name__}: {err}", run_id=run.run_id)
         return RunResults(dict.fromkeys(subject.focus_jobs, failed), failed)
+    return _results(tool, kind, scorer, run, scores, notes)
+
+
+def _results(
+    tool: str, kind: str, scorer: Scorer, run: Run, scores: pd.DataFrame, notes: list[str]
+) -> RunResults:
     jobs = {
         str(row["node_id"]): _job_result(
             tool,
@@ -154,3 +164,35 @@ def sft_score_run(subject: Subject) -> RunResults:
 def tree_score_run(subject: Subject) -> RunResults:
     """:func:`tree_score` for every job of the run, in one pass."""
     return _score_run("tree_score", "tree", subject)
+
+
+def tree_score_runs(subjects: Sequence[Subject]) -> list[RunResults]:
+    """:func:`tree_score_run` of each subject, the whole runs the full model scores in one
+    pass: their features as one batch (:mod:`.features_batch`), one prediction."""
+    out: dict[int, RunResults] = {}
+    scorer = _tree_of(subjects[0]) if subjects else None
+    full: Any = scorer.full if isinstance(scorer, VariantScorer) else scorer
+    together = [i for i, s in enumerate(subjects) if _batchable(s, scorer, full)]
+    if len(together) > 1:
+        runs = [subjects[i].run for i in together]
+        for i, part in zip(together, _split(full.score_batch(runs), runs), strict=True):
+            out[i] = _results("tree_score", "tree", full, subjects[i].run, part, [])
+    return [out[i] if i in out else tree_score_run(s) for i, s in enumerate(subjects)]
+
+
+def _batchable(subject: Subject, scorer: Scorer | None, full: Any) -> bool:
+    """Whether the full model scores this whole run, with the batch's scorer."""
+    if scorer is None or _tree_of(subject) is not scorer or not hasattr(full, "score_batch"):
+        return False
+    if subject.job_id is not None or not len(subject.run.frame):
+        return False
+    return not isinstance(scorer, VariantScorer) or scorer.for_run(subject.run) is full
+
+
+def _tree_of(subject: Subject) -> Scorer | None:
+    return (subject.services.get(SCORERS) or {}).get("tree")
+
+
+def _split(scores: pd.DataFrame, runs: Sequence[Run]) -> list[pd.DataFrame]:
+    at = np.cumsum([0, *(len(r.frame) for r in runs)])
+    return [scores.iloc[at[k] : at[k + 1]] for k in range(len(runs))]

@@ -52,13 +52,38 @@ def diagnose_view(
     max_culprits: int = 30,
 ) -> RunDiagnosis:
     """The diagnosis from a precomputed view; ``n_jobs`` is the job count per host."""
-    probs = model.run_probabilities(view)
+    baseline_used = bool(view.hosts.filter(like="hbase_").notna().to_numpy().any())
+    return verdict(
+        model,
+        model.run_probabilities(view),
+        model.host_probabilities(view),
+        n_jobs,
+        (run_id, workflow),
+        baseline_used,
+        view.run_feats,
+        max_culprits,
+    )
+
+
+def verdict(
+    model: DiagnosisModel,
+    probs: dict[str, float],
+    host_probs: pd.Series,
+    n_jobs: pd.Series,
+    run: tuple[str, str],
+    baseline_used: bool,
+    run_feats: dict[str, float],
+    max_culprits: int = 30,
+) -> RunDiagnosis:
+    """The diagnosis from both models' outputs: ``probs`` (run class), ``host_probs`` (host is
+    a culprit), ``n_jobs`` per host; ``run`` is (run id, workflow)."""
+    run_id, workflow = run
     kinds: dict[str, float] = {}
     for label, p in probs.items():
         kinds[_kind(label)] = kinds.get(_kind(label), 0.0) + p
     kind = max(kinds, key=kinds.__getitem__)
     label = max((lb for lb in probs if _kind(lb) == kind), key=probs.__getitem__)
-    hosts = model.host_probabilities(view).sort_values(ascending=False)
+    hosts = host_probs.sort_values(ascending=False)
     culprits: list[CulpritHost] = []
     if kind != "normal":
         flagged = hosts[hosts >= model.artifact.threshold]
@@ -70,7 +95,6 @@ def diagnose_view(
         ]
     total = int(n_jobs.sum())
     affected = sum(c.n_jobs for c in culprits) / max(total, 1)
-    baseline_used = bool(view.hosts.filter(like="hbase_").notna().to_numpy().any())
     return RunDiagnosis(
         run_id=run_id,
         workflow=workflow,
@@ -87,9 +111,7 @@ def diagnose_view(
         n_hosts=len(hosts),
         baseline_used=baseline_used,
         evidence={
-            k: round(float(view.run_feats[k]), 4)
-            for k in _EVIDENCE
-            if k in view.run_feats and pd.notna(view.run_feats[k])
+            k: round(float(run_feats[k]), 4) for k in _EVIDENCE if k in run_feats and pd.notna(run_feats[k])
         },
         notes=_notes(kind, baseline_used, len(hosts)),
     )

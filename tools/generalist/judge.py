@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,12 +43,25 @@ class GeneralistJudge:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def judge(self, run: Run) -> RunJudgement:
+        return self.remember(run, None)
+
+    def judge_many(self, runs: Sequence[Run]) -> list[RunJudgement]:
+        """:meth:`judge` of each run, the zero-shot ones in one pass (see :mod:`.batch`)."""
+        from flowsleuth.tools.generalist.batch import judge_many
+
+        return judge_many(self, runs)
+
+    def remember(self, run: Run, judged: RunJudgement | None) -> RunJudgement:
+        """The memo's judgement of ``run``; when it has none, ``judged`` (judged already, in a
+        batch), else a fresh one."""
         key = (run.workflow, run.run_id)
         with self._lock:
             if key not in self._memo:
-                hist = self.store.history(run.workflow)
-                labels = self.store.labels(run.workflow)
-                self._memo[key] = judge_run(self.models, run, hist, labels, self._adapter(run.workflow))
+                if judged is None:
+                    hist = self.store.history(run.workflow)
+                    labels = self.store.labels(run.workflow)
+                    judged = judge_run(self.models, run, hist, labels, self._adapter(run.workflow))
+                self._memo[key] = judged
                 while len(self._memo) > MEMO_RUNS:  # a batch triage judges each run once
                     self._memo.popitem(last=False)
             self._memo.move_to_end(key)

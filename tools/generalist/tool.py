@@ -4,9 +4,11 @@ home allows (zero-shot, history, labelled). Finds its judge in the subject's ser
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
 from flowsleuth.tools.generalist.scoring import RunJudgement
+from flowsleuth.tools.topn import largest
 from flowsleuth.workflows.contract import Finding, RunResults, ServiceKey, Subject, ToolResult
 from flowsleuth.workflows.errors import FlowsleuthError
 from flowsleuth.workflows.models import Run
@@ -50,12 +52,13 @@ def _job(j: RunJudgement, job_id: str, inv: dict[str, Any]) -> ToolResult:
 
 
 def _run(j: RunJudgement, inv: dict[str, Any]) -> ToolResult:
-    top = j.scores.nlargest(5)
-    n = int(j.flagged.sum())
+    scores = j.scores.to_numpy()
+    nodes = j.scores.index
+    n = int((scores >= j.threshold).sum())  # j.flagged
     data = {
         "jobs": len(j.scores),
         "flagged": n,
-        "top": [{"node_id": node, "score": float(s)} for node, s in top.items()],
+        "top": [{"node_id": nodes[i], "score": float(scores[i])} for i in largest(scores, 5)],
         **_base(j),
     }
     return ToolResult.ok(
@@ -63,9 +66,9 @@ def _run(j: RunJudgement, inv: dict[str, Any]) -> ToolResult:
     )
 
 
-def generalist_score_run(subject: Subject) -> RunResults:
+def generalist_score_run(subject: Subject, judged: RunJudgement | None = None) -> RunResults:
     """:func:`generalist_score` for the run and each of its jobs (the focus job alone when the
-    subject has one), in one pass."""
+    subject has one), in one pass (``judged``: the run's judgement, when already made)."""
     run = subject.run
     jobs = subject.focus_jobs
     judge = subject.services.get(GENERALIST)
@@ -73,7 +76,7 @@ def generalist_score_run(subject: Subject) -> RunResults:
         none = ToolResult.no_data(TOOL, "no generalist model is loaded", run_id=run.run_id)
         return RunResults(dict.fromkeys(jobs, none))
     try:
-        j = judge.judge(run)
+        j = judged if judged is not None else judge.judge(run)
     except (FlowsleuthError, ValueError) as err:
         failed = ToolResult.failed(TOOL, f"{type(err).__name__}: {err}", run_id=run.run_id)
         return RunResults(dict.fromkeys(jobs, failed), failed)
@@ -81,6 +84,17 @@ def generalist_score_run(subject: Subject) -> RunResults:
         job: _job(j, job, {"run_id": run.run_id, "job_id": job}) for job in jobs if job in j.scores.index
     }
     return RunResults(per_job, _run(j, {"run_id": run.run_id, "job_id": None}))
+
+
+def generalist_score_runs(subjects: Sequence[Subject]) -> list[RunResults]:
+    """:func:`generalist_score_run` of each subject, the runs judged in one pass when the judge
+    can (:meth:`~.judge.GeneralistJudge.judge_many`)."""
+    judges = [s.services.get(GENERALIST) for s in subjects]
+    many = getattr(judges[0], "judge_many", None) if judges else None
+    if many is None or any(j is not judges[0] for j in judges):
+        return [generalist_score_run(s) for s in subjects]
+    judged = many([s.run for s in subjects])
+    return [generalist_score_run(s, j) for s, j in zip(subjects, judged, strict=True)]
 
 
 def generalist_score(subject: Subject) -> ToolResult:

@@ -7,10 +7,14 @@ pyproject.toml), exactly like a plugin's: :func:`register_tools` is the hook.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from flowsleuth.tools.hints import HINTS
 from flowsleuth.workflows.contract import Finding, RunResults, Subject, ToolResult
+
+if TYPE_CHECKING:
+    from flowsleuth.tools.diagnosis.schema import RunDiagnosis
 
 DIAGNOSIS_TOOL = "run_diagnosis"
 
@@ -32,11 +36,14 @@ def run_diagnosis(subject: Subject) -> ToolResult:
     return out.jobs[subject.job_id]
 
 
-def run_diagnosis_run(subject: Subject, jobs: tuple[str, ...] | None = None) -> RunResults:
-    """:func:`run_diagnosis` for the run and every job of it (``jobs``: only these), one pass."""
+def run_diagnosis_run(
+    subject: Subject, jobs: tuple[str, ...] | None = None, diag: RunDiagnosis | None = None
+) -> RunResults:
+    """:func:`run_diagnosis` for the run and every job of it (``jobs``: only these), one pass
+    (``diag``: the run's diagnosis, when already made)."""
     from flowsleuth.tools.diagnosis.diagnose import diagnose_run, job_anomaly_score, job_verdict
 
-    diag = diagnose_run(subject)
+    diag = diag if diag is not None else diagnose_run(subject)
     run_data = diag.model_dump()
     run_summary = (
         f"run {diag.run_id}: {diag.label} (p {diag.label_confidence:.2f}), "
@@ -74,17 +81,58 @@ def run_diagnosis_run(subject: Subject, jobs: tuple[str, ...] | None = None) -> 
     return RunResults(results, ToolResult.ok(DIAGNOSIS_TOOL, run_data, run_summary, run=diag.run_id))
 
 
+def run_diagnosis_runs(subjects: Sequence[Subject]) -> list[RunResults]:
+    """:func:`run_diagnosis_run` of each subject, the whole runs that share a model and a
+    baseline diagnosed as one batch (:func:`~flowsleuth.tools.diagnosis.batch.diagnose_many`)."""
+    from flowsleuth.tools.diagnosis.batch import diagnose_many
+    from flowsleuth.tools.diagnosis.default import default_model
+    from flowsleuth.tools.diagnosis.diagnose import DIAGNOSIS_MODEL
+    from flowsleuth.workflows.batch import Batch
+
+    groups: dict[tuple[int, int], list[int]] = {}
+    setups = {}
+    for i, s in enumerate(subjects):
+        if s.job_id is None and len(s.run.frame):
+            model = s.services.get(DIAGNOSIS_MODEL) or default_model()
+            baseline = s.baseline or model.baseline
+            key = (id(model), id(baseline))
+            setups[key] = (model, baseline)
+            groups.setdefault(key, []).append(i)
+    diags: dict[int, RunDiagnosis] = {}
+    for key, members in groups.items():
+        if len(members) > 1:
+            model, baseline = setups[key]
+            together = diagnose_many(model, Batch([subjects[i].run for i in members]), baseline)
+            diags.update(zip(members, together, strict=True))
+    return [run_diagnosis_run(s, diag=diags.get(i)) for i, s in enumerate(subjects)]
+
+
 def register_tools(register: Any) -> None:
     """The built-in tools, through the same hook a plugin offers."""
     from flowsleuth.tools.classifier import sft_score, sft_score_run, tree_score, tree_score_run
-    from flowsleuth.tools.generalist.tool import TOOL, generalist_score, generalist_score_run
+    from flowsleuth.tools.classifier.tool import tree_score_runs
+    from flowsleuth.tools.generalist.tool import (
+        TOOL,
+        generalist_score,
+        generalist_score_run,
+        generalist_score_runs,
+    )
 
-    register(tree_score, name="tree_score", kind="score", batch=tree_score_run)
-    register(generalist_score, name=TOOL, kind="score", batch=generalist_score_run)
+    register(tree_score, name="tree_score", kind="score", batch=tree_score_run, many=tree_score_runs)
+    register(
+        generalist_score, name=TOOL, kind="score", batch=generalist_score_run, many=generalist_score_runs
+    )
     register(sft_score, name="sft_score", kind="score", timeout_s=60.0, batch=sft_score_run)
     for name, fn in HINTS.items():
         register(fn, name=name, kind="hint")
-    register(run_diagnosis, name=DIAGNOSIS_TOOL, kind="diagnosis", timeout_s=120.0, batch=run_diagnosis_run)
+    register(
+        run_diagnosis,
+        name=DIAGNOSIS_TOOL,
+        kind="diagnosis",
+        timeout_s=120.0,
+        batch=run_diagnosis_run,
+        many=run_diagnosis_runs,
+    )
     from flowsleuth.tools.job_state import JOB_STATE_TOOL, job_state, job_state_run
 
     register(job_state, name=JOB_STATE_TOOL, kind="state", batch=job_state_run)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,7 @@ from flowsleuth.tools.registry.runner import (
     call_batch,
     call_tool,
 )
-from flowsleuth.workflows.contract import RunResults, RunToolFn, Subject, ToolFn, ToolResult
+from flowsleuth.workflows.contract import RunResults, RunsToolFn, RunToolFn, Subject, ToolFn, ToolResult
 from flowsleuth.workflows.errors import FlowsleuthError
 from pydantic import BaseModel
 
@@ -41,6 +41,7 @@ class RegisteredTool:
     requested_name: str = ""  # the name asked for, when a collision renamed it
     batch: RunToolFn | None = None  # the whole-run form: every job's result in one pass
     args_schema: type[BaseModel] | None = None  # what the LLM may pass besides job_id
+    many: RunsToolFn | None = None  # the many-runs form: a batch of small runs in one pass
 
     @property
     def description(self) -> str:
@@ -82,6 +83,7 @@ class Registry:
         timeout_s: float | None = None,
         batch: RunToolFn | None = None,
         args_schema: type[BaseModel] | None = None,
+        many: RunsToolFn | None = None,
         replace: bool = False,
     ) -> RegisteredTool:
         """Add a tool; returns it as registered (its name may differ after a collision).
@@ -89,7 +91,8 @@ class Registry:
         ``batch``: the tool's whole-run form ``(subject) -> RunResults``; without it, scoring a
         run calls ``fn`` once per job. ``args_schema``: a pydantic model of what the LLM may
         ask the tool for (an optional ``job_id`` field, plus any other, read from
-        ``subject.args``)."""
+        ``subject.args``). ``many``: the many-runs form ``(subjects) -> [RunResults]``, for a
+        batch of small runs (see :meth:`run_batches`)."""
         if isinstance(fn_or_tool, RegisteredTool):
             tool = fn_or_tool
             if name is not None:
@@ -98,8 +101,9 @@ class Registry:
             if not callable(fn_or_tool):
                 raise ToolError(f"cannot register {fn_or_tool!r}: not callable")
             tool_name = str(name or getattr(fn_or_tool, "__name__", ""))
-            if batch is not None and not callable(batch):
-                raise ToolError(f"cannot register {tool_name!r}: its batch form is not callable")
+            for form, what in ((batch, "batch"), (many, "many-runs")):
+                if form is not None and not callable(form):
+                    raise ToolError(f"cannot register {tool_name!r}: its {what} form is not callable")
             tool = RegisteredTool(
                 tool_name,
                 fn_or_tool,
@@ -109,6 +113,7 @@ class Registry:
                 timeout_s,
                 batch=batch,
                 args_schema=args_schema,
+                many=many,
             )
         if not tool.name or not tool.name.replace("_", "").replace(".", "").isalnum():
             raise ToolError(f"invalid tool name {tool.name!r}: use letters, digits, _ and .")
@@ -190,6 +195,13 @@ class Registry:
         tools = self.tools(kinds)
         calls = [self._batch_call(t, subject) for t in tools]
         return {t.name: c.result() for t, c in zip(tools, calls, strict=True)}
+
+    def run_batches(self, subjects: Sequence[Subject], kinds: Iterable[str]) -> list[dict[str, RunResults]]:
+        """:meth:`run_batch` on each subject (small runs, batched): what it gives each, with a
+        built-in tool's many-runs form run once for them all (see :mod:`.batches`)."""
+        from flowsleuth.tools.registry.batches import run_batches
+
+        return run_batches(self, subjects, self.tools(kinds))
 
     def _batch_call(self, tool: RegisteredTool, subject: Subject) -> Call[RunResults]:
         job_ids = subject.focus_jobs

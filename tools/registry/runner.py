@@ -114,26 +114,33 @@ def call_tool(
     return Call.start(name, run, timeout_s, lambda why: ToolResult.failed(name, why, **inv), plugin=plugin)
 
 
+def failed_run(name: str, subject: Subject, why: str) -> RunResults:
+    """Every focus job of the subject (and the run) failed with ``why``."""
+    err = ToolResult.failed(name, why, run=subject.run.run_id)
+    return RunResults(dict.fromkeys(subject.focus_jobs, err), err)
+
+
+def checked_run(name: str, subject: Subject, out: object) -> RunResults:
+    """A whole-run form's answer for ``subject``, with a typed result for every focus job."""
+    if not isinstance(out, RunResults):
+        return failed_run(name, subject, f"returned {type(out).__name__}, not RunResults")
+    jobs = {
+        j: _coerce(name, out.jobs[j])
+        if j in out.jobs
+        else ToolResult.failed(name, f"gave no result for job {j!r}", run=subject.run.run_id, job=j)
+        for j in subject.focus_jobs
+    }
+    return RunResults(jobs, None if out.run is None else _coerce(name, out.run))
+
+
 def call_batch(
     name: str, fn: RunToolFn, subject: Subject, timeout_s: float | None, *, plugin: bool = False
 ) -> Call[RunResults]:
     """Start the whole-run form ``fn(subject)``: a result for every job of the run, always."""
-    job_ids = subject.focus_jobs
-
-    def failed(why: str) -> RunResults:
-        err = ToolResult.failed(name, why, run=subject.run.run_id)
-        return RunResults(dict.fromkeys(job_ids, err), err)
-
-    def run() -> RunResults:
-        out = fn(subject)
-        if not isinstance(out, RunResults):
-            return failed(f"returned {type(out).__name__}, not RunResults")
-        jobs = {
-            j: _coerce(name, out.jobs[j])
-            if j in out.jobs
-            else ToolResult.failed(name, f"gave no result for job {j!r}", run=subject.run.run_id, job=j)
-            for j in job_ids
-        }
-        return RunResults(jobs, None if out.run is None else _coerce(name, out.run))
-
-    return Call.start(name, run, timeout_s, failed, plugin=plugin)
+    return Call.start(
+        name,
+        lambda: checked_run(name, subject, fn(subject)),
+        timeout_s,
+        lambda why: failed_run(name, subject, why),
+        plugin=plugin,
+    )
