@@ -21,11 +21,12 @@ process (POSIX locks are per process), so no sqlite3 connection is open while it
 engine's pool is a NullPool; the schema check has closed its connection).
 
 Measured (``python -m bench.pegasus_read --stages``, 100,000 jobs, 700,000 job states, CPU-s at
-load ~4): jobstate into Arrow ~.45-.58 and its pivot ~.05-.08 (second thread); tries, jobs,
-edges, invocations into Arrow ~.07-.12 each, the jobs frame with the edges' byte match ~.13;
-pandas after the frames ~.35. Tried and not kept: the state names read as text and matched on
-their bytes in numpy (~.1 CPU-s more than the CASE), ``PRAGMA mmap_size`` (no measurable
-change), jobstate split into two key ranges, one per connection (0.94x wall at load 4.8).
+load ~4, three runs): jobstate into Arrow .34-.58 and its pivot .05-.08 (second thread); tries,
+jobs, edges, invocations into Arrow .04-.12 each, the jobs frame with the edges' byte match
+.10-.14; pandas after the frames .25-.35. The whole read: 1.27-1.65 CPU-s, 1.87-2.71 s wall.
+Tried and not kept: the state names read as text and matched on their bytes in numpy (~.1 CPU-s
+more than the CASE), ``PRAGMA mmap_size`` (no measurable change), jobstate split into two key
+ranges, one per connection (0.94x wall at load 4.8).
 """
 
 from __future__ import annotations
