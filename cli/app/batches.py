@@ -18,22 +18,35 @@ if TYPE_CHECKING:
 
 MAX_RUNS = 64
 MAX_JOBS = 5000
+# A worker's task: only small runs batched, in smaller batches, so the work spreads over workers.
+PARALLEL = {"max_runs": 16, "max_jobs": 1000, "alone_from": 100}
 
 
 def batched(
-    runs: Iterable[Run], skip: Callable[[Run], bool], max_runs: int = MAX_RUNS
+    runs: Iterable[Run],
+    skip: Callable[[Run], bool],
+    max_runs: int = MAX_RUNS,
+    max_jobs: int = MAX_JOBS,
+    alone_from: int | None = None,
 ) -> Iterator[list[tuple[Run, bool]]]:
     """``(run, skipped)`` in input order, in batches; ``skipped`` runs (already in a resumed
-    output) ride along without counting."""
+    output) ride along without counting. ``alone_from``: a run of at least that many jobs is a
+    batch of its own (its fixed cost is small next to its jobs)."""
     group: list[tuple[Run, bool]] = []
     n_runs = n_jobs = 0
     for run in runs:
         done = skip(run)
+        if not done and alone_from is not None and len(run.frame) >= alone_from:
+            if group:
+                yield group
+            yield [(run, done)]
+            group, n_runs, n_jobs = [], 0, 0
+            continue
         group.append((run, done))
         if not done:
             n_runs += 1
             n_jobs += len(run.frame)
-        if n_runs >= max_runs or n_jobs >= MAX_JOBS:
+        if n_runs >= max_runs or n_jobs >= max_jobs:
             yield group
             group, n_runs, n_jobs = [], 0, 0
     if group:

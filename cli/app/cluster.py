@@ -1,8 +1,9 @@
 """``triage --scheduler ADDRESS``: runs scored on a Dask distributed cluster.
 
 A worker plugin loads the toolkit once per Dask worker (workers need the package and a home
-they can read, nothing else). Results stream back with ``as_completed`` and are buffered so the
-parent writes them in input order. Dask reschedules the task of a worker that dies; a run whose
+they can read, nothing else). A task scores a batch of consecutive small runs in one pass (see
+:mod:`.batches`). Results stream back with ``as_completed`` and are buffered so the parent
+writes them in input order. Dask reschedules the task of a worker that dies; a run whose
 task kills workers too often (``KilledWorker``) or fails is reported like any bad run."""
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from flowsleuth.cli.app.batches import PARALLEL, batched
 from flowsleuth.cli.app.settings import Settings
 from flowsleuth.cli.app.toolkit import Toolkit
-from flowsleuth.cli.app.work import Outcome, load_worker_kit, score
+from flowsleuth.cli.app.work import Outcome, load_worker_kit, score_many
 from flowsleuth.workflows.errors import FlowsleuthError
 from flowsleuth.workflows.models import Run
 
@@ -40,13 +42,13 @@ def _plugin_class() -> type:
     return ToolkitPlugin
 
 
-def _work(run: Run) -> Outcome:
+def _work(runs: list[Run]) -> list[Outcome]:
     from distributed import get_worker
 
     kit = getattr(get_worker().plugins.get(PLUGIN), "kit", None)
     if kit is None or isinstance(kit, str):
-        return kit or "the worker has no flowsleuth toolkit plugin"
-    return score(kit, run)
+        return [kit or "the worker has no flowsleuth toolkit plugin"] * len(runs)
+    return score_many(kit, runs)
 
 
 class ClusterScorer:
@@ -63,17 +65,17 @@ class ClusterScorer:
             raise FlowsleuthError(f"cannot reach the Dask scheduler at {address} ({err})") from None
         self.client.register_plugin(_plugin_class()(settings, sft), name=PLUGIN)
         workers = len(self.client.scheduler_info(n_workers=-1)["workers"])
-        self.window = 4 * max(workers, 1)
+        self.window = 2 * max(workers, 1)  # batches of runs
 
     def map(self, runs: Iterable[Run], skip: Callable[[Run], bool]) -> Iterator[tuple[Run, Outcome | None]]:
         """``(run, outcome)`` in input order; ``None`` for a run ``skip`` says is already done."""
         from distributed import as_completed
 
         pending = as_completed(loop=self.client.loop)  # not the default client's
-        held: dict[int, tuple[Run, Outcome | None]] = {}  # finished out of order, or skipped
-        index_of: dict[object, int] = {}  # in flight: task key -> input position
-        runs_of: dict[int, Run] = {}
-        source = enumerate(runs)
+        held: dict[int, list[Outcome]] = {}  # batches finished out of order, or all skipped
+        index_of: dict[object, int] = {}  # in flight: task key -> batch position
+        batches: dict[int, list[tuple[Run, bool]]] = {}
+        source = enumerate(batched(runs, skip, **PARALLEL))
         submitted = next_out = 0
         exhausted = False
         while True:
@@ -82,17 +84,20 @@ class ClusterScorer:
                 if item is None:
                     exhausted = True
                     break
-                i, run = item
+                i, items = item
                 submitted = i + 1
-                if skip(run):
-                    held[i] = (run, None)
+                batches[i] = items
+                todo = [r for r, done in items if not done]
+                if not todo:
+                    held[i] = []
                     continue
-                fut = self.client.submit(_work, run, pure=False, key=f"flowsleuth-triage-{i}-{id(self)}")
+                fut = self.client.submit(_work, todo, pure=False, key=f"flowsleuth-triage-{i}-{id(self)}")
                 index_of[fut.key] = i
-                runs_of[i] = run
                 pending.add(fut)
             while next_out in held:
-                yield held.pop(next_out)
+                scored = iter(held.pop(next_out))
+                for run, done in batches.pop(next_out):
+                    yield run, (None if done else next(scored))
                 next_out += 1
             if not index_of:
                 if exhausted:
@@ -100,12 +105,13 @@ class ClusterScorer:
                 continue
             fut = next(pending)
             i = index_of.pop(fut.key)
+            n = sum(not done for _, done in batches[i])
             try:
-                outcome: Outcome = fut.result()
-            except Exception as err:  # KilledWorker, a lost task: this run's failure
-                outcome = f"scoring failed on the cluster ({type(err).__name__}: {err})"
+                outcomes: list[Outcome] = fut.result()
+            except Exception as err:  # KilledWorker, a lost task: its runs' failure
+                outcomes = [f"scoring failed on the cluster ({type(err).__name__}: {err})"] * n
             fut.release()
-            held[i] = (runs_of.pop(i), outcome)
+            held[i] = outcomes
 
     def close(self) -> None:
         self.client.close()

@@ -1,9 +1,10 @@
 """``triage --workers N``: runs scored in a local process pool, yielded in input order.
 
 Each worker process loads the toolkit once (the pool's initializer). The parent reads the runs,
-keeps a bounded window of them in flight and is the only writer of the output. A worker that
-dies breaks the pool: the runs in flight are resubmitted to a fresh pool, and a run that was in
-flight at ``MAX_ATTEMPTS`` breaks is reported as failed, so none is lost or duplicated."""
+keeps a bounded window of them in flight, consecutive small runs batched into one task (scored
+in one pass, see :mod:`.batches`), and is the only writer of the output. A worker that dies
+breaks the pool: the runs in flight are resubmitted to a fresh pool, run by run, and a run that
+was in flight at ``MAX_ATTEMPTS`` breaks is reported as failed, so none is lost or duplicated."""
 
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
+from flowsleuth.cli.app.batches import PARALLEL, batched
 from flowsleuth.cli.app.settings import Settings
 from flowsleuth.cli.app.toolkit import Toolkit
-from flowsleuth.cli.app.work import Outcome, load_worker_kit, score
+from flowsleuth.cli.app.work import Outcome, load_worker_kit, score_many
 from flowsleuth.cli.errors import err_console
 from flowsleuth.workflows.errors import FlowsleuthError
 from flowsleuth.workflows.models import Run
@@ -60,18 +62,23 @@ def _init(settings: Settings, sft: bool) -> None:
         _KIT = f"the worker could not load its models ({type(err).__name__}: {err})"
 
 
-def _work(run: Run) -> Outcome:
+def _work(runs: list[Run]) -> list[Outcome]:
     if _KIT is None or isinstance(_KIT, str):
-        return _KIT or "internal: worker has no toolkit"
-    return score(_KIT, run)
+        return [_KIT or "internal: worker has no toolkit"] * len(runs)
+    return score_many(_KIT, runs)
 
 
 @dataclass
 class _Slot:
-    run: Run
-    done_before: bool  # already in the resumed output: not scored again
-    fut: Future[Outcome] | None = None
+    """A batch of consecutive runs (see :mod:`.batches`), in input order."""
+
+    items: list[tuple[Run, bool]]  # (run, already in the resumed output: not scored again)
+    fut: Future[list[Outcome]] | None = None
     tries: int = 0
+
+    @property
+    def todo(self) -> list[Run]:
+        return [r for r, done in self.items if not done]
 
 
 class PoolScorer:
@@ -80,7 +87,7 @@ class PoolScorer:
 
     def __init__(self, settings: Settings, sft: bool, workers: int) -> None:
         self.settings, self.sft, self.workers = settings, sft, workers
-        self.window = 4 * workers  # enough to keep every worker busy, few runs held in memory
+        self.window = 2 * workers  # batches: enough to keep every worker busy, few runs held
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -96,31 +103,33 @@ class PoolScorer:
     def map(self, runs: Iterable[Run], skip: Callable[[Run], bool]) -> Iterator[tuple[Run, Outcome | None]]:
         """``(run, outcome)`` in input order; ``None`` for a run ``skip`` says is already done."""
         flight: deque[_Slot] = deque()
-        source = iter(runs)
+        source = batched(runs, skip, **PARALLEL)
         while True:
-            while len(flight) < self.window and (run := next(source, None)) is not None:
-                slot = _Slot(run, skip(run))
-                if not slot.done_before:
+            while len(flight) < self.window and (items := next(source, None)) is not None:
+                slot = _Slot(items)
+                if slot.todo:
                     self._submit(slot)
                 flight.append(slot)
             if not flight:
                 return
             slot = flight[0]
-            outcome: Outcome | None = None
+            outcomes: list[Outcome] = []
             if slot.fut is not None:
                 try:
-                    outcome = slot.fut.result()
+                    outcomes = slot.fut.result()
                 except BrokenProcessPool:
                     self._recover(flight)
                     continue
                 except Exception as err:  # e.g. a result that did not pickle
-                    outcome = f"scoring failed in a worker ({type(err).__name__}: {err})"
+                    outcomes = [f"scoring failed in a worker ({type(err).__name__}: {err})"] * len(slot.todo)
             flight.popleft()
-            yield slot.run, outcome
+            scored = iter(outcomes)
+            for run, done in slot.items:
+                yield run, (None if done else next(scored))
 
     def _submit(self, slot: _Slot) -> None:
         try:
-            slot.fut = self._pool.submit(_work, slot.run)
+            slot.fut = self._pool.submit(_work, slot.todo)
             slot.tries += 1
         except BrokenProcessPool as err:  # broke before its head run said so: recovered there
             slot.fut = Future()
@@ -134,16 +143,28 @@ class PoolScorer:
         lost = [
             s for s in flight if s.fut is not None and (s.fut.cancelled() or s.fut.exception() is not None)
         ]
-        err_console.print(f"[yellow]a worker died:[/] {len(lost)} run(s) it took down are scored again")
+        n_lost = sum(len(s.todo) for s in lost)
+        err_console.print(f"[yellow]a worker died:[/] {n_lost} run(s) it took down are scored again")
+        again: deque[_Slot] = deque()
         for slot in flight:
             fut = slot.fut
             if fut is None or (not fut.cancelled() and fut.exception() is None):
-                continue  # already done, or finished before the break: keep its result
-            if slot.tries >= MAX_ATTEMPTS:
-                slot.fut = Future()
-                slot.fut.set_result(f"a worker died while scoring it ({slot.tries} tries)")
-            else:
-                self._submit(slot)
+                again.append(slot)  # already done, or finished before the break: keep its result
+                continue
+            # run by run from now on: a run that kills its worker then takes down no other run
+            for part in (
+                [_Slot([item], tries=slot.tries) for item in slot.items] if len(slot.items) > 1 else [slot]
+            ):
+                again.append(part)
+                if not part.todo:
+                    continue
+                if part.tries >= MAX_ATTEMPTS:
+                    part.fut = Future()
+                    part.fut.set_result([f"a worker died while scoring it ({part.tries} tries)"])
+                else:
+                    self._submit(part)
+        flight.clear()
+        flight.extend(again)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

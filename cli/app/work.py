@@ -22,10 +22,22 @@ def load_worker_kit(settings: Settings, sft: bool) -> Toolkit:
 
 def score(kit: Toolkit, run: Run) -> Outcome:
     """Every job of ``run`` scored, no explanation; a failure becomes its one-line reason."""
-    from flowsleuth.agent.triage import triage_run
+    return score_many(kit, [run])[0]
 
-    try:
-        return triage_run(kit.deps(run), explain=0)
-    except Exception as err:  # any failure is this run's, reported by the parent
-        first = str(err).splitlines()[0] if str(err) else ""
-        return f"scoring failed in a worker ({type(err).__name__}: {first})"
+
+def score_many(kit: Toolkit, runs: list[Run]) -> list[Outcome]:
+    """:func:`score` of each run, the runs scored as one batch (see :mod:`.batches`); a run
+    that fails is scored alone, so its failure is its own."""
+    from flowsleuth.agent import triage
+    from flowsleuth.cli.app.batches import deps_of
+
+    deps = deps_of(kit, runs)
+    out: list[Outcome] = []
+    for run in runs:
+        try:
+            d = deps.pop(id(run), None) or kit.deps(run)
+            out.append(triage.triage_run(d, explain=0))
+        except Exception as err:  # any failure is this run's, reported by the parent
+            first = str(err).splitlines()[0] if str(err) else ""
+            out.append(f"scoring failed in a worker ({type(err).__name__}: {first})")
+    return out

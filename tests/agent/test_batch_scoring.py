@@ -103,3 +103,14 @@ def test_batches_keep_input_order_and_skipped_runs(small_runs: list[Run]) -> Non
     assert [r.run_id for g in groups for r, done in g if done] == [
         r.run_id for r in runs if r.run_id.endswith("-2")
     ]
+
+
+def test_a_large_run_is_a_batch_of_its_own(small_runs: list[Run]) -> None:
+    from flowsleuth.cli.app import batches
+
+    runs = small_runs[:6]  # 12, 28, 1, 19, 12, 28 jobs
+    groups = list(batches.batched(runs, lambda r: False, alone_from=20))
+    sizes = [[len(r.frame) for r, _ in g] for g in groups]
+    assert [r for g in groups for r, _ in g] == runs
+    assert all(len(g) == 1 for g, s in zip(groups, sizes, strict=True) if max(s) >= 20)
+    assert any(len(g) > 1 for g in groups)

@@ -64,6 +64,31 @@ def test_two_workers_write_the_serial_bytes(env, runs_dir: Path, tmp_path: Path)
     assert out.read_text() == serial  # the resumable --out, written by the parent alone
 
 
+@pytest.fixture
+def small_runs_dir(tmp_path: Path) -> Path:
+    """Twenty small runs (12 to 30 jobs) cut from the samples: batched in every mode."""
+    d = tmp_path / "small"
+    d.mkdir()
+    for i, name in enumerate(RUNS[:4]):
+        header, *lines = sample_run(name).read_text().splitlines(keepends=True)
+        workflow = name.split("-run")[0]
+        for k, (a, b) in enumerate(((0, 12), (12, 42), (42, 60), (60, 80), (80, 92))):
+            (d / f"{workflow}-run9{i}{k}0.csv").write_text(header + "".join(lines[a:b]))
+    return d
+
+
+def test_small_runs_in_batches_write_the_serial_bytes(env, small_runs_dir: Path, tmp_path: Path) -> None:
+    """Workers and a cluster score small runs in batches too: the same bytes as serial."""
+    distributed = pytest.importorskip("distributed")
+    serial = _triage(str(small_runs_dir))
+    assert len(_rows(serial)) == 4 * 92
+    assert _triage(str(small_runs_dir), "--workers", "2") == serial
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        assert _triage(str(small_runs_dir), "--scheduler", cluster.scheduler_address) == serial
+
+
 def test_a_local_dask_cluster_writes_the_serial_bytes(env, runs_dir: Path, monkeypatch) -> None:
     distributed = pytest.importorskip("distributed")
     serial = _triage(str(runs_dir))
