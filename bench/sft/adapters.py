@@ -52,6 +52,7 @@ def _fit(rows: Rows, args: argparse.Namespace, adapter: bool) -> Any:
         max_length=128,
         progress=False,
         device="cpu",
+        threads=args.threads,
     )
     return SFTScorer.fit_texts(
         rows.train_texts,
@@ -65,7 +66,7 @@ def _fit(rows: Rows, args: argparse.Namespace, adapter: bool) -> Any:
         calibration="temperature",
         config=cfg,
         name=f"sft-lora-{rows.name}" if adapter else f"sft-full-{rows.name}",
-        adapter=LoraSpec() if adapter else None,
+        adapter=LoraSpec(r=args.lora_r, alpha=args.lora_alpha) if adapter else None,
     )
 
 
@@ -86,6 +87,8 @@ def _evaluate(scorer: Any, rows: Rows, onnx: list[str], cache: Path) -> dict[str
 
 def run_part(args: argparse.Namespace) -> dict[str, Any]:
     rows = rows_for(args.workflow, args.template, args.train, args.val, args.test, args.cache)
+    if args.tag:  # a variant of a part (e.g. another template), kept next to it
+        rows.name = f"{rows.name}@{args.tag}"
     res: dict[str, Any] = {"name": rows.name, "rows": rows.sizes(), "runs": rows.runs}
     for kind in ("adapter", "full") if args.full_ft else ("adapter",):
         scorer = _fit(rows, args, adapter=kind == "adapter")
@@ -157,13 +160,17 @@ def main() -> None:
     ap.add_argument("--report", action="store_true", help="only merge the parts into the table")
     ap.add_argument("--forgetting", action="store_true", help="1000 Genome before/after Montage")
     ap.add_argument("--fusion", action="store_true", help="fused F1 with and without the SFT source")
-    ap.add_argument("--template", default="compact", help="SFT input template")
+    ap.add_argument("--template", default="short", help="SFT input template")
+    ap.add_argument("--tag", help="name a variant part <workflow>@<tag> (not shipped)")
     ap.add_argument("--train", type=int, default=1200, help="training rows (seeded subsample)")
     ap.add_argument("--val", type=int, default=300, help="validation rows (early stopping, calibration)")
     ap.add_argument("--test", type=int, default=600, help="test rows per workflow (unseen runs)")
     ap.add_argument("--epochs", type=float, default=2.0)
     ap.add_argument("--lora-lr", type=float, default=5e-4)
+    ap.add_argument("--lora-r", type=int, default=8)
+    ap.add_argument("--lora-alpha", type=int, default=16)
     ap.add_argument("--full-lr", type=float, default=5e-5)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads for training and scoring")
     ap.add_argument("--full-ft", action="store_true", help="also fully fine-tune, same rows")
     ap.add_argument(
         "--onnx", nargs="*", default=["int8"], help="ONNX Runtime precisions to score the adapter with too"
@@ -201,7 +208,7 @@ def main() -> None:
         **machine(),
         "command": "python -m bench.sft.adapters " + " ".join(sys.argv[1:]),
         "wall_s": round(time.perf_counter() - start, 1),
-        "threads": os.environ.get("FLOWSLEUTH_THREADS", "1"),
+        "threads": args.threads,
         "load_avg_end": os.getloadavg(),
         "template": args.template,
         "epochs": args.epochs,

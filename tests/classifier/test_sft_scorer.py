@@ -98,7 +98,7 @@ def test_labels_never_reach_the_sft_input(tiny: SFTScorer, hdd_run: Run) -> None
         index=hdd_run.labels.index,  # type: ignore[union-attr]
     )
     mutated = Run(hdd_run.workflow, hdd_run.run_id, hdd_run.source, hdd_run.frame, shuffled, "cpu_4")
-    for template in ("paper", "enriched"):
+    for template in ("paper", "enriched", "compact", "short"):
         pd.testing.assert_series_equal(render_inputs(hdd_run, template), render_inputs(mutated, template))
     base = tiny.score_runs([hdd_run])["score"]
     for other in (mutated, hdd_run.without_labels()):

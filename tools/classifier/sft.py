@@ -233,6 +233,13 @@ class SFTScorer:
         sub = Run(run.workflow, run.run_id, run.source, run.frame.loc[keep], labels, run.injected)
         return score_frame([sub], self.logits(texts), self.meta.labels, self.meta.calibration)
 
+    def missing_inputs(self, run: Run, job_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Per job, the input values this model reads that ``run`` lacks (see text.missing_inputs)."""
+        from flowsleuth.tools.classifier.text import missing_inputs
+
+        gaps = missing_inputs(run, self.template_name)
+        return {j: list(gaps.loc[j]) for j in job_ids if j in gaps.index}
+
     def save(self, directory: str | Path) -> Path:
         d = write_meta(directory, self.meta)
         if self.is_adapter:

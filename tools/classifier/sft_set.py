@@ -82,6 +82,10 @@ class AdapterSet:
         """Score only ``job_ids`` of ``run`` with its workflow's adapter."""
         return self._scorer(run).score_jobs(run, job_ids)
 
+    def missing_inputs(self, run: Run, job_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The input values ``run``'s adapter reads that the run lacks, per job."""
+        return self._scorer(run).missing_inputs(run, job_ids)
+
     def save(self, directory: str | Path) -> Path:
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)

@@ -38,8 +38,30 @@ def _missing(tool: str, kind: str, **inv: Any) -> ToolResult:
     )
 
 
+def _gap_note(missing: list[str]) -> str:
+    """What a score from an input with missing values means (e.g. a stampede-only run)."""
+    from flowsleuth.tools.classifier.text import N_INPUTS
+
+    if len(missing) >= N_INPUTS:
+        return (
+            "; the job has none of the values this model reads (no timings, kickstart counters or "
+            "run context): the score is the model's prior, not evidence about this job"
+        )
+    shown = ", ".join(missing[:4]) + (", ..." if len(missing) > 4 else "")
+    return (
+        f"; {len(missing)} of {N_INPUTS} input values missing ({shown}): the model was trained on "
+        "jobs that have them, so the score rests on the other values only"
+    )
+
+
 def _job_result(
-    tool: str, kind: str, scorer: Scorer, row: Mapping[Any, Any], job_id: str, inv: dict[str, Any]
+    tool: str,
+    kind: str,
+    scorer: Scorer,
+    row: Mapping[Any, Any],
+    job_id: str,
+    inv: dict[str, Any],
+    missing: list[str] | None = None,
 ) -> ToolResult:
     data = {
         "score": round(float(row["score"]), 4),
@@ -51,6 +73,9 @@ def _job_result(
     summary = (
         f"{scorer.name}: P(anomalous)={data['score']:.2f} for {job_id} -> {verdict} ({row['pred_class']})"
     )
+    if missing:
+        data["missing_inputs"] = missing
+        summary += _gap_note(missing)
     finding = Finding(
         about="classifier",
         text=f"{kind} classifier P(anomalous) {data['score']:.2f}: {verdict} ({row['pred_class']})",
@@ -107,6 +132,9 @@ def _score_run(tool: str, kind: str, subject: Subject) -> RunResults:
 def _results(
     tool: str, kind: str, scorer: Scorer, run: Run, scores: pd.DataFrame, notes: list[str]
 ) -> RunResults:
+    # an SFT model reads a text of the job's values: say which ones the run lacks
+    gaps_of = getattr(scorer, "missing_inputs", None)
+    gaps = gaps_of(run, [str(n) for n in scores["node_id"]]) if gaps_of is not None else {}
     jobs = {
         str(row["node_id"]): _job_result(
             tool,
@@ -115,6 +143,7 @@ def _results(
             row,
             str(row["node_id"]),
             {"run_id": run.run_id, "job_id": str(row["node_id"])},
+            gaps.get(str(row["node_id"])),
         )
         for row in scores.to_dict("records")
     }
