@@ -47,7 +47,8 @@ def train(
     template: str | None = typer.Option(
         None,
         help="SFT input: enriched (paper sentence + run-context phrases), compact (the same numbers, "
-        "~2.5x fewer tokens) or paper. Default: enriched; compact with --adapter.",
+        "~2.5x fewer tokens), short (~4x fewer: one-token names, missing values left out) or paper. "
+        "Default: enriched; short with --adapter.",
     ),
     adapter: bool = typer.Option(
         False,
@@ -122,7 +123,7 @@ def train(
             part["train"],
             part["validation"],
             task=cast(Any, task),
-            template=template or ("compact" if adapter else "enriched"),
+            template=template or ("short" if adapter else "enriched"),
             backbone=backbone,
             adapter=LoraSpec(r=lora_r, alpha=2 * lora_r) if adapter else None,
             max_train=max_train,

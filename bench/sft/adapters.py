@@ -70,7 +70,7 @@ def _fit(rows: Rows, args: argparse.Namespace, adapter: bool) -> Any:
     )
 
 
-def _evaluate(scorer: Any, rows: Rows, onnx: list[str], cache: Path) -> dict[str, Any]:
+def _evaluate(scorer: Any, rows: Rows, onnx: list[str], cache: Path, threads: int = 1) -> dict[str, Any]:
     from flowsleuth.tools.classifier.sft_onnx import attach
 
     out: dict[str, Any] = {}
@@ -78,7 +78,7 @@ def _evaluate(scorer: Any, rows: Rows, onnx: list[str], cache: Path) -> dict[str
         out[wf] = {"torch": _metrics(scorer, texts, y)}
     if onnx:
         for precision in onnx:
-            attach(scorer, cache, precision)  # type: ignore[arg-type]
+            attach(scorer, cache, precision, threads)  # type: ignore[arg-type]
             for wf, (texts, y) in rows.tests.items():
                 out[wf][f"onnx_{precision}"] = _metrics(scorer, texts, y)
         scorer.runtime = None
@@ -90,7 +90,8 @@ def run_part(args: argparse.Namespace) -> dict[str, Any]:
     if args.tag:  # a variant of a part (e.g. another template), kept next to it
         rows.name = f"{rows.name}@{args.tag}"
     res: dict[str, Any] = {"name": rows.name, "rows": rows.sizes(), "runs": rows.runs}
-    for kind in ("adapter", "full") if args.full_ft else ("adapter",):
+    kinds = ("full",) if args.only_full else ("adapter", "full") if args.full_ft else ("adapter",)
+    for kind in kinds:
         scorer = _fit(rows, args, adapter=kind == "adapter")
         entry = {
             "train_s": scorer.meta.train_seconds,
@@ -143,6 +144,32 @@ def run_forgetting(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def run_onnx_check(args: argparse.Namespace) -> None:
+    """Score each saved adapter's test rows with PyTorch and ONNX Runtime (``--onnx``) in one run,
+    and add the results to its part (training left ONNX out when it ran with ``--onnx``)."""
+    from flowsleuth.tools.classifier import load_scorer
+
+    for path in sorted(RESULTS.glob("sft_adapters_*.json")):
+        part = json.loads(path.read_text())
+        name = part.get("name", "")
+        if "adapter" not in part or "@" in name or not (args.save / name / "meta.json").is_file():
+            continue
+        scorer: Any = load_scorer(args.save / name)
+        rows = rows_for(name, scorer.template_name, 0, 0, args.test, args.cache)
+        sizes = {k: v for k, v in part["rows"].items() if k.startswith("test:")}
+        if {k: v for k, v in rows.sizes().items() if k.startswith("test:")} != sizes:
+            raise SystemExit(f"{name}: --test {args.test} does not give the part's test rows {sizes}")
+        part["adapter"]["test"] = _evaluate(scorer, rows, args.onnx, args.cache / "onnx", args.threads)
+        part["adapter"]["onnx_check"] = {
+            "command": "python -m bench.sft.adapters " + " ".join(sys.argv[1:]),
+            "load_avg_end": os.getloadavg(),
+            "threads": args.threads,
+        }
+        path.write_text(json.dumps(part, indent=1, default=str))
+        print(name, json.dumps(part["adapter"]["test"]), flush=True)
+    write_report()
+
+
 def _keep_full_ft(out: dict[str, Any], refit: bool) -> None:
     """A rerun of the adapter alone keeps the earlier full fine-tuning of the very same rows."""
     path = RESULTS / f"sft_adapters_{out['name']}.json"
@@ -154,12 +181,24 @@ def _keep_full_ft(out: dict[str, Any], refit: bool) -> None:
         out["full_command"] = before["meta"]["command"]
 
 
+def _keep_adapter(out: dict[str, Any]) -> None:
+    """``--only-full`` adds full fine-tuning to the part that trained the adapter on the same rows."""
+    path = RESULTS / f"sft_adapters_{out['name']}.json"
+    before = json.loads(path.read_text()) if path.is_file() else {}
+    if before.get("rows") != out["rows"] or before.get("runs") != out["runs"] or "adapter" not in before:
+        raise SystemExit(f"{path}: no adapter part on the same rows to add full fine-tuning to")
+    out["adapter"] = before["adapter"]
+    out["full_command"] = "python -m bench.sft.adapters " + " ".join(sys.argv[1:])
+    out["adapter_meta"] = before["meta"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--workflow", choices=(*ALL_WORKFLOWS, "general"))
     ap.add_argument("--report", action="store_true", help="only merge the parts into the table")
     ap.add_argument("--forgetting", action="store_true", help="1000 Genome before/after Montage")
     ap.add_argument("--fusion", action="store_true", help="fused F1 with and without the SFT source")
+    ap.add_argument("--onnx-check", action="store_true", help="score saved adapters: torch vs --onnx")
     ap.add_argument("--template", default="short", help="SFT input template")
     ap.add_argument("--tag", help="name a variant part <workflow>@<tag> (not shipped)")
     ap.add_argument("--train", type=int, default=1200, help="training rows (seeded subsample)")
@@ -172,6 +211,9 @@ def main() -> None:
     ap.add_argument("--full-lr", type=float, default=5e-5)
     ap.add_argument("--threads", type=int, default=1, help="torch threads for training and scoring")
     ap.add_argument("--full-ft", action="store_true", help="also fully fine-tune, same rows")
+    ap.add_argument(
+        "--only-full", action="store_true", help="only fully fine-tune; keep the part's adapter (same rows)"
+    )
     ap.add_argument(
         "--onnx", nargs="*", default=["int8"], help="ONNX Runtime precisions to score the adapter with too"
     )
@@ -188,6 +230,9 @@ def main() -> None:
         (RESULTS / "sft_adapters_forgetting.json").write_text(json.dumps(res, indent=1))
         write_report()
         return
+    if args.onnx_check:
+        run_onnx_check(args)
+        return
     if args.fusion:
         from bench.sft.adapters_fusion import run_fusion
 
@@ -203,7 +248,10 @@ def main() -> None:
         args.train, args.val, args.test, args.epochs = 24, 8, 16, 1.0
     start = time.perf_counter()
     out = run_part(args)
-    _keep_full_ft(out, args.full_ft)
+    if args.only_full:
+        _keep_adapter(out)
+    else:
+        _keep_full_ft(out, args.full_ft)
     out["meta"] = {
         **machine(),
         "command": "python -m bench.sft.adapters " + " ".join(sys.argv[1:]),

@@ -62,6 +62,36 @@ def _fmt(v: Any) -> str:
     return "" if v is None else f"{v:.3f}" if isinstance(v, float) and abs(v) < 10 else str(v)
 
 
+def _speed_lines() -> list[str]:
+    """The one-run speed comparison of bench/sft/speed.py (bench/results/sft_speed.json)."""
+    path = RESULTS / "sft_speed.json"
+    if not path.is_file():
+        return []
+    sp = json.loads(path.read_text())
+    lines = [
+        "",
+        "## CPU scoring speed: PyTorch vs ONNX Runtime fp32 vs int8 (bench/sft/speed.py)",
+        "",
+        f"Adapter `{sp['adapter']}` (template `{sp['template']}`), {sp['rows']} test rows of unseen "
+        f"runs, all variants one after the other in one run; median of repeats after a warm-up. "
+        f"Mean MiniLM tokens per job: {sp['tokens_mean']}; the fast tokenizer alone: "
+        f"{sp['tokenizer_jobs_s']} jobs/s. `fused` = ONNX Runtime's transformer optimizer (attention, "
+        "LayerNorm, GELU fused) before int8 dynamic quantization; tN = intra-op threads, bN = batch.",
+        "",
+        "| variant | jobs_s | f1 | auc | max_abs_dprob vs torch | load avg (1 min) |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['variant']} | {r['jobs_s']} | {_fmt(r.get('f1'))} | {_fmt(r.get('auc'))} | "
+        f"{_fmt(r.get('max_abs_dprob'))} | {r['load_avg']} |"
+        for r in sp["results"]
+    ]
+    m = sp["meta"]
+    load = [round(x, 1) for x in m["load_avg_end"]]
+    lines += ["", f"Command: `{m['command']}`; load average at end {load}"]
+    return lines
+
+
 def write_report() -> None:
     parts = {
         p.stem.removeprefix("sft_adapters_"): json.loads(p.read_text())
@@ -79,14 +109,16 @@ def write_report() -> None:
         "# SFT: LoRA adapters vs full fine-tuning, and fast CPU scoring (bench/sft/adapters.py)",
         "",
         "Protocol: split by whole runs (60/20/20, seeded), every bundled sample run left out; a seeded "
-        "subsample of rows per workflow (sizes per part below); the `compact` input template "
-        "(the enriched sentence's numbers at two significant digits, ~73 MiniLM tokens instead of "
-        "~173); packaged all-MiniLM-L6-v2 backbone; binary task; early stopping on validation "
+        "subsample of rows per workflow (sizes per part below); the input template named in each "
+        "part (`short`: the job's numbers at two significant digits behind one-token names, "
+        "missing values left out, ~45 MiniLM tokens; `compact`: ~73; the enriched sentence ~173); "
+        "packaged all-MiniLM-L6-v2 backbone; binary task; early stopping on validation "
         "ROC-AUC (transformers Trainer), temperature calibration and threshold on validation; "
         "metrics on test rows of unseen runs. `general` = one adapter trained on an equal share of "
         "all five workflows, tested on each (seen workflows, unseen runs). jobs/s: scoring the "
-        "test rows on this shared 2-core CPU, PyTorch vs ONNX Runtime fp32 vs int8, one after "
-        "the other in one run (load average in each part's meta).",
+        "test rows on this shared 2-core CPU, PyTorch (1 thread) vs ONNX Runtime int8 (fused, "
+        "per-channel), one after the other in one run (`--onnx-check`; load average per part "
+        "below; see the speed section for a controlled comparison).",
         "",
         "| " + " | ".join(_COLS) + " |",
         "|" + "---|" * len(_COLS),
@@ -94,10 +126,19 @@ def write_report() -> None:
     lines += ["| " + " | ".join(_fmt(r[c]) for c in _COLS) + " |" for r in rows]
     lines += ["", "Parts:", ""]
     for name, part in parts.items():
-        m = part["meta"]
+        m = part.get("adapter_meta", part["meta"])
+        check = part["adapter"].get("onnx_check")
         lines.append(
-            f"- `{name}`: `{m['command']}`; rows {part['rows']}; wall {m['wall_s']} s; "
-            f"threads {m['threads']}; load average at end {[round(x, 1) for x in m['load_avg_end']]}"
+            f"- `{name}`: `{m['command']}`; template `{m.get('template')}`, epochs {m.get('epochs')}; "
+            f"rows {part['rows']}; wall {m['wall_s']} s; threads {m['threads']}; load average at end "
+            f"{[round(x, 1) for x in m['load_avg_end']]}"
+            + (f"; full fine-tuning: `{part['full_command']}`" if "full_command" in part else "")
+            + (
+                f"; torch/ONNX scoring: `{check['command']}` at load "
+                f"{[round(x, 1) for x in check['load_avg_end']]}"
+                if check
+                else ""
+            )
         )
     if forgetting:
         lines += ["", "## Forgetting: adapters are swapped per workflow", "", forgetting["protocol"], ""]
@@ -110,5 +151,6 @@ def write_report() -> None:
         lines += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         lines += ["| " + " | ".join(_fmt(r[c]) for c in cols) + " |" for r in fusion["rows"]]
         lines += ["", f"Command: `{fusion['command']}`"]
+    lines += _speed_lines()
     (RESULTS / "sft_adapters.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -88,8 +88,10 @@ def main() -> None:
         results.append(row)
         print(json.dumps(row), flush=True)
 
-    def onnx(variant: str, path: Path, threads: int, batch: int, on: list[str] | None = None) -> None:
-        enc = OnnxEncoder(path, tok, scorer.max_length, batch_size=batch, threads=threads)
+    def onnx(
+        variant: str, path: Path, threads: int, batch: int, on: list[str] | None = None, spin: bool = True
+    ) -> None:
+        enc = OnnxEncoder(path, tok, scorer.max_length, batch_size=batch, threads=threads, spin=spin)
         logits, dt = _time(lambda: enc.logits(on or texts), args.repeats)
         record(f"{variant} t{threads} b{batch}", logits, dt, len(on or texts), metrics=on is None)
 
@@ -107,6 +109,8 @@ def main() -> None:
     for threads in sorted({1, t}):
         for batch in args.batches:
             onnx("onnx int8 fused per-channel", best, threads, batch)
+    if t > 1:
+        onnx("onnx int8 fused per-channel, no spinning", best, t, 64, spin=False)
     onnx(f"onnx int8 fused per-channel, {other} texts (speed only)", best, t, 64, on=rows[other][0])
     out = {
         "name": args.name,

@@ -40,7 +40,7 @@ def test_train_an_sft_adapter_for_ones_own_workflow(tmp_path: Path) -> None:
     res = runner.invoke(app, [*args, "--max-train", "24", "--max-val", "8", "--lora-r", "2"])
     assert res.exit_code == 0, res.output
     meta = json.loads((out / "meta.json").read_text())
-    assert meta["params"]["adapter"]["r"] == 2 and meta["template"] == "compact-v1"
+    assert meta["params"]["adapter"]["r"] == 2 and meta["template"] == "short-v1"
     assert (out / "adapter" / "adapter_model.safetensors").is_file() and not (out / "model").exists()
 
 

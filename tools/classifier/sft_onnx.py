@@ -125,12 +125,22 @@ def export(
 class OnnxEncoder:
     """ONNX Runtime session over an exported SFT model; ``logits(texts)`` like the torch path."""
 
-    def __init__(self, path: Path, tokenizer: Any, max_length: int, batch_size: int = 64, threads: int = 1):
+    def __init__(
+        self,
+        path: Path,
+        tokenizer: Any,
+        max_length: int,
+        batch_size: int = 64,
+        threads: int = 1,
+        spin: bool = True,
+    ):
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = max(1, threads)
         opts.inter_op_num_threads = 1
+        if not spin:  # idle worker threads sleep instead of busy-waiting (a shared box)
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         self.path = path
         self.tokenizer = tokenizer
