@@ -40,7 +40,7 @@ def main() -> None:
         load_scorer(args.out / name)  # every shipped adapter loads offline
         part = json.loads((RESULTS / f"sft_adapters_{name}.json").read_text())
         provenance[name] = {
-            "command": part["meta"]["command"],
+            "command": part.get("adapter_meta", part["meta"])["command"],
             "rows": part["rows"],
             "training_runs": part["runs"],
             "test": {wf: t["torch"][0] for wf, t in part["adapter"]["test"].items()},
