@@ -72,7 +72,8 @@ def _speed_lines() -> list[str]:
         "",
         "## CPU scoring speed: PyTorch vs ONNX Runtime fp32 vs int8 (bench/sft/speed.py)",
         "",
-        f"Adapter `{sp['adapter']}` (template `{sp['template']}`), {sp['rows']} test rows of unseen "
+        f"Adapter `{sp['adapter']}` (template `{sp['template']}`; {sp.get('adapter_note', '')}), "
+        f"{sp['rows']} test rows of unseen "
         f"runs, all variants one after the other in one run; median of repeats after a warm-up. "
         f"Mean MiniLM tokens per job: {sp['tokens_mean']}; the fast tokenizer alone: "
         f"{sp['tokenizer_jobs_s']} jobs/s. `fused` = ONNX Runtime's transformer optimizer (attention, "
