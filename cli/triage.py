@@ -202,7 +202,7 @@ def _serial(kit: Toolkit, budget: list[int]) -> Scorer:
     from flowsleuth.cli.app.batches import batched, deps_of
 
     def scored(runs: Iterable[Run], skip: Callable[[Run], bool]) -> Iterator[tuple[Run, Outcome | None]]:
-        for group in batched(runs, skip):  # consecutive small runs scored together
+        for group in batched(runs, skip, max_jobs=kit.settings.batch_jobs):  # consecutive runs together
             deps = deps_of(kit, [r for r, done in group if not done])
             for run, done in group:
                 if done:

@@ -1,9 +1,10 @@
 """Consecutive small runs scored as one batch (see :mod:`flowsleuth.workflows.batch`): the
 per-run cost of a 12-job run is mostly fixed overhead, paid once per batch instead.
 
-A batch holds at most :data:`MAX_RUNS` runs and ends once it holds :data:`MAX_JOBS` jobs (one
-large run fills a batch alone). Runs keep their input order, and a batch that cannot be scored
-together is scored run by run, so a bad run fails alone, exactly as it would unbatched."""
+A batch holds at most :data:`MAX_RUNS` runs and ends once it holds ``max_jobs`` jobs (the
+``batch_jobs`` setting in serial triage; one large run fills a batch alone). Runs keep their
+input order, and a batch that cannot be scored together is scored run by run, so a bad run
+fails alone, exactly as it would unbatched."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
     from flowsleuth.cli.app.toolkit import Toolkit
 
 MAX_RUNS = 64
-MAX_JOBS = 5000
 # A worker's task: only small runs batched, in smaller batches, so the work spreads over workers.
 PARALLEL = {"max_runs": 16, "max_jobs": 1000, "alone_from": 100}
 
@@ -26,7 +26,7 @@ def batched(
     runs: Iterable[Run],
     skip: Callable[[Run], bool],
     max_runs: int = MAX_RUNS,
-    max_jobs: int = MAX_JOBS,
+    max_jobs: int = 5000,
     alone_from: int | None = None,
 ) -> Iterator[list[tuple[Run, bool]]]:
     """``(run, skipped)`` in input order, in batches; ``skipped`` runs (already in a resumed

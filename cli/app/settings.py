@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         default=DEFAULT_N_EXAMPLES, ge=0, description="few-shot examples per investigation"
     )
     tool_timeout_s: float = Field(default=10.0, gt=0)
+    batch_jobs: int = Field(
+        default=5000,
+        ge=1,
+        description="serial triage scores consecutive runs together up to this many jobs; "
+        "a killed command redoes at most one batch",
+    )
     dask_scheduler: str | None = Field(
         default=None, description="Dask scheduler (tcp://host:8786) that triage scores runs on"
     )

@@ -41,7 +41,11 @@ def test_killed_triage_resumes(env, tmp_path: Path) -> None:
         "--explain",
         "0",
     ]
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # One run per batch (a batch's runs are written together), so the kill can land between runs
+    one_run_batches = {"FLOWSLEUTH_BATCH_JOBS": "1"}
+    proc = subprocess.Popen(
+        cmd, env={**os.environ, **env, **one_run_batches}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
         if progress.is_file() and json.loads(progress.read_text())["runs"]:
