@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from flowsleuth.cli.app.toolkit import Toolkit
 
 MAX_RUNS = 64
+MAX_JOBS = 5000  # the default of the ``batch_jobs`` setting
 # A worker's task: only small runs batched, in smaller batches, so the work spreads over workers.
 PARALLEL = {"max_runs": 16, "max_jobs": 1000, "alone_from": 100}
 
@@ -26,7 +27,7 @@ def batched(
     runs: Iterable[Run],
     skip: Callable[[Run], bool],
     max_runs: int = MAX_RUNS,
-    max_jobs: int = 5000,
+    max_jobs: int = MAX_JOBS,
     alone_from: int | None = None,
 ) -> Iterator[list[tuple[Run, bool]]]:
     """``(run, skipped)`` in input order, in batches; ``skipped`` runs (already in a resumed

@@ -9,6 +9,7 @@ from typing import Any
 
 from flowsleuth.agent.deps import DEFAULT_MAX_STEPS, DEFAULT_N_EXAMPLES
 from flowsleuth.agent.llm.settings import DEFAULT_BASE_URL, DEFAULT_MODEL, BackendName, check_backend
+from flowsleuth.cli.app.batches import MAX_JOBS
 from flowsleuth.workflows.errors import FlowsleuthError
 from platformdirs import user_config_dir, user_data_dir
 from pydantic import Field, ValidationError, field_validator
@@ -61,7 +62,7 @@ class Settings(BaseSettings):
     )
     tool_timeout_s: float = Field(default=10.0, gt=0)
     batch_jobs: int = Field(
-        default=5000,
+        default=MAX_JOBS,
         ge=1,
         description="serial triage scores consecutive runs together up to this many jobs; "
         "a killed command redoes at most one batch",

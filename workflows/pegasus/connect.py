@@ -3,7 +3,6 @@ URL. Every failure is one :class:`DataError` line; nothing here ever writes or h
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -14,19 +13,15 @@ from urllib.parse import quote
 import adbc_driver_manager as adbc
 import sqlalchemy as sa
 from flowsleuth.workflows.errors import DataError
+from flowsleuth.workflows.pegasus.submitdir import is_db_url
 from flowsleuth.workflows.pegasus.tables import SUPPORTED_VERSIONS, dbversion, workflow
 from sqlalchemy.engine import Engine, make_url
 
-_URL = re.compile(r"^[a-z][a-z0-9+]*://", re.IGNORECASE)
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 T = TypeVar("T")
 
 LOCK_RETRIES = 8  # monitord commits in short transactions; a reader waits them out
 LOCK_WAIT_S = 0.25
-
-
-def is_db_url(text: str) -> bool:
-    return bool(_URL.match(text))
 
 
 def check_sqlite_file(path: Path) -> None:

@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from flowsleuth.workflows.errors import DataError
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.pegasus import tables as t
-from flowsleuth.workflows.pegasus.connect import is_db_url, open_engine, with_retry
+from flowsleuth.workflows.pegasus.connect import open_engine, with_retry
 from flowsleuth.workflows.pegasus.reader import iter_db_runs
-from flowsleuth.workflows.pegasus.submitdir import open_submit_dir
+from flowsleuth.workflows.pegasus.submitdir import is_db_url, open_submit_dir
 
 EventKind = Literal["finished", "held", "stall"]
 

@@ -18,30 +18,13 @@ import pandas as pd
 from flowsleuth.workflows.errors import DataError
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.names import canonical_workflow
-from flowsleuth.workflows.pegasus.connect import check_schema, is_db_url, open_engine
+from flowsleuth.workflows.pegasus.connect import check_schema, open_engine
 from flowsleuth.workflows.pegasus.derive import flowbench_frame, links_by_id, task_columns
 from flowsleuth.workflows.pegasus.kickstart import KickstartRecord, read_record, record_files
 from flowsleuth.workflows.pegasus.stampede import StampedeData, read_stampede, read_texts
 from flowsleuth.workflows.pegasus.status import regular_exits, status_frame, tail
-from flowsleuth.workflows.pegasus.submitdir import looks_like_submit_dir, open_submit_dir
+from flowsleuth.workflows.pegasus.submitdir import is_db_url, open_submit_dir
 from flowsleuth.workflows.schema import KICKSTART_USAGE
-
-
-def is_pegasus_source(source: str | Path) -> bool:
-    """A DB URL, a submit directory, or an SQLite file (by name or by header)."""
-    text = str(source)
-    if is_db_url(text):
-        return True
-    p = Path(text)
-    if p.is_dir():
-        return looks_like_submit_dir(p)
-    if p.name.endswith((".stampede.db", ".db", ".sqlite")):
-        return True
-    try:
-        with p.open("rb") as fh:
-            return fh.read(16) == b"SQLite format 3\x00"
-    except OSError:
-        return False
 
 
 def _local_dirs(wfs: pd.DataFrame, root_dir: Path | None) -> dict[int, Path | None]:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from flowsleuth.workflows.errors import DataError
 from flowsleuth.workflows.models import Run
 from flowsleuth.workflows.names import canonical_workflow
-from flowsleuth.workflows.pegasus.reader import is_pegasus_source, iter_pegasus_runs
+from flowsleuth.workflows.pegasus.submitdir import is_pegasus_source
 
 
 class PegasusReader:
@@ -24,6 +24,8 @@ class PegasusReader:
     def read(
         self, source: str, *, workflow: str | None = None, on_error: Callable[[DataError], None] | None = None
     ) -> Iterator[Run]:
+        from flowsleuth.workflows.pegasus.reader import iter_pegasus_runs  # the DB stack, only now
+
         # One DB is read as a whole: a DB that cannot be read is one error, not per-run skips.
         for run in iter_pegasus_runs(source):
             yield run if workflow is None else replace(run, workflow=canonical_workflow(workflow))

@@ -1,13 +1,18 @@
-"""Find what a submit directory holds: its braindump, its stampede DB, its jobstate.log."""
+"""Find what a submit directory holds: its braindump, its stampede DB, its jobstate.log; and
+whether a source is Pegasus input at all. That question is asked by the reader seam on every
+command, so it stays free of the DB stack (SQLAlchemy, ADBC: ~0.4 s of imports)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from flowsleuth.workflows.errors import DataError
+
+_URL = re.compile(r"^[a-z][a-z0-9+]*://", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -72,3 +77,24 @@ def looks_like_submit_dir(path: Path) -> bool:
         or (path / "jobstate.log").is_file()
         or any(path.glob("*.stampede.db"))
     )
+
+
+def is_db_url(text: str) -> bool:
+    return bool(_URL.match(text))
+
+
+def is_pegasus_source(source: str | Path) -> bool:
+    """A DB URL, a submit directory, or an SQLite file (by name or by header)."""
+    text = str(source)
+    if is_db_url(text):
+        return True
+    p = Path(text)
+    if p.is_dir():
+        return looks_like_submit_dir(p)
+    if p.name.endswith((".stampede.db", ".db", ".sqlite")):
+        return True
+    try:
+        with p.open("rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
