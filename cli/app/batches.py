@@ -2,7 +2,7 @@
 per-run cost of a 12-job run is mostly fixed overhead, paid once per batch instead.
 
 A batch holds at most :data:`MAX_RUNS` runs and ends once it holds ``max_jobs`` jobs (the
-``batch_jobs`` setting in serial triage; one large run fills a batch alone). Runs keep their
+``batch_jobs`` setting; one large run fills a batch alone). Runs keep their
 input order, and a batch that cannot be scored together is scored run by run, so a bad run
 fails alone, exactly as it would unbatched."""
 
@@ -19,8 +19,10 @@ if TYPE_CHECKING:
 
 MAX_RUNS = 64
 MAX_JOBS = 5000  # the default of the ``batch_jobs`` setting
-# A worker's task: only small runs batched, in smaller batches, so the work spreads over workers.
-PARALLEL = {"max_runs": 16, "max_jobs": 1000, "alone_from": 100}
+# A worker's task: smaller batches, so the work spreads over the workers. Larger runs are batched
+# too: on 200 Flow-Bench runs (~270 jobs each) scoring them alone made `--workers 2` only 1.16x
+# serial on a quiet 2-core box; batched, 1.42x (bench.scale --only modes).
+PARALLEL_RUNS, PARALLEL_JOBS = 16, 2000
 
 
 def batched(
@@ -28,21 +30,13 @@ def batched(
     skip: Callable[[Run], bool],
     max_runs: int = MAX_RUNS,
     max_jobs: int = MAX_JOBS,
-    alone_from: int | None = None,
 ) -> Iterator[list[tuple[Run, bool]]]:
     """``(run, skipped)`` in input order, in batches; ``skipped`` runs (already in a resumed
-    output) ride along without counting. ``alone_from``: a run of at least that many jobs is a
-    batch of its own (its fixed cost is small next to its jobs)."""
+    output) ride along without counting."""
     group: list[tuple[Run, bool]] = []
     n_runs = n_jobs = 0
     for run in runs:
         done = skip(run)
-        if not done and alone_from is not None and len(run.frame) >= alone_from:
-            if group:
-                yield group
-            yield [(run, done)]
-            group, n_runs, n_jobs = [], 0, 0
-            continue
         group.append((run, done))
         if not done:
             n_runs += 1
@@ -52,6 +46,12 @@ def batched(
             group, n_runs, n_jobs = [], 0, 0
     if group:
         yield group
+
+
+def parallel_caps(batch_jobs: int) -> dict[str, int]:
+    """A worker's task size: the setting ``batch_jobs`` caps it too (a killed command redoes
+    at most one batch per worker)."""
+    return {"max_runs": PARALLEL_RUNS, "max_jobs": min(PARALLEL_JOBS, batch_jobs)}
 
 
 def deps_of(kit: Toolkit, runs: list[Run]) -> dict[int, Deps]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from flowsleuth.cli.app.batches import PARALLEL, batched
+from flowsleuth.cli.app.batches import batched, parallel_caps
 from flowsleuth.cli.app.settings import Settings
 from flowsleuth.cli.app.toolkit import Toolkit
 from flowsleuth.cli.app.work import Outcome, load_worker_kit, score_many
@@ -64,6 +64,7 @@ class ClusterScorer:
         except (OSError, TimeoutError, ValueError) as err:
             raise FlowsleuthError(f"cannot reach the Dask scheduler at {address} ({err})") from None
         self.client.register_plugin(_plugin_class()(settings, sft), name=PLUGIN)
+        self.batch_jobs = settings.batch_jobs
         workers = len(self.client.scheduler_info(n_workers=-1)["workers"])
         self.window = 2 * max(workers, 1)  # batches of runs
 
@@ -75,7 +76,7 @@ class ClusterScorer:
         held: dict[int, list[Outcome]] = {}  # batches finished out of order, or all skipped
         index_of: dict[object, int] = {}  # in flight: task key -> batch position
         batches: dict[int, list[tuple[Run, bool]]] = {}
-        source = enumerate(batched(runs, skip, **PARALLEL))
+        source = enumerate(batched(runs, skip, **parallel_caps(self.batch_jobs)))
         submitted = next_out = 0
         exhausted = False
         while True:

@@ -20,7 +20,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from flowsleuth.cli.app.batches import PARALLEL, batched
+from flowsleuth.cli.app.batches import batched, parallel_caps
 from flowsleuth.cli.app.settings import Settings
 from flowsleuth.cli.app.toolkit import Toolkit
 from flowsleuth.cli.app.work import Outcome, load_worker_kit, score_many
@@ -103,7 +103,7 @@ class PoolScorer:
     def map(self, runs: Iterable[Run], skip: Callable[[Run], bool]) -> Iterator[tuple[Run, Outcome | None]]:
         """``(run, outcome)`` in input order; ``None`` for a run ``skip`` says is already done."""
         flight: deque[_Slot] = deque()
-        source = batched(runs, skip, **PARALLEL)
+        source = batched(runs, skip, **parallel_caps(self.settings.batch_jobs))
         while True:
             while len(flight) < self.window and (items := next(source, None)) is not None:
                 slot = _Slot(items)

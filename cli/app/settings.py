@@ -64,8 +64,8 @@ class Settings(BaseSettings):
     batch_jobs: int = Field(
         default=MAX_JOBS,
         ge=1,
-        description="serial triage scores consecutive runs together up to this many jobs; "
-        "a killed command redoes at most one batch",
+        description="triage scores consecutive runs together up to this many jobs (a worker's "
+        "task: at most 2,000); a killed command redoes at most one batch (per worker)",
     )
     dask_scheduler: str | None = Field(
         default=None, description="Dask scheduler (tcp://host:8786) that triage scores runs on"

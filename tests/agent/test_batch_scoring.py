@@ -105,12 +105,11 @@ def test_batches_keep_input_order_and_skipped_runs(small_runs: list[Run]) -> Non
     ]
 
 
-def test_a_large_run_is_a_batch_of_its_own(small_runs: list[Run]) -> None:
+def test_a_batch_ends_at_its_job_cap(small_runs: list[Run]) -> None:
     from flowsleuth.cli.app import batches
 
     runs = small_runs[:6]  # 12, 28, 1, 19, 12, 28 jobs
-    groups = list(batches.batched(runs, lambda r: False, alone_from=20))
+    groups = list(batches.batched(runs, lambda r: False, max_jobs=30))
     sizes = [[len(r.frame) for r, _ in g] for g in groups]
     assert [r for g in groups for r, _ in g] == runs
-    assert all(len(g) == 1 for g, s in zip(groups, sizes, strict=True) if max(s) >= 20)
-    assert any(len(g) > 1 for g in groups)
+    assert sizes == [[12, 28], [1, 19, 12], [28]]  # each ends at the run that reaches 30 jobs

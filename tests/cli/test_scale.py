@@ -29,6 +29,8 @@ RUNS = [
 ]
 CLI = [sys.executable, "-c", "from flowsleuth.cli.main import app; app()"]
 runner = CliRunner()
+# One run per worker task: a kill then lands between runs (tasks batch consecutive runs).
+ONE_RUN_TASKS = {"FLOWSLEUTH_BATCH_JOBS": "1"}
 
 
 @pytest.fixture
@@ -186,7 +188,9 @@ def test_sigkill_with_workers_then_resume_loses_and_duplicates_nothing(
     out = tmp_path / "rows.jsonl"
     progress = tmp_path / "rows.jsonl.progress.json"
     cmd = [*CLI, "triage", str(runs_dir), "-f", "jsonl", "--out", str(out), "--explain", "0", "-w", "2"]
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd, env={**os.environ, **env, **ONE_RUN_TASKS}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _wait_for(lambda: len(_done_runs(progress)) >= 1, proc, "a finished run")
     kids = _children(proc.pid) + _workers(proc.pid)
     proc.send_signal(signal.SIGKILL)  # the parent, the one writer, dies mid-triage
@@ -224,7 +228,9 @@ def test_a_worker_killed_mid_triage_is_retried(env, runs_dir: Path, tmp_path: Pa
     out = tmp_path / "rows.jsonl"
     progress = tmp_path / "rows.jsonl.progress.json"
     cmd = [*CLI, "triage", str(runs_dir), "-f", "jsonl", "--out", str(out), "--explain", "0", "-w", "2"]
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd, env={**os.environ, **env, **ONE_RUN_TASKS}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _wait_for(lambda: len(_done_runs(progress)) >= 1, proc, "a finished run")
     os.kill(_workers(proc.pid)[0], signal.SIGKILL)
     _, err = proc.communicate(timeout=300)
@@ -253,7 +259,7 @@ def test_a_dask_worker_killed_mid_triage_loses_and_duplicates_nothing(
         cmd = [*CLI, "triage", str(runs_dir), "-f", "jsonl", "--out", str(out), "--explain", "0"]
         cmd += ["--scheduler", cluster.scheduler_address]
         proc = subprocess.Popen(
-            cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            cmd, env={**os.environ, **env, **ONE_RUN_TASKS}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         _wait_for(lambda: len(_done_runs(progress)) >= 1, proc, "a finished run")
         busy = [w for w, n in client.processing().items() if n]
