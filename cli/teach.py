@@ -42,19 +42,14 @@ def baseline_add(
     cfg = load_settings(home=home)
     store = Store(cfg.home)
     t0 = time.perf_counter()
-    histories: dict[str, History] = {}
-    added: dict[str, int] = {}
+    new: dict[str, History] = {}  # this command's runs, merged into the stored history at the end
     for path in paths:
         for run in open_runs(path, workflow=workflow, plugins=cfg.plugins):
-            wf = run.workflow
-            if wf not in histories:
-                histories[wf] = store.history(wf) or History(workflow=wf)
-            added[wf] = added.get(wf, 0) + histories[wf].add([run])
-    for wf, hist in histories.items():
-        store.save_history(hist)
+            new.setdefault(run.workflow, History(workflow=run.workflow)).add([run])
+    for wf, hist in new.items():
+        added, total = store.add_history(hist)
         err_console.print(
-            f"{safe(wf)}: {added[wf]} new run(s), {hist.n_runs} in its history "
-            f"({time.perf_counter() - t0:.1f} s)"
+            f"{safe(wf)}: {added} new run(s), {total} in its history ({time.perf_counter() - t0:.1f} s)"
         )
 
 

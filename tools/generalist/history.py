@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from flowsleuth.tools.generalist.features import HOST, TF, log_quantities
+from flowsleuth.workflows.atomic import atomic_write_text
 from flowsleuth.workflows.errors import DataError
 from flowsleuth.workflows.models import Run
 from pydantic import BaseModel, Field
@@ -54,6 +55,15 @@ class History(BaseModel):
             added += 1
         return added
 
+    def merge(self, other: History) -> int:
+        """Take ``other``'s runs that this history lacks. Returns how many were new."""
+        new = [r for r in other.runs if r not in self.per_run]
+        for r in new:
+            self.per_run[r] = other.per_run[r]
+            self.host_per_run[r] = other.host_per_run[r]
+            self.runs.append(r)
+        return len(new)
+
     def medians(self) -> pd.DataFrame:
         """Transformation x quantity: the median over runs of each run's median."""
         return _median_over_runs(self.per_run)
@@ -63,7 +73,7 @@ class History(BaseModel):
         return _median_over_runs(self.host_per_run, min_runs=2)
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(self.model_dump_json())
+        atomic_write_text(path, self.model_dump_json())
 
     @classmethod
     def load(cls, path: str | Path) -> History:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from flowsleuth.tools.generalist.history import History
 from flowsleuth.workflows.errors import DataError
+from flowsleuth.workflows.locking import exclusive
 from pydantic import BaseModel, Field
 
 
@@ -63,27 +64,31 @@ class Store:
         p = self.history_path(workflow)
         return History.load(p) if p.is_file() else None
 
-    def save_history(self, hist: History) -> Path:
-        p = self.history_path(hist.workflow)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_suffix(".tmp")
-        hist.save(tmp)
-        tmp.replace(p)
-        return p
+    def add_history(self, new: History) -> tuple[int, int]:
+        """Merge ``new``'s runs into the stored history of its workflow: (runs added, runs in
+        the history). Read, merge and write under the file's lock, so a concurrent ``baseline
+        add`` loses nothing."""
+        p = self.history_path(new.workflow)
+        with exclusive(p):
+            hist = self.history(new.workflow) or History(workflow=new.workflow)
+            added = hist.merge(new)
+            if added:
+                hist.save(p)
+        return added, hist.n_runs
 
     def histories(self) -> list[History]:
         d = self.home / "history"
         return [History.load(p) for p in sorted(d.glob("*.json"))] if d.is_dir() else []
 
     def add_labels(self, jobs: Iterable[LabelledJob]) -> int:
+        """Append, one writer at a time and in one write: concurrent ``label`` / ``feedback``
+        commands never interleave their lines."""
         jobs = list(jobs)
         for wf in {j.workflow for j in jobs}:
             p = self.labels_path(wf)
-            p.parent.mkdir(parents=True, exist_ok=True)
-            with p.open("a", encoding="utf-8") as fh:
-                for j in jobs:
-                    if j.workflow == wf:
-                        fh.write(j.model_dump_json() + "\n")
+            text = "".join(j.model_dump_json() + "\n" for j in jobs if j.workflow == wf)
+            with exclusive(p), p.open("ab") as fh:
+                fh.write(text.encode("utf-8"))
         return len(jobs)
 
     def labelled(self, workflow: str) -> list[LabelledJob]:
@@ -91,8 +96,9 @@ class Store:
         if not p.is_file():
             return []
         latest: dict[tuple[str, str], LabelledJob] = {}
-        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
+        text = p.read_text(encoding="utf-8")
+        for n, line in enumerate(text.splitlines(keepends=True), 1):
+            if not line.strip() or not line.endswith("\n"):  # blank, or a write still going on
                 continue
             try:
                 j = LabelledJob.model_validate_json(line)
