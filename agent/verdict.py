@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flowsleuth.workflows.contract import Finding
-from pydantic import BaseModel, Field
+from flowsleuth.workflows.text import without_controls
+from pydantic import AfterValidator, BaseModel, Field
+
+# What an LLM writes is ours to print: a reply's escape sequences and bidi controls are dropped.
+LLMText = Annotated[str, AfterValidator(without_controls)]
 
 
 class EvidenceItem(BaseModel):
@@ -51,7 +55,7 @@ class BriefNarrative(BaseModel):
     was noise, and generating it cost more than half of the investigation's time."""
 
     # The decoder stops after two sentences: a 135M model's third was never better.
-    explanation: str = Field(
+    explanation: LLMText = Field(
         max_length=300,
         description="two short sentences for an operator, quoting the evidence",
         json_schema_extra={"max_sentences": 2},
@@ -62,9 +66,9 @@ class Narrative(BaseModel):
     """What the LLM is asked for: prose only. Every number in it must come from the evidence."""
 
     # Length caps let a server's JSON-schema decoding close the object within max_tokens.
-    reasoning: str = Field(
+    reasoning: LLMText = Field(
         max_length=900, description="step-by-step reasoning over the evidence, quoting only its numbers"
     )
-    explanation: str = Field(
+    explanation: LLMText = Field(
         max_length=600, description="two to four sentences for an operator: what is wrong and what to check"
     )

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import re
 
+from flowsleuth.workflows.text import CONTROL, CONTROL_OR_NEWLINE
 from rich.markup import escape
-
-# C0 except tab and newline, DEL, C1, and the Unicode bidi controls ("Trojan source").
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_CONTROL_OR_NEWLINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _visible(m: re.Match[str]) -> str:
@@ -21,7 +18,7 @@ def _visible(m: re.Match[str]) -> str:
 
 def plain(text: object, *, newlines: bool = True) -> str:
     """``text`` with every control character replaced by its visible escape."""
-    pattern = _CONTROL if newlines else _CONTROL_OR_NEWLINE
+    pattern = CONTROL if newlines else CONTROL_OR_NEWLINE
     return pattern.sub(_visible, str(text))
 
 

@@ -3,6 +3,8 @@ fallbacks, and the validation of quoted numbers."""
 
 from __future__ import annotations
 
+import json
+
 from flowsleuth.agent.deps import Deps
 from flowsleuth.agent.investigate import investigate
 from flowsleuth.agent.llm.errors import LLMError
@@ -110,6 +112,17 @@ def test_invalid_llm_output_gives_the_fallback_verdict(hdd_run, registry) -> Non
     v = investigate(_deps(hdd_run, registry, llm), JOB)
     assert v.backend.llm_used is False
     assert "does not match Narrative" in (v.backend.reason or "")
+
+
+def test_escape_sequences_in_an_llm_reply_never_reach_the_verdict(hdd_run, registry) -> None:
+    """A server's reply is parsed as text we print: an OSC title change, a bell, a bidi override
+    and a C1 code are dropped from both fields; the words around them stay."""
+    hostile = "Check the host.\x1b]0;pwned\x07 Then\u202e rerun\x9b it."
+    reply = json.dumps({"reasoning": hostile, "explanation": hostile})
+    v = investigate(_deps(hdd_run, registry, FakeBackend(reply, supports_tools=False)), JOB)
+    assert v.backend.llm_used is True
+    assert v.explanation.endswith("Check the host.]0;pwned Then rerun it.")
+    assert v.reasoning == "Check the host.]0;pwned Then rerun it."
 
 
 def test_hallucinated_number_is_regenerated_once_then_stripped(hdd_run, registry) -> None:
