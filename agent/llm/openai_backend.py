@@ -93,4 +93,6 @@ def _describe(err: Exception, settings: LLMSettings, schema: type) -> str:
         return f"model {settings.model!r} not served at {settings.base_url}"
     if isinstance(err, openai.APIStatusError):
         return f"server answered {err.status_code}: {str(err)[:160]}"
+    if isinstance(err, IndexError | KeyError | AttributeError | TypeError):  # e.g. no "choices"
+        return f"the reply from {settings.base_url} is not an OpenAI chat completion ({type(err).__name__})"
     return f"{type(err).__name__}: {str(err)[:160]}"

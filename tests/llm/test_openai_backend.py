@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
 
 import pytest
 from flowsleuth.agent.llm import LLMError, LLMSettings, make_backend
@@ -68,23 +70,24 @@ def test_unreachable_server_fails_fast_with_llm_error():
 
 
 class _JunkHandler(BaseHTTPRequestHandler):
+    body: ClassVar[dict[str, object]] = {
+        "id": "x",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "smollm2",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": "I think it is fine!!"},
+            }
+        ],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+    }
+
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        body = {
-            "id": "x",
-            "object": "chat.completion",
-            "created": 0,
-            "model": "smollm2",
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": "stop",
-                    "message": {"role": "assistant", "content": "I think it is fine!!"},
-                }
-            ],
-            "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
-        }
-        data = json.dumps(body).encode()
+        data = json.dumps(self.body).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -95,14 +98,26 @@ class _JunkHandler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def junk_server() -> Iterator[str]:
-    server = HTTPServer(("127.0.0.1", 0), _JunkHandler)
+class _NoChoicesHandler(_JunkHandler):
+    body: ClassVar[dict[str, object]] = {**_JunkHandler.body, "choices": []}
+
+
+@contextlib.contextmanager
+def _serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    server = HTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def junk_server() -> Iterator[str]:
+    with _serve(_JunkHandler) as url:
+        yield url
 
 
 def test_junk_reply_raises_llm_error(junk_server):
@@ -110,3 +125,11 @@ def test_junk_reply_raises_llm_error(junk_server):
     assert backend is not None
     with pytest.raises(LLMError, match="does not match Narrative"):
         backend.narrate([HumanMessage("hi")], Narrative)
+
+
+def test_a_reply_that_is_no_chat_completion_says_so():
+    with _serve(_NoChoicesHandler) as url:
+        backend = make_backend(LLMSettings(backend="openai", base_url=url, timeout_s=5))
+        assert backend is not None
+        with pytest.raises(LLMError, match="is not an OpenAI chat completion"):
+            backend.narrate([HumanMessage("hi")], Narrative)
