@@ -7,7 +7,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import adbc_driver_manager as adbc
@@ -90,7 +90,15 @@ def open_engine(source: str | Path) -> tuple[Engine, str]:
         engine = sa.create_engine(url, poolclass=sa.pool.NullPool).execution_options(**opts)
     except ModuleNotFoundError as err:
         raise DataError(shown, f"the database driver is not installed ({err.name}); pip install it") from None
+    if url.get_backend_name() == "mysql":  # the server refuses any write in this session
+        sa.event.listen(engine, "connect", _mysql_read_only)
     return engine, shown
+
+
+def _mysql_read_only(dbapi_con: Any, _record: Any) -> None:
+    cur = dbapi_con.cursor()
+    cur.execute("SET SESSION TRANSACTION READ ONLY")
+    cur.close()
 
 
 def _message(err: Exception) -> str:
