@@ -29,13 +29,14 @@ def _db_copy(writable_copy, name: str = "process_wf_success") -> Path:
     return next(writable_copy(name).glob("*.stampede.db"))
 
 
-def test_wrong_schema_version(writable_copy) -> None:
+@pytest.mark.parametrize("version", [8, 15])
+def test_wrong_schema_version(writable_copy, version: int) -> None:
     db = _db_copy(writable_copy)
     with sqlite3.connect(db) as con:
-        con.execute("UPDATE dbversion SET version_number = 11")
+        con.execute("UPDATE dbversion SET version_number = ?", (version,))
     with pytest.raises(DataError) as err:
         _read(db)
-    assert "stampede schema version 11; flowsleuth reads version 14" in _one_line(err)
+    assert f"stampede schema version {version}; flowsleuth reads versions 11-14" in _one_line(err)
 
 
 def test_truncated_db(writable_copy) -> None:

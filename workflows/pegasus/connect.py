@@ -156,8 +156,10 @@ def check_schema(engine: Engine, name: str) -> int:
         missing = {"dbversion", "workflow", "job", "job_instance", "jobstate"} - tables
         raise DataError(name, f"not a stampede database (no table {sorted(missing)[0]!r})")
     if int(version) not in SUPPORTED_VERSIONS:
-        want = ", ".join(map(str, SUPPORTED_VERSIONS))
-        raise DataError(name, f"stampede schema version {version}; flowsleuth reads version {want}")
+        lo, hi = min(SUPPORTED_VERSIONS), max(SUPPORTED_VERSIONS)
+        raise DataError(
+            name, f"stampede schema version {version}; flowsleuth reads versions {lo}-{hi} (Pegasus 4.9 on)"
+        )
     if n_wf == 0:
         raise DataError(name, "the stampede database holds no workflow yet")
     return int(version)

@@ -9,7 +9,10 @@ from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, Numeric, String, Table, Text
 
-SUPPORTED_VERSIONS = (14,)  # what Pegasus 5.0 monitord writes; 4.x wrote older versions
+# Pegasus 4.9.x wrote version 11, 5.0.0 version 13, later 5.x version 14 (pegasus-db-admin's
+# COMPATIBILITY). 12 changed keys and indexes, 13 added invocation.maxrss/avg_cpu, 14 the trigger
+# table: none of it is read here (tests/pegasus/test_versions.py reads each as version 14).
+SUPPORTED_VERSIONS = (11, 12, 13, 14)
 
 # The columns read, per table, in schema.py's order: one spec, one builder (no table is created
 # or altered here; the writer alone calls ``metadata.create_all`` on a file of its own).
