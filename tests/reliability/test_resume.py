@@ -88,6 +88,20 @@ def test_real_sigkill_then_resume_loses_and_duplicates_nothing(env, tmp_path: Pa
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_a_progress_copy_left_by_a_killed_writer_is_removed(env, tmp_path: Path) -> None:
+    """SIGKILL between writing the progress file's temporary copy and renaming it leaves the
+    copy behind (the real-kill test above hits this now and then); the next triage drops it."""
+    runs_dir = _runs_dir(tmp_path)
+    out = tmp_path / "rows[1].jsonl"  # glob characters in the name are names
+    stale = tmp_path / "rows[1].jsonl.progress.json.k1ll3d.tmp"
+    stale.write_text("{")
+    other = tmp_path / "rows.jsonl.progress.json.k1ll3d.tmp"  # another --out's: not ours
+    other.write_text("{")
+    result = _triage(str(runs_dir), "-f", "jsonl", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert not stale.exists() and other.exists()
+
+
 def test_a_concurrent_writer_is_refused(env, tmp_path: Path) -> None:
     runs_dir = _runs_dir(tmp_path)
     out = tmp_path / "rows.jsonl"
