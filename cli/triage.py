@@ -1,4 +1,5 @@
-"""``flowsleuth triage RUN|DIR|ZIP|SUBMIT_DIR|DB|URL``: score every job of one run or many."""
+"""``flowsleuth triage PATH...``: score every job of one run or many (a run CSV, a tree or zip of
+them, a Pegasus submit directory, an archive of submit directories, a stampede DB or DB URL)."""
 
 from __future__ import annotations
 
@@ -32,14 +33,16 @@ if TYPE_CHECKING:
 EXIT_ANOMALOUS = 3
 Scorer = Callable[[Iterable[Run], Callable[[Run], bool]], Iterator[tuple[Run, "Outcome | None"]]]
 
-HELP = f"""Score every job of a run (a CSV, a directory of CSVs, or a .zip).
+HELP = f"""Score every job of a run (a CSV, a directory of CSVs, or a .zip; a Pegasus submit
+directory, a tree of them, a stampede DB or a DB URL). Several PATHs are triaged in turn.
 
 The fast path (classifier, kNN vote, run diagnosis) scores every job; the LLM explains only the
 top --explain flagged jobs. Ground-truth labels are never read for scoring.
 
 Exit codes: 0 it ran (and, with --fail-on anomalous, found nothing at threshold);
 {EXIT_ANOMALOUS} --fail-on anomalous and anomalous jobs were found; 1 bad input or usage, or a
-run of a directory or zip could not be read (it is reported and skipped; the rest are triaged).
+run of a directory, zip, archive or PATH list could not be read (it is reported and skipped;
+the rest are triaged).
 When both apply, {EXIT_ANOMALOUS} wins: anomalies found is the stronger signal."""
 
 
@@ -80,10 +83,12 @@ def summary_table(t: RunTriage, top: int = 10) -> Table:
 
 @handle_errors
 def triage(
-    path: str = typer.Argument(
+    paths: list[str] = typer.Argument(
         ...,
+        metavar="PATH...",
         help="A run CSV, a directory of run CSVs, a .zip of them, a Pegasus submit directory, "
-        "a *.stampede.db file or a database URL (sqlite:///, mysql://, postgresql://).",
+        "a directory tree of submit directories, a *.stampede.db file or a database URL "
+        "(sqlite:///, mysql://, postgresql://). Several are triaged in turn, into one output.",
     ),
     fmt: Format | None = typer.Option(
         None, "--format", "-f", help="Output format (default: table on a TTY, else jsonl)."
@@ -123,10 +128,10 @@ def triage(
     workflow: str | None = options.Workflow,
 ) -> None:
     from flowsleuth.cli.app.toolkit import load_toolkit
-    from flowsleuth.workflows.readers import reader_for
+    from flowsleuth.cli.sources import Sources, one_csv
 
     if explain is None:
-        explain = 3 if Path(path).is_file() and Path(path).suffix.lower() == ".csv" else 0
+        explain = 3 if one_csv(paths) else 0
     fmt = fmt or (Format.table if sys.stdout.isatty() and out is None else Format.jsonl)
     if out is not None and fmt is Format.table:
         raise fail("--out needs --format jsonl, json or csv")
@@ -151,15 +156,15 @@ def triage(
         skipped.append(err)
         err_console.print(f"[yellow]skipped:[/] {safe(err, newlines=False)}")
 
-    reader = reader_for(path, plugins=cfg.plugins)
-    total = reader.count(str(path))
-    runs = reader.read(str(path), workflow=workflow, on_error=skip)
+    sources = Sources(paths, plugins=cfg.plugins)
+    total = sources.count()
+    runs = sources.read(workflow=workflow, on_error=skip)
     first = next(runs, None)  # validates the path before any model loads
     resumable = out is not None and fmt in (Format.jsonl, Format.csv)
     sink = ResumableOutput(out, fmt.value, restart) if resumable and out is not None else None
     try:
         if first is None:
-            raise fail(f"no run of {safe(path)} could be read ({len(skipped)} skipped)")
+            raise fail(f"no run of {safe(' '.join(paths))} could be read ({len(skipped)} skipped)")
         parallel = n_workers > 1 or cfg.dask_scheduler is not None
         # In parallel, workers load their own models; the parent needs them only to explain.
         kit = load_toolkit(cfg, llm=explain > 0, sft=sft, fast_sft=sft) if explain or not parallel else None
@@ -245,12 +250,16 @@ def _triage_all(
         scored = _serial(kit, budget)
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("triage", total=total)
+        seen_runs = 0
         for run, outcome in scored(runs, lambda r: sink is not None and sink.is_done(r.source)):
             bar.update(task, description=safe(run.run_id, newlines=False))
             wf_note = unknown_workflow_note(run)
             for note in [*run.notes, *([wf_note] if wf_note else [])]:
                 err_console.print(f"[dim]note: {safe(note)}[/]")
             bar.advance(task)
+            seen_runs += 1
+            if total and seen_runs > total:  # an archive counts submit dirs; sub-workflows add runs
+                bar.update(task, total=seen_runs)
             if outcome is None:  # finished by an earlier, killed triage
                 flagged += sink.flagged(run.source) if sink is not None else 0
                 continue
