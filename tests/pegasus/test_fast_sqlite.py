@@ -127,6 +127,21 @@ def test_frames_equal_the_sqlalchemy_frames(name, flowbench_db, awkward_db, monk
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_one_connection_reads_what_two_read(name, flowbench_db, awkward_db, monkeypatch) -> None:
+    """A small DB is read on one connection; a large one on two, in two threads: the same frames."""
+    db = _db(name, flowbench_db, awkward_db)
+    monkeypatch.setattr(fs, "ONE_CONNECTION_BYTES", 1 << 40)
+    assert fs._small(db)
+    one = fs.read_frames(db, st._queries())
+    monkeypatch.setattr(fs, "ONE_CONNECTION_BYTES", 0)
+    assert not fs._small(db)
+    two = fs.read_frames(db, st._queries())
+    assert one.keys() == two.keys()
+    for key in one:
+        pd.testing.assert_frame_equal(one[key], two[key], obj=key)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_runs_equal_the_sqlalchemy_runs(name, flowbench_db, awkward_db, monkeypatch) -> None:
     db = _db(name, flowbench_db, awkward_db)
     fast, slow = _both(db, lambda: list(iter_pegasus_runs(db)), monkeypatch)

@@ -31,6 +31,7 @@ ranges, one per connection (0.94x wall at load 4.8).
 
 from __future__ import annotations
 
+import functools
 import threading
 from pathlib import Path
 from typing import Any
@@ -89,8 +90,15 @@ def _kind(col: sa.ColumnElement[Any]) -> str:
     return ac.FLOAT if isinstance(col.type, sa.Numeric) else ac.TEXT
 
 
+@functools.lru_cache(maxsize=32)  # the queries are module constants: compiled once, not per run
 def _sql(query: sa.Select[Any]) -> str:
     return str(query.compile(dialect=sqlite_dialect.dialect(), compile_kwargs={"literal_binds": True}))
+
+
+@functools.cache
+def _raw_states_query() -> sa.Select[Any]:
+    js = t.jobstate
+    return sa.select(js.c.job_instance_id, _STATE_INDEX, js.c.timestamp, js.c.jobstate_submit_seq)
 
 
 class Reader:
@@ -149,9 +157,7 @@ class Reader:
     def raw_states(self) -> dict[str, np.ndarray]:
         """jobstate as arrays: job_instance_id, state (index in ``_NAMES`` from 1, 0: another name),
         timestamp, jobstate_submit_seq (float: NULL -> NaN, exact below 2**53)."""
-        js = t.jobstate
-        query = sa.select(js.c.job_instance_id, _STATE_INDEX, js.c.timestamp, js.c.jobstate_submit_seq)
-        _, batches = self._batches(_sql(query))
+        _, batches = self._batches(_sql(_raw_states_query()))
         batches = [b for b in batches if b.length]
         kinds = (ac.INT, ac.INT, ac.FLOAT, ac.FLOAT)
         cols = [
@@ -249,6 +255,29 @@ def pivot(raw: dict[str, np.ndarray]) -> pd.DataFrame:
 # Read after jobstate on the second connection. Stage CPU (bench --stages, 100,000 jobs): jobstate
 # SQL ~.44 s + pivot ~.05 there; tries, jobs, edges (+ byte match) and invocations ~.55 here.
 SECOND: tuple[str, ...] = ()
+# Below this (DB + WAL bytes) one connection reads everything: on a 5-job fixture run the second
+# connection and its thread cost 1 ms CPU and ~5 ms wall of a 7 ms read (bench.pegasus_scale).
+ONE_CONNECTION_BYTES = 4 << 20
+
+
+def _small(path: Path) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    try:
+        size = path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+    except OSError:
+        return False
+    return size < ONE_CONNECTION_BYTES
+
+
+def _first_frames(first: Reader, queries: dict[str, sa.Select[Any]], frames: dict[str, pd.DataFrame]) -> None:
+    job_batches = first.batches(queries["jobs"])
+    edge_batches = first.batches(queries["edges"])
+    for n in queries:
+        if n not in ("tries", "jobs", "edges", *SECOND):
+            frames[n] = first.frame(queries[n])
+    frames["jobs"], frames["edges"] = jobs_and_edges(
+        queries["jobs"], job_batches, queries["edges"], edge_batches
+    )
 
 
 def read_frames(path: Path, queries: dict[str, sa.Select[Any]]) -> dict[str, pd.DataFrame]:
@@ -257,7 +286,8 @@ def read_frames(path: Path, queries: dict[str, sa.Select[Any]]) -> dict[str, pd.
     Two connections, each in one read transaction, in two threads (SQLite and numpy release the
     GIL). The first reads the tries first; only then does the second begin, so its snapshot is
     never older than the tries' (a try's states are all there). The second reads jobstate and
-    pivots it; the first reads the other tables."""
+    pivots it; the first reads the other tables. A small DB (:data:`ONE_CONNECTION_BYTES`) is
+    read on the first connection alone, tries then states, in its one snapshot."""
     frames: dict[str, pd.DataFrame] = {}
     second_frames: dict[str, pd.DataFrame] = {}
     errors: list[BaseException] = []
@@ -279,17 +309,16 @@ def read_frames(path: Path, queries: dict[str, sa.Select[Any]]) -> dict[str, pd.
     try:
         first.begin()
         frames["tries"] = first.frame(queries["tries"])
+        if _small(path):
+            frames["times"] = pivot(first.raw_states())
+            for n in SECOND:
+                frames[n] = first.frame(queries[n])
+            _first_frames(first, queries, frames)
+            return frames
         worker = threading.Thread(target=second_connection, name="stampede-jobstate", daemon=True)
         worker.start()
         try:
-            job_batches = first.batches(queries["jobs"])
-            edge_batches = first.batches(queries["edges"])
-            for n in queries:
-                if n not in ("tries", "jobs", "edges", *SECOND):
-                    frames[n] = first.frame(queries[n])
-            frames["jobs"], frames["edges"] = jobs_and_edges(
-                queries["jobs"], job_batches, queries["edges"], edge_batches
-            )
+            _first_frames(first, queries, frames)
         finally:
             worker.join()
     finally:

@@ -23,6 +23,7 @@ as Arrow buffers and the numpy pivot is cheaper than the GROUP BY. See bench/res
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -129,8 +130,9 @@ def _pivot(present: frozenset[str] = frozenset(t.KNOWN_STATES)) -> sa.Select[Any
     ).group_by(js.c.job_instance_id)
 
 
+@functools.cache  # built (and, on the fast path, compiled) once per process, not per run
 def _queries() -> dict[str, sa.Select[Any]]:
-    """Every read of a stampede DB but the pivot, by name: plain SELECTs."""
+    """Every read of a stampede DB but the pivot, by name: plain SELECTs. Shared: never mutate."""
     w, ws, j, ji, h, e, i = (
         t.workflow,
         t.workflowstate,
