@@ -1,7 +1,8 @@
 """Resumable triage output: rows are appended run by run under an exclusive lock; a sidecar
-``<out>.progress.json`` records each finished run (by resolved source path, not by name), the
-byte offset after it and a digest of its bytes. A killed triage resumes without duplicates or
-losses; anything that does not add up is refused, with ``--restart`` as the way out."""
+``<out>.progress.json`` records each finished run (by resolved source path, not by name; a
+Pegasus run also by its wf_uuid), the byte offset after it and a digest of its bytes. A killed
+triage resumes without duplicates or losses; anything that does not add up is refused, with
+``--restart`` as the way out."""
 
 from __future__ import annotations
 
@@ -16,16 +17,29 @@ from typing import Literal
 from flowsleuth.agent.triage_models import RunTriage
 from flowsleuth.cli.triage_out import encode
 from flowsleuth.workflows.errors import FlowsleuthError
+from flowsleuth.workflows.models import Run
+from flowsleuth.workflows.pegasus.submitdir import is_db_url
 from pydantic import BaseModel, Field, NonNegativeInt
 
 VERSION: Literal[2] = 2
 _RESTART = "; rerun with --restart to start the file over"
 
 
-def run_key(source: str) -> str:
-    """A run's identity: its resolved file path (plus the member, inside a zip)."""
+def run_key(source: str, run_id: str | None = None) -> str:
+    """A run's identity: its resolved file path (plus the member, inside a zip), or its DB URL;
+    with ``run_id`` (a Pegasus run) also its wf_uuid: one stampede DB holds every workflow of a
+    hierarchical run, and a sub-workflow without a submit directory has the DB as its source."""
+    base = source if is_db_url(source) else _path_key(source)
+    return base if run_id is None else f"{base}#{run_id}"
+
+
+def _path_key(source: str) -> str:
     path, sep, member = source.partition("!")
     return str(Path(path).resolve()) + sep + member
+
+
+def key_of(run: Run) -> str:
+    return run_key(run.source, run.run_id if run.status is not None else None)
 
 
 def _digest(data: bytes) -> str:
@@ -44,7 +58,7 @@ class Progress(BaseModel):
     format: str
     offset: NonNegativeInt = Field(description="out-file size after the last finished run")
     last: LastRecord
-    runs: dict[str, int] = Field(description="resolved source -> jobs flagged")
+    runs: dict[str, int] = Field(description="run key (see run_key) -> jobs flagged")
 
 
 class ResumableOutput:
@@ -118,20 +132,28 @@ class ResumableOutput:
             raise FlowsleuthError(f"{self.path} was started as {state.format}, not {self.fmt}{_RESTART}")
         return state
 
-    def is_done(self, source: str) -> bool:
-        return run_key(source) in self.done
+    def _key(self, run: Run) -> str | None:
+        key = key_of(run)
+        if key in self.done:
+            return key
+        old = _path_key(run.source)  # how a progress file written before session 7 keyed every run
+        return old if old in self.done else None
 
-    def flagged(self, source: str) -> int:
-        return self.done[run_key(source)]
+    def is_done(self, run: Run) -> bool:
+        return self._key(run) is not None
 
-    def write(self, triage: RunTriage) -> None:
+    def flagged(self, run: Run) -> int:
+        key = self._key(run)
+        return self.done[key] if key is not None else 0
+
+    def write(self, triage: RunTriage, run: Run) -> None:
         data = encode(triage, self.fmt, header=self.offset == 0).encode()
         self._fh.seek(0, os.SEEK_END)
         self._fh.write(data)
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self.offset += len(data)
-        self.done[run_key(triage.source)] = triage.n_flagged
+        self.done[key_of(run)] = triage.n_flagged
         state = Progress(
             format=self.fmt,
             offset=self.offset,

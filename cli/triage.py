@@ -251,7 +251,7 @@ def _triage_all(
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("triage", total=total)
         seen_runs = 0
-        for run, outcome in scored(runs, lambda r: sink is not None and sink.is_done(r.source)):
+        for run, outcome in scored(runs, lambda r: sink is not None and sink.is_done(r)):
             bar.update(task, description=safe(run.run_id, newlines=False))
             wf_note = unknown_workflow_note(run)
             for note in [*run.notes, *([wf_note] if wf_note else [])]:
@@ -261,7 +261,7 @@ def _triage_all(
             if total and seen_runs > total:  # an archive counts submit dirs; sub-workflows add runs
                 bar.update(task, total=seen_runs)
             if outcome is None:  # finished by an earlier, killed triage
-                flagged += sink.flagged(run.source) if sink is not None else 0
+                flagged += sink.flagged(run) if sink is not None else 0
                 continue
             if isinstance(outcome, str):
                 on_error(DataError(run.source, outcome))
@@ -276,7 +276,7 @@ def _triage_all(
                     err_console.print(f"[dim]note: {safe(note)}[/]")
             flagged += t.n_flagged
             if sink is not None:
-                sink.write(t)
+                sink.write(t, run)
             elif fmt is Format.table:
                 console.print(summary_table(t))
             elif fmt is not Format.json:

@@ -136,3 +136,25 @@ def test_sigkill_then_resume_on_an_archive(env, archive: Path, tmp_path: Path, w
     assert res.exit_code == 0, res.output
     assert f"resuming: {len(before)} run(s)" in res.stderr
     assert out.read_text() == serial  # nothing lost, nothing twice, in archive order
+
+
+def test_each_workflow_of_one_db_is_its_own_run_key(env, tmp_path: Path) -> None:
+    """Through a DB URL every workflow of a hierarchical run has the URL as its source: the
+    progress file keys each by its wf_uuid too, so a resume never takes one for another."""
+    db = next((FIXTURES / "hierarchical_wf_success").glob("*.stampede.db"))
+    url = f"sqlite:///{db}"
+    out = tmp_path / "rows.jsonl"
+    progress = tmp_path / "rows.jsonl.progress.json"
+    first, _ = _triage(url)
+    _triage(url, "--out", str(out))
+    runs = list(dict.fromkeys(json.loads(line)["run"] for line in first.splitlines()))
+    assert len(runs) == 2
+    assert sorted(_done(progress)) == sorted(f"{url}#{r}" for r in runs)
+    _, err = _triage(url, "--out", str(out))
+    assert "resuming: 2 run(s)" in err and out.read_text() == first
+    # a progress file of an older flowsleuth keyed runs by their path alone: still honoured
+    state = json.loads(progress.read_text())
+    state["runs"] = {str(Path(url).resolve()): 0}
+    progress.write_text(json.dumps(state))
+    _, err = _triage(url, "--out", str(out))
+    assert "resuming: 1 run(s)" in err and out.read_text() == first
