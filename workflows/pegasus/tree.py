@@ -53,6 +53,13 @@ def _is_file(e: os.DirEntry[str]) -> bool:
         return False
 
 
+def _is_dir(e: os.DirEntry[str]) -> bool:
+    try:
+        return e.is_dir()
+    except OSError:
+        return False
+
+
 def _dir_key(e: os.DirEntry[str] | str) -> tuple[int, int] | None:
     """(device, inode) of a directory, symlinks followed; None when it is none (or unreadable)."""
     try:
@@ -93,9 +100,9 @@ def walk_archive(root: Path, *, stop_at_first: bool = False) -> Walk:
             continue  # its sub-workflows are in its DB
         subdirs = []
         for e in entries:
-            key = _dir_key(e)
-            if key is not None:
-                if key not in seen:  # a symlink loop, or a second link to one directory
+            if _is_dir(e):  # the listing's file type: a stat only for directories (and links)
+                key = _dir_key(e)
+                if key is not None and key not in seen:  # a symlink loop, or a second link to one
                     seen.add(key)
                     subdirs.append(Path(e.path))
             elif e.name.endswith(".csv") and _is_file(e):
