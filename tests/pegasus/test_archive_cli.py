@@ -77,11 +77,14 @@ def test_broken_and_copied_submit_dirs_are_reported_and_skipped(env, archive: Pa
     assert twice == _triage(one)[0] and "duplicate wf_uuid" in err
 
 
-def test_fail_on_anomalous_and_a_tree_of_nothing(env, archive: Path, tmp_path: Path) -> None:
-    res = runner.invoke(
-        app, ["triage", str(archive), "-f", "jsonl", "--explain", "0", "--fail-on", "anomalous"]
-    )
+def test_fail_on_anomalous_report_and_a_tree_of_nothing(env, archive: Path, tmp_path: Path) -> None:
+    report = tmp_path / "report.html"
+    args = ["triage", str(archive), "-f", "jsonl", "--explain", "0", "--fail-on", "anomalous"]
+    res = runner.invoke(app, [*args, "--report", str(report)])
     assert res.exit_code == 3, res.output  # the failure fixtures' jobs are flagged
+    runs = dict.fromkeys(json.loads(line)["run"] for line in res.stdout.splitlines())
+    page = report.read_text()
+    assert len(runs) == 10 and all(r in page for r in runs)  # every run of the archive reported
     empty = tmp_path / "empty" / "a" / "b"
     empty.mkdir(parents=True)
     res = runner.invoke(app, ["triage", str(empty.parent.parent), "-f", "jsonl"])
