@@ -10,6 +10,7 @@ import codecs
 import csv
 import io
 from collections import Counter
+from dataclasses import dataclass
 from typing import IO
 
 import numpy as np
@@ -24,6 +25,7 @@ from flowsleuth.workflows.schema import (
     REQUIRED_COLUMNS,
     TEXT_COLUMNS,
 )
+from flowsleuth.workflows.table_fast import FAST_MAX_BYTES, small_cells
 
 NA_STRINGS = ("", "nan", "NaN", "NAN", "NA", "N/A", "null", "NULL")
 _NA = frozenset(NA_STRINGS)
@@ -32,9 +34,11 @@ _MAX_HEADER_BYTES = 1 << 20
 _WANTED = frozenset((*NUMERIC_COLUMNS, *TEXT_COLUMNS, LABEL_COLUMN))
 
 
-def _header(stream: IO[bytes], source: str) -> list[str]:
-    """The header record, read with the csv module (pandas renames duplicates silently)."""
+def _header(stream: IO[bytes], source: str) -> tuple[list[str], bytes | None]:
+    """The header record, read with the csv module (pandas renames duplicates silently), and
+    the whole stream's bytes when it is small enough for :func:`small_cells`."""
     head = stream.read(_MAX_HEADER_BYTES)
+    whole = head if len(head) <= FAST_MAX_BYTES and not stream.read(1) else None
     stream.seek(0)
     if not head.strip():
         raise DataError(source, "empty file")
@@ -46,7 +50,7 @@ def _header(stream: IO[bytes], source: str) -> list[str]:
     except UnicodeDecodeError as err:
         raise DataError(source, f"not a CSV file (not UTF-8 text at byte {err.start})") from None
     try:
-        return next(csv.reader(io.StringIO(text)), [])
+        return next(csv.reader(io.StringIO(text)), []), whole
     except csv.Error as err:
         raise DataError(source, f"not a readable CSV header ({err})") from None
 
@@ -84,18 +88,19 @@ def _to_float(text: pd.Series, column: str, source: str) -> pd.Series:
         ) from None
 
 
-def _check_labels(labels: pd.Series, source: str) -> pd.Series:
+def _check_labels(labels: list[str], ids: np.ndarray, source: str) -> np.ndarray:
+    """The labels' canonical spellings; an unknown one (the first, in row order) is an error."""
     raw: dict[str, str] = {}
-    for value in labels.unique():
+    for value in dict.fromkeys(labels):
         try:
             raw[value] = parse_label(value).raw
         except UnknownLabelError as err:
-            node = labels.index[labels.to_numpy() == value][0]
+            node = ids[labels.index(value)]
             raise DataError(source, str(err), row=str(node), column=LABEL_COLUMN) from None
-    return labels.map(raw)
+    return np.array([raw[v] for v in labels], dtype=object)
 
 
-def _floats(block: np.ndarray, names: list[str], index: pd.Index, source: str) -> np.ndarray:
+def _floats(block: np.ndarray, names: list[str], ids: np.ndarray, source: str) -> np.ndarray:
     """The 2-D block of numeric text cells as floats, in one cast: each cell stripped and an NA
     string read as NaN (what :func:`_to_float` does per column, without a Series per column).
     A cell that is not a number: :func:`_to_float` on its column names it."""
@@ -104,56 +109,69 @@ def _floats(block: np.ndarray, names: list[str], index: pd.Index, source: str) -
     try:
         return cells.astype(float)
     except ValueError:
+        index = pd.Index(ids, dtype=object)
         for j, c in enumerate(names):
             _to_float(pd.Series(block[:, j], index=index, dtype=object), c, source)
         raise
 
 
-def _chunk(
-    df: pd.DataFrame, index_pos: int, cols: dict[int, str], first_row: int, source: str
-) -> tuple[pd.DataFrame, pd.Series | None]:
-    # one object block, then plain lists: a Series per column costs more than a small run's cells
-    cells: np.ndarray = df.to_numpy(dtype=object)
-    at: dict[int, int] = {int(p): i for i, p in enumerate(df.columns)}
+@dataclass(frozen=True)
+class _Block:
+    """Some rows, checked: job ids, every numeric column as floats (NaN where the file has none),
+    the text columns, and the canonical labels (None: no label column)."""
 
-    def stripped(pos: int) -> np.ndarray:
-        return np.array([v.strip() for v in cells[:, at[pos]].tolist()], dtype=object)
+    ids: np.ndarray
+    values: np.ndarray
+    text: dict[str, np.ndarray]
+    labels: np.ndarray | None
 
-    ids = stripped(index_pos)
+
+def _chunk(cells: np.ndarray, index_pos: int, cols: dict[int, str], first_row: int, source: str) -> _Block:
+    """Check one block of rows: ``cells`` holds the used columns' text, in file order, as objects
+    (plain lists from here: a Series per column costs more than a small run's cells)."""
+    at = {p: i for i, p in enumerate(sorted([index_pos, *cols]))}
+
+    def stripped(pos: int) -> list[str]:
+        return [v.strip() for v in cells[:, at[pos]].tolist()]
+
+    ids = np.array(stripped(index_pos), dtype=object)
     empty = ids == ""
     if empty.any():
         raise DataError(
             source, "empty job id", row=first_row + int(np.flatnonzero(empty)[0]), column=INDEX_COLUMN
         )
-    index = pd.Index(ids, name=INDEX_COLUMN)
     pos = {name: p for p, name in cols.items()}
     numeric = [c for c in NUMERIC_COLUMNS if c in pos]
-    block = cells[:, [at[pos[c]] for c in numeric]]
-    values = _floats(block, numeric, index, source).T if numeric else np.empty((0, len(df)))
-    num = dict(zip(numeric, values, strict=True))
-    data: dict[str, object] = {c: num.get(c, np.nan) for c in NUMERIC_COLUMNS}
-    for c in TEXT_COLUMNS:
-        data[c] = stripped(pos[c]) if c in pos else ""
-    out = pd.DataFrame(data, index=index)
-    labels = None
-    if LABEL_COLUMN in pos:
-        p = pos[LABEL_COLUMN]
-        labels = _check_labels(pd.Series(stripped(p), index=index, name=p, dtype=object), source)
-    return out, labels
+    values = np.full((len(cells), len(NUMERIC_COLUMNS)), np.nan)
+    if numeric:
+        block = cells[:, [at[pos[c]] for c in numeric]]
+        values[:, [NUMERIC_COLUMNS.index(c) for c in numeric]] = _floats(block, numeric, ids, source)
+    blank = [""] * len(cells)
+    text = {c: np.array(stripped(pos[c]) if c in pos else blank, dtype=object) for c in TEXT_COLUMNS}
+    labels = _check_labels(stripped(pos[LABEL_COLUMN]), ids, source) if LABEL_COLUMN in pos else None
+    return _Block(ids, values, text, labels)
 
 
-def _shared_strings(s: pd.Series) -> pd.Series:
+def _shared_strings(values: np.ndarray) -> np.ndarray:
     """The same values, with one string object per distinct value (hosts repeat per job)."""
     seen: dict[object, object] = {}
-    shared = [seen.setdefault(v, v) for v in s.tolist()]
-    return pd.Series(np.array(shared, dtype=object), index=s.index, name=s.name, dtype=object)
+    return np.array([seen.setdefault(v, v) for v in values.tolist()], dtype=object)
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def read_table(stream: IO[bytes], source: str) -> tuple[pd.DataFrame, pd.Series | None, list[str]]:
     """Parse and validate one run table: (features frame, labels or None, data notes)."""
-    index_pos, cols = _positions(_header(stream, source), source)
-    frames: list[pd.DataFrame] = []
-    label_parts: list[pd.Series] = []
+    header, whole = _header(stream, source)
+    index_pos, cols = _positions(header, source)
+    label_pos = next((p for p, name in cols.items() if name == LABEL_COLUMN), None)
+    rows = small_cells(whole, sorted([index_pos, *cols])) if whole is not None else None
+    if rows is not None:
+        block = _chunk(np.array(rows, dtype=object), index_pos, cols, 2, source)
+        return _finish([block], label_pos, source)
+    blocks: list[_Block] = []
     try:
         reader = pd.read_csv(
             stream,
@@ -166,28 +184,41 @@ def read_table(stream: IO[bytes], source: str) -> tuple[pd.DataFrame, pd.Series 
             chunksize=CHUNK_ROWS,
         )
         row = 2
-        positions = sorted([index_pos, *cols])
         for df in reader:
-            df.columns = positions  # by position: names are checked above, from the csv module
-            frame, labels = _chunk(df, index_pos, cols, row, source)
-            frames.append(frame)
-            if labels is not None:
-                label_parts.append(labels)
+            # by position: the names were checked above, from the csv module
+            blocks.append(_chunk(df.to_numpy(dtype=object), index_pos, cols, row, source))
             row += len(df)
     except pd.errors.EmptyDataError:
         raise DataError(source, "the run has no jobs") from None
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise DataError(source, f"not a readable CSV ({first})") from None
-    if not frames or not sum(len(f) for f in frames):
+    return _finish(blocks, label_pos, source)
+
+
+def _finish(
+    blocks: list[_Block], label_pos: int | None, source: str
+) -> tuple[pd.DataFrame, pd.Series | None, list[str]]:
+    """The blocks as one run: checked for jobs and duplicate ids, strings shared, values noted."""
+    if not blocks or not sum(len(b.ids) for b in blocks):
         raise DataError(source, "the run has no jobs")
-    out = pd.concat(frames) if len(frames) > 1 else frames[0]
-    del frames
-    dup = out.index[out.index.duplicated()]
+    index = pd.Index(_joined([b.ids for b in blocks]), name=INDEX_COLUMN)
+    dup = index[index.duplicated()]
     if len(dup):
         raise DataError(source, f"duplicate job id {dup[0]!r} ({len(dup)} duplicates)", row=dup[0])
-    for c in TEXT_COLUMNS:
-        out[c] = _shared_strings(out[c])
-    labels = _shared_strings(pd.concat(label_parts)) if label_parts else None
+    values = _joined([b.values for b in blocks])
+    text = {c: _shared_strings(_joined([b.text[c] for b in blocks])) for c in TEXT_COLUMNS}
+    # one float block and one object block: a dict of 47 arrays costs twice as much to build
+    out = pd.concat(
+        [
+            pd.DataFrame(values, index=index, columns=list(NUMERIC_COLUMNS)),
+            pd.DataFrame(text, index=index, dtype=object),
+        ],
+        axis=1,
+    )
+    labels = None
+    if label_pos is not None:
+        shared = _shared_strings(_joined([b.labels for b in blocks if b.labels is not None]))
+        labels = pd.Series(shared, index=index, name=label_pos, dtype=object)
     note = implausible_note(out, source)
     return out, labels, [note] if note else []
