@@ -22,15 +22,19 @@ def triage_run(deps: Deps, explain: int = 0, on_explain: Explain | None = None) 
     run = deps.subject.run
     frame = run.frame
     rows: list[TriageRow] = []
-    for job_id in run.job_ids:
+    # whole columns, in the index's order (two ``.at`` lookups a job cost more than its row)
+    columns = zip(
+        frame["kickstart_transformations"].tolist(), frame["kickstart_hostname"].tolist(), strict=True
+    )
+    for job_id, (transformation, host) in zip(run.job_ids, columns, strict=True):
         d = deps.scores.decisions[job_id]
         rows.append(
             TriageRow(
                 workflow=run.workflow,
                 run=run.run_id,
                 job_id=job_id,
-                transformation=str(frame.at[job_id, "kickstart_transformations"]),
-                host=str(frame.at[job_id, "kickstart_hostname"]),
+                transformation=str(transformation),
+                host=str(host),
                 is_anomalous=d.is_anomalous,
                 score=d.score,
                 anomaly_class=d.anomaly_class,

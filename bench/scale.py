@@ -31,9 +31,13 @@ Protocol:
 The box is shared (load averages recorded): absolute numbers move with it; the ratios of one run
 are what count.
 
-Usage: nice .venv/bin/python -m bench.scale [--runs 200] [--before REF] [--only overhead|modes] [--smoke]
-Writes bench/results/scale.{json,md} and scale_profile.{json,md} (--smoke: a few runs, written
-outside bench/results).
+* Many small runs end to end (``bench/scale_small.py``): the CLI on ``--small-runs`` 12-job
+  runs, serial and ``--workers 2``, per code tree: marginal runs/s and CPU per run.
+
+Usage: nice .venv/bin/python -m bench.scale [--runs 200] [--before REF] [--only overhead|modes|small]
+[--smoke]
+Writes bench/results/scale.{json,md}, scale_overhead.{json,md}, scale_profile.{json,md} and
+scale_small.{json,md} (--smoke: a few runs, written outside bench/results).
 """
 
 from __future__ import annotations
@@ -272,15 +276,18 @@ def main() -> None:
     ap.add_argument("--profile", type=int, default=20, help="profiled scoring passes (12-job runs)")
     ap.add_argument("--before", help="git ref whose small-run overhead (and serial triage) to measure too")
     ap.add_argument("--limit-s", type=float, default=900.0, help="time limit of each command")
-    ap.add_argument("--only", choices=("overhead", "modes"), help="run one part (writes only its files)")
+    ap.add_argument("--small-runs", type=int, default=500, help="12-job runs through the CLI (part small)")
+    ap.add_argument("--only", choices=("overhead", "modes", "small"), help="one part (writes only its files)")
     ap.add_argument("--smoke", action="store_true")
     args = ap.parse_args()
     if args.smoke:
         args.runs, args.overhead_runs, args.rounds, args.profile, args.batch = 6, 4, 1, 2, 4
+        args.small_runs = 6
     work = Path(tempfile.mkdtemp(prefix="flowsleuth-scale-"))
     load_start = load()
-    small_rows, profiles = overhead(args, work) if args.only != "modes" else ([], {})
-    mode_rows, mix = modes(args, work) if args.only != "overhead" else ([], {})
+    small_rows, profiles = overhead(args, work) if args.only in (None, "overhead") else ([], {})
+    mode_rows, mix = modes(args, work) if args.only in (None, "modes") else ([], {})
+    cli_rows = _small(args, work) if args.only in (None, "small") else []
     meta = {
         "protocol": " ".join(__doc__.split("Protocol:")[1].split("Usage:")[0].split()),
         **mix,
@@ -296,7 +303,22 @@ def main() -> None:
         title = "per-run overhead of small runs, one core (before / after)"
         write_results("scale_overhead", small_rows, meta, title, out_dir)
         write_profile(out_dir / "scale_profile.md", profiles, args)
+    if cli_rows:
+        title = "many small runs through the CLI: serial vs --workers 2 (before / after)"
+        write_results("scale_small", cli_rows, {**meta, "protocol": _small_protocol()}, title, out_dir)
     print(f"results in {out_dir}")
+
+
+def _small(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
+    from bench.scale_small import small  # it imports this module's helpers
+
+    return small(args, work)
+
+
+def _small_protocol() -> str:
+    from bench import scale_small
+
+    return " ".join((scale_small.__doc__ or "").split())
 
 
 def write_profile(path: Path, profiles: dict[str, Any], args: argparse.Namespace) -> None:

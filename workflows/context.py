@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 
 import numpy as np
 import pandas as pd
@@ -61,8 +61,12 @@ def _job_ratio_values(frame: pd.DataFrame, keys: _Keys) -> np.ndarray:
     return (values + 1.0) / (median + 1.0)
 
 
+# Column labels built once: a frame given a list of names infers their dtype anew, every run.
+_RATIO_COLUMNS = pd.Index([f"{short}_ratio" for short in CONTEXT_FEATURES])
+
+
 def ratios_frame(frame: pd.DataFrame, ratios: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame(ratios, index=frame.index, columns=[f"{short}_ratio" for short in CONTEXT_FEATURES])
+    return pd.DataFrame(ratios, index=frame.index, columns=_RATIO_COLUMNS)
 
 
 def host_context(frame: pd.DataFrame, ratios: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -97,26 +101,40 @@ def host_table(host_log: np.ndarray, n_jobs: np.ndarray, names: np.ndarray) -> p
     return out
 
 
-_HOST_COLUMNS = [f"host_{s}_{t}" for s in CONTEXT_FEATURES for t in ("ratio", "vs_peers", "z")]
+_HOST_COLUMNS = pd.Index([f"host_{s}_{t}" for s in CONTEXT_FEATURES for t in ("ratio", "vs_peers", "z")])
+
+
+@lru_cache(maxsize=8)
+def _context_columns(host_cols: tuple[str, ...]) -> pd.Index:
+    return pd.Index([*_RATIO_COLUMNS, *host_cols])
 
 
 def _leave_one_out(vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each host's log-ratio minus the median of the *other* hosts, and that over their MAD
-    (per column of ``vals``: hosts x features; NaN hosts are left out of every median)."""
+    (per column of ``vals``: hosts x features; NaN hosts are left out of every median).
+
+    Columns with the same hosts present are taken together (one median call for all of them:
+    each median is still of its own row of peers, the same numbers as column by column)."""
     diff = np.full(vals.shape, np.nan)
     z = np.full(vals.shape, np.nan)
+    present = ~np.isnan(vals)
+    same_hosts: dict[bytes, list[int]] = {}
     for j in range(vals.shape[1]):
-        ok = ~np.isnan(vals[:, j])
-        x = vals[ok, j]
+        same_hosts.setdefault(present[:, j].tobytes(), []).append(j)
+    for cols in same_hosts.values():
+        ok = present[:, cols[0]]
+        at = np.ix_(ok, cols)
+        x = vals[at]
         m = len(x)
         if m < 2:
             continue  # no host has a peer to compare with
-        others = np.broadcast_to(x, (m, m))[~np.eye(m, dtype=bool)].reshape(m, m - 1)
+        # others[i, :, c]: column c of every host but i
+        others = np.broadcast_to(x, (m, *x.shape))[~np.eye(m, dtype=bool)].reshape(m, m - 1, len(cols))
         med = np.median(others, axis=1)
-        mad = _MAD_SCALE * np.median(np.abs(others - med[:, None]), axis=1)
+        mad = _MAD_SCALE * np.median(np.abs(others - med[:, None, :]), axis=1)
         d = x - med
-        diff[ok, j] = d
-        z[ok, j] = d / np.maximum(mad, _Z_FLOOR)
+        diff[at] = d
+        z[at] = d / np.maximum(mad, _Z_FLOOR)
     return diff, z
 
 
@@ -137,11 +155,12 @@ def context_frame(
 ) -> pd.DataFrame:
     """The run context from its parts; ``where``: each job's row in ``hosts`` (-1: none)."""
     missing = where < 0
-    host_cols = [c for c in hosts.columns if c != "n_jobs"]
-    per_job = hosts[host_cols].to_numpy(dtype=float)[where]
+    keep = hosts.columns != "n_jobs"
+    # by position: selecting the columns by name builds a frame first
+    per_job = hosts.to_numpy(dtype=float)[:, keep][where]
     if missing.any():
         per_job[missing] = np.nan
-    columns = [*(f"{short}_ratio" for short in CONTEXT_FEATURES), *host_cols]
+    columns = _context_columns(tuple(hosts.columns[keep]))
     out = pd.DataFrame(np.hstack([ratios, per_job]), index=frame.index, columns=columns)
     n_jobs = hosts["n_jobs"].to_numpy()[where]
     out["host_n_jobs"] = np.where(missing, np.nan, n_jobs) if missing.any() else n_jobs

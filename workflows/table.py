@@ -32,6 +32,9 @@ _NA = frozenset(NA_STRINGS)
 CHUNK_ROWS = 20_000
 _MAX_HEADER_BYTES = 1 << 20
 _WANTED = frozenset((*NUMERIC_COLUMNS, *TEXT_COLUMNS, LABEL_COLUMN))
+# built once: a frame given a list of names infers their dtype anew, every run
+_NUMERIC_INDEX = pd.Index(NUMERIC_COLUMNS)
+_TEXT_INDEX = pd.Index(TEXT_COLUMNS)
 
 
 def _header(stream: IO[bytes], source: str) -> tuple[list[str], bytes | None]:
@@ -209,10 +212,11 @@ def _finish(
     values = _joined([b.values for b in blocks])
     text = {c: _shared_strings(_joined([b.text[c] for b in blocks])) for c in TEXT_COLUMNS}
     # one float block and one object block: a dict of 47 arrays costs twice as much to build
+    strings = np.column_stack([text[c] for c in TEXT_COLUMNS])
     out = pd.concat(
         [
-            pd.DataFrame(values, index=index, columns=list(NUMERIC_COLUMNS)),
-            pd.DataFrame(text, index=index, dtype=object),
+            pd.DataFrame(values, index=index, columns=_NUMERIC_INDEX),
+            pd.DataFrame(strings, index=index, columns=_TEXT_INDEX, dtype=object),
         ],
         axis=1,
     )

@@ -118,9 +118,10 @@ def score_runs(registry: Registry, subjects: Sequence[Subject], fusion: Fusion) 
 def _decided(subject: Subject, by_tool: dict[str, RunResults], fusion: Fusion) -> RunScores:
     run = subject.run
     chosen = route(fusion, run.workflow, by_tool)
-    hosts = run.frame["kickstart_hostname"].astype(str)
+    column = run.frame["kickstart_hostname"].astype(str)
+    hosts = dict(zip(column.index, column.tolist(), strict=True))  # a dict: ``.at`` per job costs more
     decisions = {
-        job: decide([r.jobs[job] for r in by_tool.values() if job in r.jobs], chosen, str(hosts.at[job]))
+        job: decide([r.jobs[job] for r in by_tool.values() if job in r.jobs], chosen, str(hosts[job]))
         for job in subject.focus_jobs
     }
     return RunScores(run.run_id, by_tool, decisions, chosen)

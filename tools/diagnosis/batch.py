@@ -18,7 +18,7 @@ from flowsleuth.tools.diagnosis.model import DiagnosisModel
 from flowsleuth.tools.diagnosis.schema import RunDiagnosis
 from flowsleuth.workflows.baseline import BaselineProfile
 from flowsleuth.workflows.batch import Batch
-from flowsleuth.workflows.context import CONTEXT_FEATURES, context_of
+from flowsleuth.workflows.context import CONTEXT_FEATURES, ContextParts, context_of
 from flowsleuth.workflows.groupstats import group_mean, group_median, group_np_quantiles, group_rank_pct
 
 _HOST_Z = [f"host_{s}_z" for s in SHORTS]
@@ -30,6 +30,18 @@ def _host_z(per_host: np.ndarray, host_run: np.ndarray, n_runs: int) -> np.ndarr
     med = group_median(per_host, host_run, n_runs)[host_run]
     mad = 1.4826 * group_median(np.abs(per_host - med), host_run, n_runs)[host_run]
     return (per_host - med) / np.maximum(np.where(np.isfinite(mad), mad, 0.0), 0.05)
+
+
+def _host_block(parts: list[ContextParts], columns: list[str]) -> np.ndarray:
+    """``columns`` of every run's host table, stacked, as floats (by position: selecting columns
+    by name builds a frame per run)."""
+    blocks = []
+    for p in parts:
+        at = p.hosts.columns.get_indexer(pd.Index(columns))
+        if (at < 0).any():
+            raise KeyError(f"host table lacks {[c for c, i in zip(columns, at, strict=True) if i < 0]}")
+        blocks.append(p.hosts.to_numpy(dtype=float)[:, at])
+    return np.vstack(blocks)
 
 
 def _base_log_ratios(batch: Batch, baseline: BaselineProfile | None, values: np.ndarray) -> np.ndarray:
@@ -54,7 +66,7 @@ def diagnose_many(
     runs, n_runs = batch.runs, len(batch.runs)
     parts = [context_of(r.frame) for r in runs]  # warmed as one batch by the registry
     ratios = np.vstack([p.ratios.to_numpy(dtype=float) for p in parts])
-    hosts = np.vstack([p.hosts[[*_HOST_Z, *_HOST_RATIO]].to_numpy(dtype=float) for p in parts])
+    hosts = _host_block(parts, [*_HOST_Z, *_HOST_RATIO])
     hz, hr = hosts[:, : len(SHORTS)], hosts[:, len(SHORTS) :]
     tf, n_tf, _, _ = batch.tf
     host, n_host, host_run, host_names = batch.host
@@ -79,7 +91,7 @@ def diagnose_many(
     own["host_eff"] = per_host[:, -1]
     own["host_eff_z"] = _host_z(per_host[:, -1], host_run, n_runs)
     host_cols = [c for c in parts[0].hosts.columns if c != "n_jobs"]
-    ctx_hosts = np.vstack([p.hosts[host_cols].to_numpy(dtype=float) for p in parts])
+    ctx_hosts = _host_block(parts, host_cols)
     have = {**dict(zip(host_cols, ctx_hosts.T, strict=True)), **own}
     # both models, once
     art = model.artifact
