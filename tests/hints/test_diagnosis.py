@@ -125,3 +125,19 @@ def test_scores_follow_the_labels() -> None:
     wrong = score_pairs([(_diag("hdd_5", ["b"]), truth), (_diag("cpu_2", ["a"]), normal)])
     assert wrong.culprit_precision == 0.0 and wrong.culprit_recall == 0.0
     assert wrong.run_kind_accuracy == 0.0 and wrong.job_kind_macro_f1 < 0.5
+
+
+def test_run_feature_std_is_pandas_std_bit_for_bit() -> None:
+    import numpy as np
+    import pandas as pd
+    from flowsleuth.tools.diagnosis.features import _std
+
+    rng = np.random.default_rng(3)
+    for _ in range(2000):
+        n = int(rng.integers(0, 30))
+        v = rng.standard_normal(n) * 10.0 ** rng.integers(-5, 8)
+        if n and rng.random() < 0.5:
+            v[rng.random(n) < 0.3] = np.nan
+        want = pd.Series(v).std() if np.count_nonzero(~np.isnan(v)) > 1 else np.nan
+        got = _std(v)
+        assert got == want or (np.isnan(got) and np.isnan(want))

@@ -35,9 +35,9 @@ def _host_z(per_host: np.ndarray, host_run: np.ndarray, n_runs: int) -> np.ndarr
 def _host_block(parts: list[ContextParts], columns: list[str]) -> np.ndarray:
     """``columns`` of every run's host table, stacked, as floats (by position: selecting columns
     by name builds a frame per run)."""
-    blocks = []
+    blocks, wanted = [], pd.Index(columns)
     for p in parts:
-        at = p.hosts.columns.get_indexer(pd.Index(columns))
+        at = p.hosts.columns.get_indexer(wanted)
         if (at < 0).any():
             raise KeyError(f"host table lacks {[c for c, i in zip(columns, at, strict=True) if i < 0]}")
         blocks.append(p.hosts.to_numpy(dtype=float)[:, at])
