@@ -14,7 +14,7 @@ from flowsleuth.agent.triage_models import RunTriage
 from flowsleuth.cli import options
 from flowsleuth.cli.app.pool import PoolScorer, parse_workers
 from flowsleuth.cli.app.settings import Settings, load_settings
-from flowsleuth.cli.app.work import Outcome
+from flowsleuth.cli.app.work import Outcome, heap_frozen
 from flowsleuth.cli.errors import err_console, fail, handle_errors
 from flowsleuth.cli.paths import check_writable
 from flowsleuth.cli.resume import ResumableOutput
@@ -172,7 +172,8 @@ def triage(
             err_console.print(f"[dim]note: {safe(note)}[/]")
         scorer = _scorer(cfg, sft, n_workers) if parallel else None
         try:
-            done, flagged = _triage_all(kit, scorer, _chain(first, runs), total, fmt, sink, explain, skip)
+            with heap_frozen():
+                done, flagged = _triage_all(kit, scorer, _chain(first, runs), total, fmt, sink, explain, skip)
         finally:
             if scorer is not None:
                 scorer.close()

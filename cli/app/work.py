@@ -5,6 +5,9 @@ as a one-line reason, and the parent reports it like any bad run."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
+from collections.abc import Iterator
 from typing import TypeAlias
 
 from flowsleuth.agent.triage_models import RunTriage
@@ -16,8 +19,23 @@ Outcome: TypeAlias = RunTriage | str  # a triage, or why the run could not be sc
 
 
 def load_worker_kit(settings: Settings, sft: bool) -> Toolkit:
-    """What a worker needs: the models and index of ``settings.home``; no LLM."""
-    return load_toolkit(settings, llm=False, sft=sft, fast_sft=sft)
+    """What a worker needs: the models and index of ``settings.home``; no LLM. The process
+    lives for them, so they are left out of the garbage collector's scans (:func:`heap_frozen`)."""
+    kit = load_toolkit(settings, llm=False, sft=sft, fast_sft=sft)
+    gc.freeze()
+    return kit
+
+
+@contextlib.contextmanager
+def heap_frozen() -> Iterator[None]:
+    """The objects alive now (imports, loaded models) skipped by the cyclic garbage collector
+    until the block ends: each full collection scanned all ~200k of them, ~1 ms CPU a small
+    run of a triage. Nothing is lost: garbage among them is collected after the block."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def score(kit: Toolkit, run: Run) -> Outcome:
