@@ -332,7 +332,7 @@ def write_profile(path: Path, profiles: dict[str, Any], args: argparse.Namespace
         f"- what: cProfile of scoring {args.profile} 12-job eht_imaging runs: run by run "
         "(``triage_run(kit.deps(run))``) on code that does not batch, as one batch "
         "(``kit.deps_many(runs)``, what triage does with consecutive small runs) on code that does; "
-        "the registry's tool threads run inline so the profiler sees them; "
+        "the registry's tool threads run inline so the profiler sees them; CPU time; "
         "profiling inflates every call, so read shares, not absolute times",
         "",
     ]

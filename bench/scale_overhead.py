@@ -8,8 +8,9 @@ models, no index, no LLM, no SFT); 3 warm-up runs; then, per run, ``load_run`` (
 ``triage_run(kit.deps(run))`` (score) timed apart, in wall time and in CPU time of the
 process (all its threads; on a shared box the CPU time is the per-core cost, the wall time
 also holds the waits for a core); medians. ``--profile N``: cProfile of the scoring passes of
-N more 12-job runs (never scored before: no memo hits), with the registry's tool threads run
-inline so the profiler sees them (threads hide from cProfile)."""
+N more 12-job runs (never scored before: no memo hits), in CPU time (on a busy box, wall time
+lands in whatever function was running), with the registry's tool threads run inline so the
+profiler sees them (threads hide from cProfile)."""
 
 from __future__ import annotations
 
@@ -162,7 +163,7 @@ def main() -> None:
     if args.profile:
         inline_tool_calls()
         runs = [load_run(f) for f in unseen]
-        prof = cProfile.Profile()
+        prof = cProfile.Profile(time.process_time)
         prof.enable()
         if batched:
             [triage_run(d) for d in kit.deps_many(runs)]
