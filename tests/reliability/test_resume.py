@@ -73,7 +73,8 @@ def test_real_sigkill_then_resume_loses_and_duplicates_nothing(env, tmp_path: Pa
     runs_dir = _runs_dir(tmp_path)
     out = tmp_path / "rows.jsonl"
     progress = tmp_path / "rows.jsonl.progress.json"
-    proc = _start(env, str(runs_dir), "-f", "jsonl", "--out", str(out))
+    # one run per batch, so the kill lands with runs left to score (see the concurrent writer)
+    proc = _start({**env, "FLOWSLEUTH_BATCH_JOBS": "1"}, str(runs_dir), "-f", "jsonl", "--out", str(out))
     _wait_for_progress(proc, progress)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -105,7 +106,9 @@ def test_a_progress_copy_left_by_a_killed_writer_is_removed(env, tmp_path: Path)
 def test_a_concurrent_writer_is_refused(env, tmp_path: Path) -> None:
     runs_dir = _runs_dir(tmp_path)
     out = tmp_path / "rows.jsonl"
-    first = _start(env, str(runs_dir), "-f", "jsonl", "--out", str(out))
+    # One run per batch: once the first run is written, three are still to be scored. In one
+    # batch all four were written within milliseconds, and the stop could come after the close.
+    first = _start({**env, "FLOWSLEUTH_BATCH_JOBS": "1"}, str(runs_dir), "-f", "jsonl", "--out", str(out))
     _wait_for_progress(first, tmp_path / "rows.jsonl.progress.json")
     first.send_signal(signal.SIGSTOP)  # hold it mid-triage, lock taken
     try:
