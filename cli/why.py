@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -84,13 +85,19 @@ def why(
     run.job(job_id)  # a wrong id fails before any model loads
     for note in run.notes:  # data problems (implausible values), before the verdict
         err_console.print(f"[dim]note: {safe(note)}[/]")
-    kit = load_toolkit(cfg)
+    kit = load_toolkit(cfg, one_job=True)
+    kit.warm(run)
     deps = kit.deps(run, job_id)
     wf_note = unknown_workflow_note(run)
     for note in [*kit.notes, *([wf_note] if wf_note else []), *deps.scores.notes]:
         err_console.print(f"[dim]note: {safe(note)}[/]")
+    n_notes = len(kit.notes)
     verdict = investigate(deps, job_id)
     if as_json:
         typer.echo(verdict.model_dump_json(indent=2))
     else:
         Console().print(render_verdict(verdict))
+    sys.stdout.flush()  # the verdict reaches a pipe now, not after the export below
+    kit.finish()
+    for note in kit.notes[n_notes:]:  # from finishing (an export that could not be cached)
+        err_console.print(f"[dim]note: {safe(note)}[/]")

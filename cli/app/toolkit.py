@@ -17,6 +17,7 @@ from flowsleuth.agent.llm import LLMBackend, LLMSettings, make_backend
 from flowsleuth.cli.app.settings import Settings
 from flowsleuth.retrieval import INDEX, JobIndex, default_embedder, open_index, select_few_shot
 from flowsleuth.tools.classifier import SCORERS, Scorer, load_scorer
+from flowsleuth.tools.classifier.artifact import read_meta
 from flowsleuth.tools.decision.fusion import Fusion
 from flowsleuth.tools.diagnosis import DIAGNOSIS_MODEL, DiagnosisModel
 from flowsleuth.tools.generalist.tool import GENERALIST
@@ -71,6 +72,19 @@ class Toolkit:
         examples = select_few_shot(self.index, subject, k=k) if self.index is not None else []
         return [e.model_dump(include=set(keep)) for e in examples]
 
+    def warm(self, run: Run) -> None:
+        """Load what scoring ``run`` needs and loads lazily (its workflow's SFT adapter), so no
+        tool's time limit pays for it; a failure becomes a note (the tool then reports it)."""
+        for_workflow = getattr(self.models.get("sft"), "for_workflow", None)
+        if for_workflow is not None:
+            _try(self.notes, "SFT model", lambda: for_workflow(run.workflow))
+
+    def finish(self) -> None:
+        """After the answer is out: cache what a lazy load found missing (an SFT export)."""
+        export = getattr(self.models.get("sft"), "export_pending", None)
+        if export is not None:
+            export()
+
     def deps(self, run: Run, job_id: str | None = None) -> Deps:
         """The run's dependencies, its one scoring pass included (of ``job_id`` alone when
         given: ``why`` needs one job's verdict, triage every job's)."""
@@ -106,19 +120,23 @@ def _try(notes: list[str], what: str, fn: Callable[[], T]) -> T | None:
 
 
 def load_toolkit(
-    settings: Settings, *, llm: bool = True, sft: bool = True, fast_sft: bool = False
+    settings: Settings, *, llm: bool = True, sft: bool = True, fast_sft: bool = False, one_job: bool = False
 ) -> Toolkit:
     """Load what ``settings.home`` holds. Missing pieces become notes, not errors; a home with
     no models at all uses the pretrained ones shipped in :mod:`tools.pretrained`. Without an
     SFT model of its own, the shipped SFT adapters score (the fusion uses them only where it
-    was fitted with them); ``fast_sft`` runs SFT through ONNX Runtime int8 (for triage)."""
+    was fitted with them); ``fast_sft`` runs SFT through ONNX Runtime int8 (for triage);
+    ``one_job`` (``why``) loads an SFT adapter when its workflow is first scored, through its
+    cached fp32 ONNX export (no torch import once the export is cached; :meth:`Toolkit.finish`
+    caches a missing one)."""
     from flowsleuth.tools import registry  # looked up at call time (tests swap it)
 
     kit = Toolkit(
         settings=settings, registry=registry.default_registry(settings.plugins, settings.tool_timeout_s)
     )
     models_dir = _models_dir(kit.notes, settings.models_dir)
-    failed = _load_models(kit, models_dir, sft)
+    loader = _lazy_sft_loader(kit) if one_job and not fast_sft else load_scorer
+    failed = _load_models(kit, models_dir, sft, loader)
     shipped = pretrained_models_dir()
     if failed and shipped is not None and models_dir != shipped:
         # All or nothing, as in _models_dir: a fusion is fitted for one set of sources.
@@ -127,9 +145,9 @@ def load_toolkit(
             "using the pretrained models shipped with flowsleuth instead"
         )
         kit.models, kit.baseline, kit.fusion, kit.diagnosis = {}, None, Fusion(), None
-        _load_models(kit, shipped, sft)
+        _load_models(kit, shipped, sft, loader)
     if sft and "sft" not in kit.models:
-        _shipped_sft(kit)
+        _shipped_sft(kit, loader)
     if fast_sft and "sft" in kit.models:
         from flowsleuth.tools.classifier.sft_onnx import attach
 
@@ -144,7 +162,22 @@ def load_toolkit(
     return kit
 
 
-def _load_models(kit: Toolkit, models_dir: Path, sft: bool) -> list[str]:
+def _lazy_sft_loader(kit: Toolkit) -> Callable[[Path], Scorer]:
+    """``load_scorer``, except that an SFT artifact becomes a :class:`LazySFT` (see load_toolkit)."""
+    from flowsleuth.tools.classifier.sft_lazy import LazySFT
+
+    def load(d: Path) -> Scorer:
+        if (d / "adapters.json").is_file() or read_meta(d).kind == "sft":
+            cache = kit.settings.cache_path / "onnx"
+            return LazySFT(d, cache, threads=kit.settings.threads, notes=kit.notes)
+        return load_scorer(d)
+
+    return load
+
+
+def _load_models(
+    kit: Toolkit, models_dir: Path, sft: bool, loader: Callable[[Path], Scorer] = load_scorer
+) -> list[str]:
     """Load scorers, baseline, fusion and diagnosis from ``models_dir``; the names that failed."""
     failed: list[str] = []
     for name in SCORER_TOOLS:
@@ -152,7 +185,8 @@ def _load_models(kit: Toolkit, models_dir: Path, sft: bool) -> list[str]:
             continue
         d = models_dir / name
         if d.is_dir():
-            scorer = _try(kit.notes, f"{name} model", lambda d=d: load_scorer(d))  # type: ignore[misc]
+            load = loader if name == "sft" else load_scorer
+            scorer = _try(kit.notes, f"{name} model", lambda d=d, load=load: load(d))  # type: ignore[misc]
             if scorer is None:
                 failed.append(f"{name} model")
             else:
@@ -169,14 +203,14 @@ def _load_models(kit: Toolkit, models_dir: Path, sft: bool) -> list[str]:
     return failed
 
 
-def _shipped_sft(kit: Toolkit) -> None:
+def _shipped_sft(kit: Toolkit, loader: Callable[[Path], Scorer] = load_scorer) -> None:
     """The SFT adapters shipped with flowsleuth (one per known workflow plus a general one).
     They may join any home's models: a fusion fitted without SFT leaves it out."""
     from flowsleuth.tools.pretrained import pretrained_adapters_dir
 
     d = pretrained_adapters_dir()
     if d is not None:
-        scorer = _try(kit.notes, "shipped SFT adapters", lambda: load_scorer(d))
+        scorer = _try(kit.notes, "shipped SFT adapters", lambda: loader(d))
         if scorer is not None:
             kit.models["sft"] = scorer
 

@@ -65,6 +65,26 @@ def _optimize(src: Path, dst: Path, config: Any) -> None:
     opt.save_model_to_file(str(dst))
 
 
+def to_onnx(model: Any, tokenizer: Any, path: Path) -> None:
+    """Write ``model`` (a plain torch sequence classifier) as an fp32 ONNX graph with dynamic
+    batch and length."""
+    import torch
+
+    dummy = tokenizer(["a b", "c"], padding=True, return_tensors="pt")
+    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
+    with torch.inference_mode():
+        torch.onnx.export(
+            model,
+            (dummy["input_ids"], dummy["attention_mask"]),
+            str(path),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["logits"],
+            dynamic_axes={**axes, "logits": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,  # the TorchScript exporter needs no onnxscript
+        )
+
+
 def export(
     scorer: Any,
     cache_dir: Path,
@@ -76,8 +96,6 @@ def export(
     ``optimize`` fuses the transformer's nodes (attention, LayerNorm, GELU) before quantization;
     ``per_channel`` int8 scales each output channel of a weight on its own (measured closer to
     fp32 than one scale per tensor: bench/results/sft_speed.json)."""
-    import torch
-
     cache_dir.mkdir(parents=True, exist_ok=True)
     recipe = f"{precision}|{optimize}|{per_channel and precision == 'int8'}"
     out = cache_dir / f"sft-{_fingerprint(scorer, recipe)}-{precision}.onnx"
@@ -87,19 +105,7 @@ def export(
     model = _plain_model(scorer).eval()
     if optimize:  # the optimizer recognises the eager attention pattern, not SDPA's
         model.set_attn_implementation("eager")
-    dummy = scorer.tokenizer(["a b", "c"], padding=True, return_tensors="pt")
-    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
-    with torch.inference_mode():
-        torch.onnx.export(
-            model,
-            (dummy["input_ids"], dummy["attention_mask"]),
-            str(fp32),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["logits"],
-            dynamic_axes={**axes, "logits": {0: "batch"}},
-            opset_version=17,
-            dynamo=False,  # the TorchScript exporter needs no onnxscript
-        )
+    to_onnx(model, scorer.tokenizer, fp32)
     if optimize:
         raw = fp32.with_suffix(".raw.onnx")
         fp32.replace(raw)
@@ -133,6 +139,7 @@ class OnnxEncoder:
         batch_size: int = 16,  # fastest of 16/64/256 in both runs of bench/sft/speed.py
         threads: int = 1,
         spin: bool = True,
+        model: bytes | None = None,
     ):
         import onnxruntime as ort
 
@@ -141,7 +148,9 @@ class OnnxEncoder:
         opts.inter_op_num_threads = 1
         if not spin:  # idle worker threads sleep instead of busy-waiting (a shared box)
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        # ``model``: the file's bytes when the caller has read them already (to check a digest)
+        source = model if model is not None else str(path)
+        self.session = ort.InferenceSession(source, opts, providers=["CPUExecutionProvider"])
         self.path = path
         self.tokenizer = tokenizer
         self.max_length = max_length

@@ -101,23 +101,33 @@ class AdapterSet:
         from transformers import AutoTokenizer
 
         d = Path(directory)
-        try:
-            index = SetIndex.model_validate(json.loads((d / SET_FILE).read_text()))
-        except (OSError, ValueError) as err:
-            raise ArtifactError(f"{d / SET_FILE}: unreadable ({str(err).splitlines()[0]})") from None
-        names = sorted({*index.workflows.values(), *([index.fallback] if index.fallback else [])})
-        metas = {n: read_meta(d / n) for n in names}
-        base_meta = metas[names[0]]
-        for n, m in metas.items():
-            if "adapter" not in m.params:
-                raise ArtifactError(f"{d / n}: not a LoRA adapter (a set holds adapters only)")
-            if (m.backbone, m.labels) != (base_meta.backbone, base_meta.labels):
-                raise ArtifactError(f"{d / n}: backbone or label map differs from {names[0]}'s")
+        index, metas = read_set(d)
+        names = list(metas)
         model = None
         for n in names:
             model = load_adapter(d / n, metas[n], base=model, name=n)
         model.eval()  # type: ignore[union-attr]
-        tok = AutoTokenizer.from_pretrained(backbone_path(base_meta.backbone))
+        tok = AutoTokenizer.from_pretrained(backbone_path(metas[names[0]].backbone))
         lock = threading.RLock()  # one active adapter per forward pass; tools may run in threads
         adapters = {n: SFTScorer(model, tok, metas[n], adapter_name=n, lock=lock) for n in names}
         return cls(adapters, index)
+
+
+def read_set(directory: Path) -> tuple[SetIndex, dict[str, ArtifactMeta]]:
+    """A set's index and its adapters' metadata (sorted by name), checked to be adapters on one
+    backbone with one label map; reads no weights."""
+    try:
+        index = SetIndex.model_validate(json.loads((directory / SET_FILE).read_text()))
+    except (OSError, ValueError) as err:
+        raise ArtifactError(f"{directory / SET_FILE}: unreadable ({str(err).splitlines()[0]})") from None
+    names = sorted({*index.workflows.values(), *([index.fallback] if index.fallback else [])})
+    if not names:
+        raise ArtifactError(f"{directory / SET_FILE}: names no adapter")
+    metas = {n: read_meta(directory / n) for n in names}
+    base_meta = metas[names[0]]
+    for n, m in metas.items():
+        if "adapter" not in m.params:
+            raise ArtifactError(f"{directory / n}: not a LoRA adapter (a set holds adapters only)")
+        if (m.backbone, m.labels) != (base_meta.backbone, base_meta.labels):
+            raise ArtifactError(f"{directory / n}: backbone or label map differs from {names[0]}'s")
+    return index, metas
