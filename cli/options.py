@@ -23,3 +23,9 @@ Workflow = typer.Option(
     "--workflow",
     help="The runs' workflow, for files that do not record it (a CSV not named <workflow>-runNNNN.csv).",
 )
+RunId = typer.Option(
+    None,
+    "--run",
+    help="The run's id (a Pegasus wf_uuid, as triage prints it), when the source holds several runs "
+    "with that job (the sub-workflows of a hierarchical workflow).",
+)

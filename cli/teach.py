@@ -74,6 +74,7 @@ def label(
     jobs: list[str] = typer.Argument(..., help="DAG node id(s) of the job(s)."),
     anomalous: bool | None = typer.Option(None, "--anomalous/--normal", help="What the job really is."),
     workflow: str | None = WorkflowOpt,
+    run_id: str | None = options.RunId,
     home: Path | None = options.Home,
     cls: str | None = typer.Option(
         None,
@@ -90,7 +91,7 @@ def label(
     if anomalous is None:
         raise FlowsleuthError("say what the job is: --anomalous or --normal")
     cfg = load_settings(home=home)
-    run = open_run(run_path, workflow=workflow, job_id=jobs[0], plugins=cfg.plugins)
+    run = open_run(run_path, workflow=workflow, job_id=jobs[0], run_id=run_id, plugins=cfg.plugins)
     n, runs, indexed = record_labels(cfg, run, {j: (anomalous, cls) for j in jobs}, index=index)
     err_console.print(
         f"{safe(run.workflow)}: {n} job(s) labelled, {indexed} added to the index; "

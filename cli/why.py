@@ -66,6 +66,7 @@ def why(
     chroma_url: str | None = options.ChromaUrl,
     threshold: float | None = options.Threshold,
     workflow: str | None = options.Workflow,
+    run_id: str | None = options.RunId,
 ) -> None:
     """Explain whether one job looks anomalous, how sure, what kind, which host, and why."""
     from flowsleuth.agent.investigate import investigate
@@ -81,7 +82,7 @@ def why(
         chroma_url=chroma_url,
         threshold=threshold,
     )
-    run = open_run(run_path, workflow=workflow, job_id=job_id, plugins=cfg.plugins)
+    run = open_run(run_path, workflow=workflow, job_id=job_id, run_id=run_id, plugins=cfg.plugins)
     run.job(job_id)  # a wrong id fails before any model loads
     for note in run.notes:  # data problems (implausible values), before the verdict
         err_console.print(f"[dim]note: {safe(note)}[/]")

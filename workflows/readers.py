@@ -160,13 +160,24 @@ def open_runs(
 
 
 def open_run(
-    source: str | Path, *, workflow: str | None = None, job_id: str | None = None, plugins: bool = True
+    source: str | Path,
+    *,
+    workflow: str | None = None,
+    job_id: str | None = None,
+    run_id: str | None = None,
+    plugins: bool = True,
 ) -> Run:
     """The one run at ``source``. A source holding several (a hierarchical Pegasus workflow has
-    one per sub-workflow) needs ``job_id``: the run holding that job is chosen."""
+    one per sub-workflow) needs ``run_id``, or ``job_id``: the run holding that job is chosen."""
     runs = list(open_runs(source, workflow=workflow, plugins=plugins))
     if not runs:
         raise DataError(str(source), "holds no run")
+    if run_id is not None:
+        named = [r for r in runs if r.run_id == run_id]
+        if not named:
+            ids = ", ".join(r.run_id for r in runs[:5]) + (", ..." if len(runs) > 5 else "")
+            raise DataError(str(source), f"no run {run_id!r} (its runs: {ids})")
+        return named[0]
     if len(runs) == 1:
         return runs[0]
     if job_id is not None:
@@ -176,8 +187,8 @@ def open_run(
         if not holding:
             return runs[0]  # the caller's run.job(job_id) names the close matches
         ids = ", ".join(r.run_id for r in holding)
-        raise DataError(str(source), f"job {job_id!r} is in several runs ({ids}); name one run")
-    raise DataError(str(source), "holds several runs; name one run")
+        raise DataError(str(source), f"job {job_id!r} is in several runs ({ids}); name one with --run")
+    raise DataError(str(source), "holds several runs; name one with --run")
 
 
 def unknown_workflow_note(run: Run) -> str | None:

@@ -116,6 +116,24 @@ def test_why_sub_workflow_job(env) -> None:
     assert v["job_id"] == "analyze_ID0000004"
 
 
+def test_a_job_in_several_sub_workflows_is_asked_about_by_run(env) -> None:
+    """register_local_0_0 is in the root workflow and in its sub-workflow: ``--run`` (the
+    wf_uuid triage prints) says which one; without it, the error says how."""
+    source = str(FIXTURES / "hierarchical_wf_success")
+    rows = json.loads(_ok(["triage", source, "--format", "json", "--explain", "0"]))
+    runs = [r["run"] for t in rows for r in t["rows"] if r["job_id"] == "register_local_0_0"]
+    assert len(set(runs)) == 2
+    res = runner.invoke(app, ["why", source, "register_local_0_0", "--backend", "none"])
+    assert res.exit_code == 1 and "name one with --run" in res.output, res.output
+    for run in runs:
+        v = json.loads(
+            _ok(["why", source, "register_local_0_0", "--run", run, "--json", "--backend", "none"])
+        )
+        assert (v["run_id"], v["job_id"]) == (run, "register_local_0_0")
+    res = runner.invoke(app, ["why", source, "register_local_0_0", "--run", "no-such-uuid"])
+    assert res.exit_code == 1 and "no run 'no-such-uuid'" in res.output and runs[0] in res.output
+
+
 @pytest.mark.parametrize("command", [["data", "info"], ["triage"], ["why"]])
 def test_a_directory_that_is_not_a_submit_dir_is_one_line(env, tmp_path: Path, command: list[str]) -> None:
     (tmp_path / "notes.txt").write_text("hello")
