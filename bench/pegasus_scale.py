@@ -30,22 +30,21 @@ Writes bench/results/pegasus_scale.{json,md}.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import json
 import os
 import pstats
 import resource
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
+
+from flowsleuth.workflows.pegasus.writer import renamed_copy
 
 from bench._common import machine, results_dir, write_results
 from bench.scale import load, shadow_tree
@@ -69,25 +68,6 @@ STAGES = {
     "Flow-Bench frame + status": "_derive",
     "problem jobs' texts (SQLAlchemy)": "read_texts",
 }
-
-
-def renamed_copy(src: Path, dst: Path, tag: str) -> None:
-    """A copy of a submit directory whose workflows have their own wf_uuids (stable per tag)."""
-    shutil.copytree(src, dst)
-    for p in [dst, *dst.rglob("*")]:
-        p.chmod(0o755 if p.is_dir() else 0o644)
-    new: dict[str, str] = {}
-    for db in dst.rglob("*.stampede.db"):
-        with contextlib.closing(sqlite3.connect(db)) as con:
-            for (old,) in con.execute("SELECT wf_uuid FROM workflow").fetchall():
-                new[old] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{old}/{tag}"))
-                con.execute("UPDATE workflow SET wf_uuid = ? WHERE wf_uuid = ?", (new[old], old))
-            con.commit()
-    for bd in dst.rglob("braindump.yml"):
-        text = bd.read_text()
-        for old, fresh in new.items():
-            text = text.replace(old, fresh)
-        bd.write_text(text)
 
 
 def build_archive(n: int, into: Path) -> tuple[Path, list[Path]]:

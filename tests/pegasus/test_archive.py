@@ -12,10 +12,11 @@ import pandas as pd
 import pytest
 from flowsleuth.workflows.errors import DataError
 from flowsleuth.workflows.pegasus import tree
+from flowsleuth.workflows.pegasus.writer import renamed_copy
 from flowsleuth.workflows.readers import open_runs, reader_for
 from flowsleuth.workflows.sample import sample_run
 
-from .conftest import FIXTURES, renamed_copy
+from .conftest import FIXTURES
 
 NAMES = ["hierarchical_wf_failure", "hierarchical_wf_success", "process_wf_failure", "process_wf_success"]
 

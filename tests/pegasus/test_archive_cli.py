@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 from flowsleuth.cli.main import app
+from flowsleuth.workflows.pegasus.writer import renamed_copy
 from typer.testing import CliRunner
 
-from .conftest import FIXTURES, renamed_copy
+from .conftest import FIXTURES
 
 runner = CliRunner()
 NAMES = ["hierarchical_wf_success", "process_wf_failure", "process_wf_success", "sample_wf_held"]

@@ -8,12 +8,9 @@ next process (``why`` calls it after printing the verdict, so the user does not 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
 from flowsleuth.tools.classifier.artifact import ArtifactError, ArtifactMeta, read_meta
-from flowsleuth.tools.classifier.scorer import empty_scores
 from flowsleuth.tools.classifier.sft import SFTScorer
 from flowsleuth.tools.classifier.sft_cache import (
     NO_EXPORT,
@@ -23,9 +20,7 @@ from flowsleuth.tools.classifier.sft_cache import (
     open_cached,
     tokenizer_file,
 )
-from flowsleuth.tools.classifier.sft_set import SetIndex, is_adapter_set, read_set
-from flowsleuth.workflows.errors import FlowsleuthError
-from flowsleuth.workflows.models import Run
+from flowsleuth.tools.classifier.sft_set import PerWorkflow, SetIndex, is_adapter_set, read_set
 
 _SINGLE = "model"  # the one adapter name of an artifact that is not a set
 
@@ -34,7 +29,7 @@ def _max_length(meta: ArtifactMeta) -> int:
     return int(meta.params.get("max_length", 128))
 
 
-class LazySFT:
+class LazySFT(PerWorkflow):
     """A :class:`~tools.classifier.scorer.Scorer` like :class:`~tools.classifier.sft_set.AdapterSet`
     (or one SFTScorer), loading each adapter when a run of its workflow is first scored.
     ``notes`` receives what the user should know (a cache rebuilt, an export that failed)."""
@@ -122,25 +117,6 @@ class LazySFT:
         return SFTScorer(
             model, AutoTokenizer.from_pretrained(backbone_path(meta.backbone)), meta, adapter_name
         )
-
-    def _scorer(self, run: Run) -> SFTScorer:
-        scorer = self.for_workflow(run.workflow)
-        if scorer is None:
-            raise FlowsleuthError(
-                f"no SFT adapter for workflow {run.workflow!r} and no general adapter; "
-                "train one with `flowsleuth train --scorer sft --adapter`"
-            )
-        return scorer
-
-    def score_runs(self, runs: Sequence[Run]) -> pd.DataFrame:
-        frames = [self._scorer(run).score_runs([run]) for run in runs if len(run)]
-        return pd.concat(frames) if frames else empty_scores()
-
-    def score_jobs(self, run: Run, job_ids: Sequence[str]) -> pd.DataFrame:
-        return self._scorer(run).score_jobs(run, job_ids)
-
-    def missing_inputs(self, run: Run, job_ids: Sequence[str]) -> dict[str, list[str]]:
-        return self._scorer(run).missing_inputs(run, job_ids)
 
     def save(self, directory: str | Path) -> Path:
         raise ArtifactError("a lazily loaded SFT model is read-only: save the one load_scorer returns")

@@ -38,7 +38,36 @@ def is_adapter_set(directory: str | Path) -> bool:
     return (Path(directory) / SET_FILE).is_file()
 
 
-class AdapterSet:
+class PerWorkflow:
+    """Scores each run with the adapter :meth:`for_workflow` picks for its workflow."""
+
+    def for_workflow(self, workflow: str) -> SFTScorer | None:
+        raise NotImplementedError
+
+    def _scorer(self, run: Run) -> SFTScorer:
+        scorer = self.for_workflow(run.workflow)
+        if scorer is None:
+            raise FlowsleuthError(
+                f"no SFT adapter for workflow {run.workflow!r} and no general adapter; "
+                "train one with `flowsleuth train --scorer sft --adapter`"
+            )
+        return scorer
+
+    def score_runs(self, runs: Sequence[Run]) -> pd.DataFrame:
+        """Score each run with its workflow's adapter (see :class:`Scorer`)."""
+        frames = [self._scorer(run).score_runs([run]) for run in runs if len(run)]
+        return pd.concat(frames) if frames else empty_scores()
+
+    def score_jobs(self, run: Run, job_ids: Sequence[str]) -> pd.DataFrame:
+        """Score only ``job_ids`` of ``run`` with its workflow's adapter."""
+        return self._scorer(run).score_jobs(run, job_ids)
+
+    def missing_inputs(self, run: Run, job_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The input values ``run``'s adapter reads that the run lacks, per job."""
+        return self._scorer(run).missing_inputs(run, job_ids)
+
+
+class AdapterSet(PerWorkflow):
     """A :class:`~tools.classifier.scorer.Scorer` over per-workflow adapters sharing one backbone."""
 
     kind = "sft"
@@ -63,28 +92,6 @@ class AdapterSet:
         """The adapter that scores ``workflow``: its own, else the fallback, else None."""
         name = self.index.workflows.get(workflow, self.index.fallback)
         return self.adapters.get(name) if name is not None else None
-
-    def _scorer(self, run: Run) -> SFTScorer:
-        scorer = self.for_workflow(run.workflow)
-        if scorer is None:
-            raise FlowsleuthError(
-                f"no SFT adapter for workflow {run.workflow!r} and no general adapter; "
-                "train one with `flowsleuth train --scorer sft --adapter`"
-            )
-        return scorer
-
-    def score_runs(self, runs: Sequence[Run]) -> pd.DataFrame:
-        """Score each run with its workflow's adapter (see :class:`Scorer`)."""
-        frames = [self._scorer(run).score_runs([run]) for run in runs if len(run)]
-        return pd.concat(frames) if frames else empty_scores()
-
-    def score_jobs(self, run: Run, job_ids: Sequence[str]) -> pd.DataFrame:
-        """Score only ``job_ids`` of ``run`` with its workflow's adapter."""
-        return self._scorer(run).score_jobs(run, job_ids)
-
-    def missing_inputs(self, run: Run, job_ids: Sequence[str]) -> dict[str, list[str]]:
-        """The input values ``run``'s adapter reads that the run lacks, per job."""
-        return self._scorer(run).missing_inputs(run, job_ids)
 
     def save(self, directory: str | Path) -> Path:
         d = Path(directory)

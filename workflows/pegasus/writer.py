@@ -1,5 +1,6 @@
 """Write runs into a stampede-schema SQLite file as monitord would: for round-trip tests,
-benchmarks (a synthetic 100,000-job DB) and demos. The reader never calls this.
+benchmarks (a synthetic 100,000-job DB) and demos, and copies of a submit directory as runs of
+their own (archives in tests and benchmarks). The reader never calls this.
 
 Per job: one ``job`` row, one ``job_instance`` (the only try, exit code 0), its ``jobstate`` rows
 (``PRE_SCRIPT_*``, ``SUBMIT``, ``EXECUTE``, ``JOB_TERMINATED``, ``JOB_SUCCESS``, ``POST_SCRIPT_*``,
@@ -9,8 +10,11 @@ each only where the run has that timestamp, numbered by ``jobstate_submit_seq``)
 
 from __future__ import annotations
 
+import contextlib
 import math
+import shutil
 import sqlite3
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -214,3 +218,24 @@ def _write_run(
         "INSERT INTO job_edge (wf_id, parent_exec_job_id, child_exec_job_id) VALUES (?,?,?)",
         [(wf_id, p, c) for p, c in edges],
     )
+
+
+def renamed_copy(src: Path, dst: Path, tag: str) -> Path:
+    """A writable copy of the submit directory ``src`` at ``dst`` whose workflows have their own
+    ``wf_uuid`` (a stable one per ``tag``), in its stampede DB and braindump files: another run."""
+    shutil.copytree(src, dst)
+    for p in [dst, *dst.rglob("*")]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    new: dict[str, str] = {}
+    for db in dst.rglob("*.stampede.db"):
+        with contextlib.closing(sqlite3.connect(db)) as con:
+            for (old,) in con.execute("SELECT wf_uuid FROM workflow").fetchall():
+                new[old] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{old}/{tag}"))
+                con.execute("UPDATE workflow SET wf_uuid = ? WHERE wf_uuid = ?", (new[old], old))
+            con.commit()
+    for bd in dst.rglob("braindump.yml"):
+        text = bd.read_text()
+        for old, fresh in new.items():
+            text = text.replace(old, fresh)
+        bd.write_text(text)
+    return dst
