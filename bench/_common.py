@@ -20,6 +20,20 @@ from rich.table import Table
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def isolated_core(prefix: str) -> Path:
+    """Pin this process to one core and point flowsleuth at a fresh home (no config, no
+    plugins) in a new temp folder, which is returned: a per-run cost measured alone."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ.update(
+        FLOWSLEUTH_HOME=str(work / "home"),
+        FLOWSLEUTH_CONFIG=str(work / "absent.toml"),
+        FLOWSLEUTH_NO_PLUGINS="1",
+    )
+    return work
+
+
 def results_dir(smoke: bool = False) -> Path:
     """Where results go: ``$FLOWSLEUTH_BENCH_RESULTS`` if set, else bench/results; a ``--smoke``
     run never writes there (its numbers mean nothing), so it falls back to a temp folder."""

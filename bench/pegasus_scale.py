@@ -46,7 +46,7 @@ from typing import Any
 
 from flowsleuth.workflows.pegasus.writer import renamed_copy
 
-from bench._common import machine, results_dir, write_results
+from bench._common import isolated_core, machine, results_dir, write_results
 from bench.scale import load, shadow_tree
 
 REPO = Path(__file__).resolve().parent.parent
@@ -171,14 +171,7 @@ def _stage_ms(prof: cProfile.Profile, n: int, read_ms: float) -> dict[str, float
 
 
 def inner(args: argparse.Namespace) -> None:
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
-    work = Path(tempfile.mkdtemp(prefix="flowsleuth-pegscale-"))
-    os.environ.update(
-        FLOWSLEUTH_HOME=str(work / "home"),
-        FLOWSLEUTH_CONFIG=str(work / "absent.toml"),
-        FLOWSLEUTH_NO_PLUGINS="1",
-    )
+    work = isolated_core("flowsleuth-pegscale-")
     from flowsleuth.agent.triage import triage_run
     from flowsleuth.cli.app.settings import load_settings
     from flowsleuth.cli.app.toolkit import load_toolkit

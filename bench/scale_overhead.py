@@ -17,15 +17,15 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
-import os
 import pstats
 import statistics
-import tempfile
 import time
 import zipfile
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
+
+from bench._common import isolated_core
 
 EXTRA = Path("/work/shared/flowbench/extra")
 SETS = {"eht_imaging (12 jobs)": "eht_imaging.zip", "somospie (60 jobs)": "somospie.zip"}
@@ -104,14 +104,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path, required=True)
     ap.add_argument("--batch", type=int, default=64, help="runs scored as one batch (code that batches)")
     args = ap.parse_args()
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
-    work = Path(tempfile.mkdtemp(prefix="flowsleuth-overhead-"))
-    os.environ.update(
-        FLOWSLEUTH_HOME=str(work / "home"),
-        FLOWSLEUTH_CONFIG=str(work / "absent.toml"),
-        FLOWSLEUTH_NO_PLUGINS="1",
-    )
+    work = isolated_core("flowsleuth-overhead-")
     import flowsleuth.workflows as fw
     from flowsleuth.agent.triage import triage_run
     from flowsleuth.cli.app.settings import load_settings
